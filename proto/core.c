@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Helpers every decoder shares: error recording, layer bookkeeping, text. */
+#include "dissect.h"
+
+int wl_fail(struct wl_dctx *d, int err)
+{
+	if (d->pkt->malformed == WL_OK && err < 0)
+		d->pkt->malformed = err == -EMSGSIZE ? WL_TRUNCATED : WL_INVALID;
+	return err;
+}
+
+void wl_enter(struct wl_dctx *d, enum wl_proto proto, const struct cursor *c)
+{
+	struct wl_packet *pkt = d->pkt;
+
+	pkt->proto = (uint8_t)proto;
+	if (pkt->n_layers < WL_LAYERS_MAX) {
+		size_t off = (size_t)(c->p + c->off - d->frame);
+		size_t len = cur_left(c);
+
+		pkt->layers[pkt->n_layers++] = (struct wl_layer){
+			.proto = (uint8_t)proto,
+			.off = (uint16_t)(off > UINT16_MAX ? UINT16_MAX : off),
+			.len = (uint16_t)(len > UINT16_MAX ? UINT16_MAX : len),
+		};
+	}
+}
+
+void wl_sb_mem(struct wl_sb *sb, const char *s, size_t n)
+{
+	size_t room;
+
+	if (sb->size == 0)
+		return;
+	room = sb->size - 1 - sb->len;
+	if (n > room)
+		n = room;
+	memcpy(sb->buf + sb->len, s, n);
+	sb->len += n;
+	sb->buf[sb->len] = '\0';
+}
+
+void wl_sb_str(struct wl_sb *sb, const char *s)
+{
+	wl_sb_mem(sb, s, strlen(s));
+}
+
+void wl_sb_char(struct wl_sb *sb, char ch)
+{
+	wl_sb_mem(sb, &ch, 1);
+}
+
+void wl_sb_u64(struct wl_sb *sb, uint64_t v)
+{
+	char tmp[20];
+	size_t i = sizeof(tmp);
+
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	wl_sb_mem(sb, tmp + i, sizeof(tmp) - i);
+}
+
+void wl_sb_hex(struct wl_sb *sb, uint64_t v, unsigned min_digits)
+{
+	static const char digits[] = "0123456789abcdef";
+	char tmp[16];
+	size_t i = sizeof(tmp);
+
+	do {
+		tmp[--i] = digits[v & 0xf];
+		v >>= 4;
+	} while ((v || sizeof(tmp) - i < min_digits) && i > 0);
+	wl_sb_mem(sb, tmp + i, sizeof(tmp) - i);
+}
+
+static void sb_ipv4(struct wl_sb *sb, const uint8_t *b)
+{
+	for (int i = 0; i < 4; i++) {
+		if (i)
+			wl_sb_char(sb, '.');
+		wl_sb_u64(sb, b[i]);
+	}
+}
+
+/* RFC 5952: lowercase, no leading zeros, the longest run (first on a tie) of
+ * two or more zero groups as "::", and a dotted quad for v4-mapped addresses. */
+static void sb_ipv6(struct wl_sb *sb, const uint8_t *b)
+{
+	uint16_t g[8];
+	int best = -1, best_len = 0;
+
+	for (int i = 0; i < 8; i++)
+		g[i] = (uint16_t)(b[2 * i] << 8 | b[2 * i + 1]);
+	for (int i = 0; i < 8;) {
+		int j = i;
+
+		while (j < 8 && g[j] == 0)
+			j++;
+		if (j - i > best_len && j - i >= 2) {
+			best = i;
+			best_len = j - i;
+		}
+		i = j > i ? j : i + 1;
+	}
+	bool mapped = best == 0 && best_len == 5 && g[5] == 0xffff;
+
+	for (int i = 0; i < 8; i++) {
+		if (i == best) {
+			wl_sb_str(sb, "::");
+			i += best_len - 1;
+			continue;
+		}
+		if (mapped && i == 6) {
+			sb_ipv4(sb, b + 12);
+			break;
+		}
+		if (i > 0 && i != best + best_len)
+			wl_sb_char(sb, ':');
+		wl_sb_hex(sb, g[i], 1);
+	}
+}
+
+void wl_sb_addr(struct wl_sb *sb, const struct wl_addr *a)
+{
+	if (a->family == 4)
+		sb_ipv4(sb, a->b);
+	else if (a->family == 6)
+		sb_ipv6(sb, a->b);
+}
+
+const char *wl_addr_str(const struct wl_addr *a, char *buf, size_t size)
+{
+	struct wl_sb sb = wl_sb_make(buf, size);
+
+	wl_sb_addr(&sb, a);
+	return buf;
+}
+
+static const char *const proto_names[WL_P__MAX] = {
+	[WL_P_UNKNOWN] = "Unknown", [WL_P_ETH] = "Ethernet", [WL_P_SLL] = "SLL",
+	[WL_P_NULL] = "Null",       [WL_P_VLAN] = "VLAN",    [WL_P_PPPOE] = "PPPoES",
+	[WL_P_PPPOED] = "PPPoED",   [WL_P_PPP] = "PPP",      [WL_P_MPLS] = "MPLS",
+	[WL_P_ARP] = "ARP",         [WL_P_LLC] = "LLC",      [WL_P_IPV4] = "IPv4",
+	[WL_P_IPV6] = "IPv6",       [WL_P_TCP] = "TCP",      [WL_P_UDP] = "UDP",
+	[WL_P_SCTP] = "SCTP",       [WL_P_ICMP] = "ICMP",    [WL_P_ICMPV6] = "ICMPv6",
+	[WL_P_IGMP] = "IGMP",       [WL_P_GRE] = "GRE",      [WL_P_ESP] = "ESP",
+	[WL_P_AH] = "AH",           [WL_P_VXLAN] = "VXLAN",  [WL_P_GENEVE] = "Geneve",
+	[WL_P_DNS] = "DNS",         [WL_P_MDNS] = "MDNS",    [WL_P_LLMNR] = "LLMNR",
+	[WL_P_TLS] = "TLS",         [WL_P_HTTP] = "HTTP",    [WL_P_DHCP] = "DHCP",
+	[WL_P_DHCPV6] = "DHCPv6",   [WL_P_NTP] = "NTP",      [WL_P_QUIC] = "QUIC",
+	[WL_P_SSH] = "SSH",
+};
+
+const char *wl_proto_name(enum wl_proto p)
+{
+	if ((unsigned)p >= WL_P__MAX || !proto_names[p])
+		return "Unknown";
+	return proto_names[p];
+}
+
+struct wl_flow *wl_begin_ip(struct wl_dctx *d)
+{
+	struct wl_packet *pkt = d->pkt;
+	struct wl_flow *flow = NULL;
+
+	if (d->in_icmp) {
+		flow = NULL; /* a quoted header describes another packet */
+	} else if (d->n_ip == 0) {
+		flow = &pkt->outer;
+	} else if (!(pkt->has & WL_PKT_INNER)) {
+		flow = &pkt->inner;
+		memset(flow, 0, sizeof(*flow));
+		pkt->has |= WL_PKT_INNER;
+	}
+	if (!d->in_icmp)
+		d->n_ip++;
+	d->flow = flow;
+	return flow;
+}
+
+int wl_read_addr(struct wl_flow *flow, struct cursor *c, uint8_t which, struct wl_addr *ret)
+{
+	size_t len = ret->family == 6 ? 16 : 4;
+	const uint8_t *b;
+	int r;
+
+	if ((r = cur_bytes(c, len, &b)) < 0)
+		return r;
+	memcpy(ret->b, b, len);
+	if (flow) {
+		if (which == WL_HAS_SRC)
+			flow->src = *ret;
+		else
+			flow->dst = *ret;
+		flow->has |= which;
+	}
+	return 0;
+}

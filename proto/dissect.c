@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The entry point and the dispatch tables that join the decoders: link type
+ * -> ethertype -> IP protocol -> well-known port. A decoder never calls the
+ * next one by name; it asks a table, so adding a protocol is one row.
+ */
+#include "dissect.h"
+
+struct link_entry {
+	int linktype;
+	wl_decoder decode;
+};
+
+static const struct link_entry link_table[] = {
+	{ WL_LINK_ETHERNET, wl_decode_ethernet },
+	{ WL_LINK_SLL, wl_decode_sll },
+	{ WL_LINK_SLL2, wl_decode_sll2 },
+	{ WL_LINK_RAW, wl_decode_raw },
+	{ WL_LINK_IPV4, wl_decode_ipv4 },
+	{ WL_LINK_IPV6, wl_decode_ipv6 },
+	{ WL_LINK_NULL, wl_decode_null },
+	{ WL_LINK_LOOP, wl_decode_loop },
+};
+
+struct type_entry {
+	uint16_t type;
+	wl_decoder decode;
+};
+
+static const struct type_entry ethertype_table[] = {
+	{ 0x0800, wl_decode_ipv4 },
+	{ 0x86dd, wl_decode_ipv6 },
+	{ 0x0806, wl_decode_arp },
+	{ 0x8035, wl_decode_arp },     /* RARP */
+	{ 0x8100, wl_decode_vlan },    /* 802.1Q */
+	{ 0x88a8, wl_decode_vlan },    /* 802.1ad */
+	{ 0x9100, wl_decode_vlan },    /* pre-standard QinQ */
+	{ 0x8864, wl_decode_pppoe },   /* PPPoE session */
+	{ 0x8863, wl_decode_pppoed },  /* PPPoE discovery */
+	{ 0x8847, wl_decode_mpls },    /* unicast */
+	{ 0x8848, wl_decode_mpls },    /* multicast */
+	{ 0x6558, wl_decode_ethernet }, /* transparent Ethernet bridging (GRE, Geneve) */
+	{ 0x8926, wl_decode_vntag },
+	{ 0xd28b, wl_decode_arista },
+	{ 0x88e7, wl_decode_pbb },     /* 802.1ah */
+	{ 0x88e5, wl_decode_macsec },  /* 802.1AE */
+};
+
+static const struct type_entry ipproto_table[] = {
+	{ 1, wl_decode_icmp },
+	{ 4, wl_decode_ipv4 },   /* IP-in-IP */
+	{ 6, wl_decode_tcp },
+	{ 17, wl_decode_udp },
+	{ 41, wl_decode_ipv6 },  /* 6in4, IPv6-in-IPv6 */
+	{ 47, wl_decode_gre },
+	{ 58, wl_decode_icmpv6 },
+	{ 132, wl_decode_sctp },
+	{ 137, wl_decode_mpls }, /* MPLS-in-IP */
+};
+
+/* UDP: the lower port is tried first, as most stacks pick a high ephemeral one. */
+static const struct type_entry udp_port_table[] = {
+	{ 53, wl_decode_dns },
+	{ 5353, wl_decode_mdns },
+	{ 5355, wl_decode_llmnr },
+	{ 67, wl_decode_dhcp },
+	{ 68, wl_decode_dhcp },
+	{ 4789, wl_decode_vxlan },
+	{ 8472, wl_decode_vxlan }, /* Linux's pre-IANA VXLAN port */
+	{ 6081, wl_decode_geneve },
+};
+
+static const struct type_entry tcp_port_table[] = {
+	{ 53, wl_decode_dns_tcp },
+	{ 80, wl_decode_http },
+	{ 8080, wl_decode_http },
+	{ 8000, wl_decode_http },
+	{ 3128, wl_decode_http },
+	{ 443, wl_decode_tls },
+	{ 853, wl_decode_tls },
+	{ 8443, wl_decode_tls },
+};
+
+#define N_ELEMENTS(a) (sizeof(a) / sizeof((a)[0]))
+
+static wl_decoder find_decoder(const struct type_entry *table, size_t n, uint16_t type)
+{
+	for (size_t i = 0; i < n; i++)
+		if (table[i].type == type)
+			return table[i].decode;
+	return NULL;
+}
+
+/* Every step down goes through here, so depth is bounded in one place. */
+static int descend(struct wl_dctx *d, wl_decoder decode, struct cursor *c)
+{
+	int r;
+
+	if (d->depth >= WL_MAX_DEPTH)
+		return wl_fail(d, -ELOOP);
+	d->depth++;
+	r = decode(d, c);
+	d->depth--;
+	return r;
+}
+
+int wl_dispatch_ethertype(struct wl_dctx *d, uint16_t type, struct cursor *c)
+{
+	wl_decoder decode = find_decoder(ethertype_table, N_ELEMENTS(ethertype_table), type);
+
+	/* Before any IP header, the last ethertype named is the frame's l3. */
+	if (d->n_ip == 0 && !d->in_icmp) {
+		d->pkt->outer.ethertype = type;
+		d->pkt->outer.l3 = WL_L3_OTHER;
+	}
+	return decode ? descend(d, decode, c) : 0;
+}
+
+int wl_dispatch_ipproto(struct wl_dctx *d, uint8_t ipproto, struct cursor *c)
+{
+	wl_decoder decode = find_decoder(ipproto_table, N_ELEMENTS(ipproto_table), ipproto);
+
+	return decode ? descend(d, decode, c) : 0;
+}
+
+static int dispatch_ports(struct wl_dctx *d, const struct type_entry *table, size_t n,
+			  uint16_t sport, uint16_t dport, struct cursor *c)
+{
+	uint16_t lo = sport < dport ? sport : dport, hi = sport < dport ? dport : sport;
+	wl_decoder decode = find_decoder(table, n, lo);
+
+	if (!decode)
+		decode = find_decoder(table, n, hi);
+	return decode ? descend(d, decode, c) : 0;
+}
+
+int wl_dispatch_udp(struct wl_dctx *d, uint16_t sport, uint16_t dport, struct cursor *c)
+{
+	return dispatch_ports(d, udp_port_table, N_ELEMENTS(udp_port_table), sport, dport, c);
+}
+
+int wl_dispatch_tcp(struct wl_dctx *d, uint16_t sport, uint16_t dport, struct cursor *c)
+{
+	if (cur_left(c) == 0)
+		return 0;
+	/* Content first: TLS and HTTP run on any port, and a port says little. */
+	if (wl_looks_like_tls(c))
+		return descend(d, wl_decode_tls, c);
+	if (wl_looks_like_http(c))
+		return descend(d, wl_decode_http, c);
+	return dispatch_ports(d, tcp_port_table, N_ELEMENTS(tcp_port_table), sport, dport, c);
+}
+
+int wl_dissect(struct wl_packet *pkt, int linktype, const uint8_t *data, size_t caplen)
+{
+	struct wl_dctx d = { .pkt = pkt, .frame = data };
+	struct cursor c = cur_make(data, caplen);
+
+	memset(&pkt->has, 0, offsetof(struct wl_packet, info) - offsetof(struct wl_packet, has));
+	pkt->info[0] = '\0';
+
+	for (size_t i = 0; i < N_ELEMENTS(link_table); i++)
+		if (link_table[i].linktype == linktype)
+			return descend(&d, link_table[i].decode, &c);
+	return -EPROTONOSUPPORT;
+}

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * IPv6 (RFC 8200) and the extension headers a sniffer must walk to find the
+ * transport: hop-by-hop, routing, fragment and destination options.
+ */
+#include "dissect.h"
+
+enum {
+	NH_HOPOPTS = 0,
+	NH_ROUTING = 43,
+	NH_FRAGMENT = 44,
+	NH_DSTOPTS = 60,
+};
+
+static bool is_walked_extension(uint8_t nh)
+{
+	return nh == NH_HOPOPTS || nh == NH_ROUTING || nh == NH_FRAGMENT || nh == NH_DSTOPTS;
+}
+
+static void summarise(struct wl_dctx *d, const struct wl_addr *src, const struct wl_addr *dst,
+		      uint8_t nh)
+{
+	struct wl_sb info = wl_info(d);
+
+	wl_sb_addr(&info, src);
+	wl_sb_str(&info, " \xe2\x86\x92 ");
+	wl_sb_addr(&info, dst);
+	wl_sb_str(&info, " next header ");
+	wl_sb_u64(&info, nh);
+}
+
+/*
+ * Steps over one extension header. *nh becomes the header it announces;
+ * *first_fragment is cleared for a fragment other than the first.
+ */
+static int skip_extension(struct wl_dctx *d, struct wl_flow *flow, struct cursor *c, uint8_t *nh,
+			  bool *first_fragment)
+{
+	uint8_t next, hdrlen;
+	uint16_t offset_flags;
+	size_t len;
+	int r;
+
+	if (*nh == NH_FRAGMENT) {
+		/* Fixed size: a cut fragment header does not count as one. */
+		if ((r = cur_need(c, 8)) < 0 || (r = cur_u8(c, &next)) < 0 || (r = cur_skip(c, 1)) < 0 ||
+		    (r = cur_be16(c, &offset_flags)) < 0 || (r = cur_skip(c, 4)) < 0)
+			return wl_fail(d, r);
+		if (offset_flags & 0xfff8)
+			*first_fragment = false;
+		if (flow)
+			flow->ipproto = next;
+	} else {
+		if ((r = cur_u8(c, &next)) < 0)
+			return wl_fail(d, r);
+		if (flow)
+			flow->ipproto = next;
+		if ((r = cur_u8(c, &hdrlen)) < 0)
+			return wl_fail(d, r);
+		len = ((size_t)hdrlen + 1) * 8;
+		if ((r = cur_skip(c, len - 2)) < 0)
+			return wl_fail(d, r);
+	}
+	*nh = next;
+	return 0;
+}
+
+int wl_decode_ipv6(struct wl_dctx *d, struct cursor *c)
+{
+	struct wl_addr src = { .family = 6 }, dst = { .family = 6 };
+	uint32_t vtcfl;
+	uint16_t plen;
+	uint8_t nh, hlim;
+	bool first_fragment = true;
+	int r;
+
+	wl_enter(d, WL_P_IPV6, c);
+	struct wl_flow *flow = wl_begin_ip(d);
+	if (flow)
+		flow->l3 = WL_L3_IPV6;
+	if ((r = cur_be32(c, &vtcfl)) < 0)
+		return wl_fail(d, r);
+	if ((vtcfl >> 28) != 6)
+		return wl_fail(d, -EBADMSG);
+	if ((r = cur_be16(c, &plen)) < 0 || (r = cur_u8(c, &nh)) < 0)
+		return wl_fail(d, r);
+	if (flow) {
+		flow->ipproto = nh;
+		flow->has |= WL_HAS_IPPROTO;
+	}
+	if ((r = cur_u8(c, &hlim)) < 0 || (r = wl_read_addr(flow, c, WL_HAS_SRC, &src)) < 0 ||
+	    (r = wl_read_addr(flow, c, WL_HAS_DST, &dst)) < 0)
+		return wl_fail(d, r);
+	summarise(d, &src, &dst, nh);
+
+	/* A zero payload length means a jumbogram or offload: keep what was captured. */
+	if (plen)
+		cur_narrow(c, plen);
+	while (is_walked_extension(nh)) {
+		if ((r = skip_extension(d, flow, c, &nh, &first_fragment)) < 0)
+			return r;
+	}
+	if (!first_fragment)
+		return 0;
+	struct cursor payload = cur_rest(c);
+	return wl_dispatch_ipproto(d, nh, &payload);
+}

@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * libwlite-proto: the packet dissectors.
+ *
+ * A pure library: no I/O, no allocation, no logging. wl_dissect() decodes one
+ * captured frame into a fixed-size struct wl_packet summary. All packet bytes
+ * are treated as hostile; see cursor.h.
+ */
+#ifndef WLITE_PROTO_H
+#define WLITE_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* libpcap link-layer types (LINKTYPE_*) that wl_dissect() understands. */
+enum {
+	WL_LINK_NULL = 0,
+	WL_LINK_ETHERNET = 1,
+	WL_LINK_RAW = 101,
+	WL_LINK_LOOP = 108,
+	WL_LINK_SLL = 113,
+	WL_LINK_IPV4 = 228,
+	WL_LINK_IPV6 = 229,
+	WL_LINK_SLL2 = 276,
+};
+
+enum wl_malformed {
+	WL_OK = 0,
+	WL_TRUNCATED, /* the capture ended inside a header: -EMSGSIZE */
+	WL_INVALID,   /* a field contradicts the format: -EBADMSG */
+};
+
+enum wl_l3 {
+	WL_L3_NONE = 0,
+	WL_L3_IPV4,
+	WL_L3_IPV6,
+	WL_L3_ARP,
+	WL_L3_OTHER, /* an ethertype we do not decode; see wl_flow.ethertype */
+};
+
+/*
+ * The highest protocol decoded, as in Wireshark's Protocol column. Keep in
+ * step with wl_proto_name().
+ */
+enum wl_proto {
+	WL_P_UNKNOWN = 0,
+	WL_P_ETH,
+	WL_P_SLL,
+	WL_P_NULL,
+	WL_P_VLAN,
+	WL_P_PPPOE,
+	WL_P_PPPOED,
+	WL_P_PPP,
+	WL_P_MPLS,
+	WL_P_ARP,
+	WL_P_LLC,
+	WL_P_IPV4,
+	WL_P_IPV6,
+	WL_P_TCP,
+	WL_P_UDP,
+	WL_P_SCTP,
+	WL_P_ICMP,
+	WL_P_ICMPV6,
+	WL_P_IGMP,
+	WL_P_GRE,
+	WL_P_ESP,
+	WL_P_AH,
+	WL_P_VXLAN,
+	WL_P_GENEVE,
+	WL_P_DNS,
+	WL_P_MDNS,
+	WL_P_LLMNR,
+	WL_P_TLS,
+	WL_P_HTTP,
+	WL_P_DHCP,
+	WL_P_DHCPV6,
+	WL_P_NTP,
+	WL_P_QUIC,
+	WL_P_SSH,
+	WL_P__MAX
+};
+
+const char *wl_proto_name(enum wl_proto p);
+
+/* An IPv4 or IPv6 address; family is 4 or 6, 0 when absent. */
+struct wl_addr {
+	uint8_t family;
+	uint8_t b[16];
+};
+
+/* Bits of wl_flow.has. */
+enum {
+	WL_HAS_SRC = 1u << 0,
+	WL_HAS_DST = 1u << 1,
+	WL_HAS_IPPROTO = 1u << 2,
+	WL_HAS_SPORT = 1u << 3, /* TCP or UDP */
+	WL_HAS_DPORT = 1u << 4,
+	WL_HAS_TCP_FLAGS = 1u << 5,
+	WL_HAS_SCTP_PORTS = 1u << 6, /* sport and dport came from SCTP */
+};
+
+/* One IP layer and the transport header right after it. */
+struct wl_flow {
+	uint8_t l3;      /* enum wl_l3 */
+	uint8_t has;     /* WL_HAS_* */
+	uint8_t ipproto; /* IPv4 protocol, or IPv6's final next header */
+	uint16_t ethertype;
+	uint16_t sport, dport;
+	uint16_t tcp_flags; /* 12 bits */
+	struct wl_addr src, dst;
+};
+
+#define WL_NAME_MAX 256 /* presentation form of a DNS name, NUL included */
+#define WL_DNS_MAX_ANSWERS 32
+#define WL_DNS_DATA_MAX 256
+#define WL_VLAN_MAX 8
+#define WL_INFO_MAX 160
+
+enum wl_dns_section {
+	WL_DNS_AN = 0,
+	WL_DNS_NS,
+	WL_DNS_AR,
+};
+
+struct wl_dns_rr {
+	uint8_t section; /* enum wl_dns_section */
+	uint16_t type;
+	uint16_t class;
+	uint32_t ttl;
+	char name[WL_NAME_MAX];
+	char data[WL_DNS_DATA_MAX]; /* presentation form; empty if not decoded */
+};
+
+struct wl_dns {
+	uint16_t id;
+	uint16_t flags;
+	bool response;
+	uint8_t rcode;
+	uint8_t opcode;
+	bool has_question;
+	uint16_t qtype;
+	uint16_t qdcount, ancount, nscount, arcount;
+	char qname[WL_NAME_MAX];
+	uint8_t n_answers;      /* entries filled in answers[] */
+	uint16_t answers_total; /* records decoded, including those not kept */
+	struct wl_dns_rr answers[WL_DNS_MAX_ANSWERS];
+};
+
+struct wl_http {
+	char method[16];
+	char host[WL_NAME_MAX];
+	char path[WL_NAME_MAX];
+	bool response;
+	uint16_t status;
+};
+
+struct wl_dhcp {
+	uint8_t op;
+	uint8_t msg_type; /* option 53, 0 if absent */
+	uint32_t xid;
+	char hostname[WL_NAME_MAX];
+};
+
+/* Bits of wl_packet.has. */
+enum {
+	WL_PKT_ETH = 1u << 0,
+	WL_PKT_INNER = 1u << 1,
+	WL_PKT_DNS = 1u << 2,
+	WL_PKT_SNI = 1u << 3,
+	WL_PKT_HTTP = 1u << 4,
+	WL_PKT_DHCP = 1u << 5,
+};
+
+/* Where a layer sits in the frame, for hex views and detail trees. */
+struct wl_layer {
+	uint8_t proto; /* enum wl_proto */
+	uint16_t off;
+	uint16_t len;
+};
+
+#define WL_LAYERS_MAX 16
+
+/*
+ * The summary of one frame. wl_dissect() clears only the fixed part before
+ * info[]; the larger members after it are valid only when their WL_PKT_* bit
+ * is set in has (info[] is always a valid string). That keeps the per-packet
+ * cost of a frame without DNS or TLS small.
+ */
+struct wl_packet {
+	/* Filled by the caller, not by wl_dissect(). */
+	uint64_t seq;
+	int64_t ts_sec;
+	uint32_t ts_usec;
+	uint32_t len;    /* length on the wire */
+	uint32_t caplen; /* bytes captured */
+
+	/* Cleared by wl_dissect(). */
+	uint32_t has;      /* WL_PKT_* */
+	uint8_t malformed; /* enum wl_malformed */
+	uint8_t proto;     /* enum wl_proto, the highest decoded */
+	uint8_t eth_src[6], eth_dst[6];
+	uint8_t n_vlan;
+	uint16_t vlan[WL_VLAN_MAX]; /* outer first */
+	struct wl_flow outer; /* outermost IP header (or ARP/other ethertype) */
+	struct wl_flow inner; /* the first tunnelled IP header (WL_PKT_INNER) */
+	uint8_t n_layers;
+	struct wl_layer layers[WL_LAYERS_MAX];
+
+	/* Always a string; set by the highest layer that has something to say. */
+	char info[WL_INFO_MAX];
+
+	/* Valid only with their WL_PKT_* bit. */
+	char sni[WL_NAME_MAX];
+	struct wl_http http;
+	struct wl_dhcp dhcp;
+	struct wl_dns dns;
+};
+
+/*
+ * Decodes one frame of link type linktype. The caller fills seq, ts_*, len and
+ * caplen first; wl_dissect() clears and fills the rest. Returns 0, or the
+ * first error met (-EMSGSIZE truncated, -EBADMSG invalid, -EPROTONOSUPPORT for
+ * an unknown link type); the fields decoded before the error stay filled and
+ * pkt->malformed says which kind it was.
+ */
+int wl_dissect(struct wl_packet *pkt, int linktype, const uint8_t *data, size_t caplen);
+
+/* Formats an address as text (IPv6 in RFC 5952 form). buf must hold 46 bytes. */
+const char *wl_addr_str(const struct wl_addr *a, char *buf, size_t size);
+
+#endif
