@@ -5,6 +5,8 @@
  */
 #include "packet-json.h"
 
+#include "dissect.h" /* wl_fmt_u64 */
+
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
@@ -16,7 +18,7 @@ struct jw {
 	bool need_comma;
 };
 
-static void put_mem(struct jw *w, const char *s, size_t n)
+static inline void put_mem(struct jw *w, const char *s, size_t n)
 {
 	if (n > (size_t)(w->end - w->p)) {
 		w->overflow = true;
@@ -26,7 +28,7 @@ static void put_mem(struct jw *w, const char *s, size_t n)
 	w->p += n;
 }
 
-static void put_char(struct jw *w, char ch)
+static inline void put_char(struct jw *w, char ch)
 {
 	if (w->p >= w->end) {
 		w->overflow = true;
@@ -42,14 +44,11 @@ static void put_lit(struct jw *w, const char *s)
 
 static void put_u64(struct jw *w, uint64_t v)
 {
-	char tmp[20];
-	size_t i = sizeof(tmp);
-
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	put_mem(w, tmp + i, sizeof(tmp) - i);
+	if (w->end - w->p < 20) {
+		w->overflow = true;
+		return;
+	}
+	w->p += wl_fmt_u64(w->p, v);
 }
 
 static void put_i64(struct jw *w, int64_t v)
@@ -62,14 +61,23 @@ static void put_i64(struct jw *w, int64_t v)
 	}
 }
 
-/* 1 marks a byte that JSON requires escaped: controls, '"' and '\\'. */
-static const uint8_t needs_escape[256] = {
-	[0x00] = 1, [0x01] = 1, [0x02] = 1, [0x03] = 1, [0x04] = 1, [0x05] = 1, [0x06] = 1,
-	[0x07] = 1, [0x08] = 1, [0x09] = 1, [0x0a] = 1, [0x0b] = 1, [0x0c] = 1, [0x0d] = 1,
-	[0x0e] = 1, [0x0f] = 1, [0x10] = 1, [0x11] = 1, [0x12] = 1, [0x13] = 1, [0x14] = 1,
-	[0x15] = 1, [0x16] = 1, [0x17] = 1, [0x18] = 1, [0x19] = 1, [0x1a] = 1, [0x1b] = 1,
-	[0x1c] = 1, [0x1d] = 1, [0x1e] = 1, [0x1f] = 1, ['"'] = 1,  ['\\'] = 1, [0x7f] = 1,
-};
+/* True for a byte that JSON requires escaped: controls, '"' and '\\'. */
+static inline bool needs_escape(unsigned char ch)
+{
+	return ch < 0x20 || ch == '"' || ch == '\\';
+}
+
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* Whether any of the 8 bytes in x is below 0x20 (NUL included), '"' or '\\'. */
+static inline bool chunk_is_special(uint64_t x)
+{
+	uint64_t quote = x ^ (ONES * '"'), backslash = x ^ (ONES * '\\');
+
+	return (((x - ONES * 0x20) & ~x) | ((quote - ONES) & ~quote) |
+		((backslash - ONES) & ~backslash)) & HIGHS;
+}
 
 static void put_escaped(struct jw *w, unsigned char ch)
 {
@@ -88,30 +96,52 @@ static void put_escaped(struct jw *w, unsigned char ch)
  * Strings from proto/ are printable ASCII plus the UTF-8 arrow in info[];
  * anything else is escaped, so hostile bytes cannot break the line.
  */
-static void put_string(struct jw *w, const char *s)
+/*
+ * Writes the NUL-terminated string in s[0..cap) as a JSON string. The scan
+ * goes 8 bytes at a time while it stays inside the array, which is why the
+ * caller passes its size: the hot strings (info, names) are long.
+ */
+static void put_string_in(struct jw *w, const char *s, size_t cap)
 {
 	const unsigned char *u = (const unsigned char *)s;
-	size_t i, start = 0;
+	size_t i = 0, start = 0;
 
 	put_char(w, '"');
-	for (i = 0; u[i]; i++) {
-		if (!needs_escape[u[i]])
-			continue;
-		put_mem(w, s + start, i - start);
-		put_escaped(w, u[i]);
-		start = i + 1;
+	for (;;) {
+		uint64_t x;
+
+		while (i + 8 <= cap) {
+			memcpy(&x, u + i, 8);
+			if (chunk_is_special(x))
+				break;
+			i += 8;
+		}
+		if (i >= cap || u[i] == '\0')
+			break;
+		if (needs_escape(u[i])) {
+			put_mem(w, s + start, i - start);
+			put_escaped(w, u[i]);
+			start = i + 1;
+		}
+		i++;
 	}
 	put_mem(w, s + start, i - start);
 	put_char(w, '"');
 }
 
-static void key(struct jw *w, const char *k)
+static void put_string(struct jw *w, const char *s)
+{
+	put_string_in(w, s, strlen(s) + 1);
+}
+
+/* Keys are literals, so their length is known at compile time. */
+#define key(w, k) key_n((w), "\"" k "\":", sizeof(k) + 2)
+
+static inline void key_n(struct jw *w, const char *quoted, size_t n)
 {
 	if (w->need_comma)
 		put_char(w, ',');
-	put_char(w, '"');
-	put_lit(w, k);
-	put_lit(w, "\":");
+	put_mem(w, quoted, n);
 	w->need_comma = true;
 }
 
@@ -127,25 +157,11 @@ static void close_obj(struct jw *w)
 	w->need_comma = true;
 }
 
-static void kv_u64(struct jw *w, const char *k, uint64_t v)
-{
-	key(w, k);
-	put_u64(w, v);
-}
+#define kv_u64(w, k, v) (key(w, k), put_u64((w), (v)))
+#define kv_str(w, k, v) (key(w, k), put_string((w), (v)))
+#define kv_bool(w, k, v) (key(w, k), put_lit((w), (v) ? "true" : "false"))
 
-static void kv_str(struct jw *w, const char *k, const char *v)
-{
-	key(w, k);
-	put_string(w, v);
-}
-
-static void kv_bool(struct jw *w, const char *k, bool v)
-{
-	key(w, k);
-	put_lit(w, v ? "true" : "false");
-}
-
-static void kv_mac(struct jw *w, const char *k, const uint8_t *m)
+static void put_mac(struct jw *w, const uint8_t *m)
 {
 	static const char hex[] = "0123456789abcdef";
 	char text[17];
@@ -156,17 +172,21 @@ static void kv_mac(struct jw *w, const char *k, const uint8_t *m)
 		if (i < 5)
 			text[i * 3 + 2] = ':';
 	}
-	key(w, k);
 	put_char(w, '"');
 	put_mem(w, text, sizeof(text));
 	put_char(w, '"');
 }
 
-static void kv_addr(struct jw *w, const char *k, const struct wl_addr *a)
+/* Address text is digits, dots, colons and hex letters: nothing to escape. */
+static void put_addr(struct jw *w, const struct wl_addr *a)
 {
 	char text[64];
+	struct wl_sb sb = wl_sb_make(text, sizeof(text));
 
-	kv_str(w, k, wl_addr_str(a, text, sizeof(text)));
+	wl_sb_addr(&sb, a);
+	put_char(w, '"');
+	put_mem(w, text, sb.len);
+	put_char(w, '"');
 }
 
 /* Timestamps are seconds with exactly six decimals. */
@@ -219,10 +239,14 @@ static void put_flow(struct jw *w, const struct wl_flow *f, bool with_l3)
 {
 	if (with_l3)
 		kv_l3(w, f);
-	if (f->has & WL_HAS_SRC)
-		kv_addr(w, "src", &f->src);
-	if (f->has & WL_HAS_DST)
-		kv_addr(w, "dst", &f->dst);
+	if (f->has & WL_HAS_SRC) {
+		key(w, "src");
+		put_addr(w, &f->src);
+	}
+	if (f->has & WL_HAS_DST) {
+		key(w, "dst");
+		put_addr(w, &f->dst);
+	}
 	if (f->has & WL_HAS_IPPROTO)
 		kv_u64(w, "ipproto", f->ipproto);
 	if (f->has & WL_HAS_SPORT)
@@ -249,6 +273,16 @@ static void put_vlans(struct jw *w, const struct wl_packet *pkt)
 		put_u64(w, pkt->vlan[i]);
 	}
 	put_char(w, ']');
+}
+
+/* Protocol names are ours and plain ASCII: no scan needed, only a length. */
+static void put_proto(struct jw *w, uint8_t proto)
+{
+	const char *name = wl_proto_name(proto);
+
+	put_char(w, '"');
+	put_lit(w, name);
+	put_char(w, '"');
 }
 
 static const char *const section_names[] = { "an", "ns", "ar" };
@@ -322,8 +356,10 @@ long wl_json_packet(const struct wl_packet *pkt, char *buf, size_t size)
 	if (pkt->has & WL_PKT_ETH) {
 		key(&w, "eth");
 		open_obj(&w);
-		kv_mac(&w, "src", pkt->eth_src);
-		kv_mac(&w, "dst", pkt->eth_dst);
+		key(&w, "src");
+		put_mac(&w, pkt->eth_src);
+		key(&w, "dst");
+		put_mac(&w, pkt->eth_dst);
 		close_obj(&w);
 	}
 	if (pkt->n_vlan)
@@ -331,8 +367,10 @@ long wl_json_packet(const struct wl_packet *pkt, char *buf, size_t size)
 	put_flow(&w, &pkt->outer, true);
 	if (pkt->outer.has & WL_HAS_TCP_FLAGS)
 		kv_u64(&w, "tcp_flags", pkt->outer.tcp_flags);
-	kv_str(&w, "proto", wl_proto_name(pkt->proto));
-	kv_str(&w, "info", pkt->info);
+	key(&w, "proto");
+	put_proto(&w, pkt->proto);
+	key(&w, "info");
+	put_string_in(&w, pkt->info, sizeof(pkt->info));
 	if (pkt->has & WL_PKT_DNS)
 		put_dns(&w, &pkt->dns);
 	if (pkt->has & WL_PKT_SNI)

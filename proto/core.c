@@ -26,40 +26,38 @@ void wl_enter(struct wl_dctx *d, enum wl_proto proto, const struct cursor *c)
 	}
 }
 
-void wl_sb_mem(struct wl_sb *sb, const char *s, size_t n)
+static size_t count_digits(uint64_t v)
 {
-	size_t room;
+	size_t n = 1;
 
-	if (sb->size == 0)
-		return;
-	room = sb->size - 1 - sb->len;
-	if (n > room)
-		n = room;
-	memcpy(sb->buf + sb->len, s, n);
-	sb->len += n;
-	sb->buf[sb->len] = '\0';
+	for (; v >= 10000; v /= 10000)
+		n += 4;
+	return n + (v >= 10) + (v >= 100) + (v >= 1000);
 }
 
-void wl_sb_str(struct wl_sb *sb, const char *s)
+/* Fills the digits in place from the end: no temporary, no copy. */
+size_t wl_fmt_u64(char *out, uint64_t v)
 {
-	wl_sb_mem(sb, s, strlen(s));
-}
+	static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+				    "25262728293031323334353637383940414243444546474849"
+				    "50515253545556575859606162636465666768697071727374"
+				    "75767778798081828384858687888990919293949596979899";
+	size_t n = count_digits(v), i = n;
 
-void wl_sb_char(struct wl_sb *sb, char ch)
-{
-	wl_sb_mem(sb, &ch, 1);
-}
+	while (v >= 100) {
+		unsigned k = (unsigned)(v % 100) * 2;
 
-void wl_sb_u64(struct wl_sb *sb, uint64_t v)
-{
-	char tmp[20];
-	size_t i = sizeof(tmp);
-
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	wl_sb_mem(sb, tmp + i, sizeof(tmp) - i);
+		v /= 100;
+		out[--i] = pairs[k + 1];
+		out[--i] = pairs[k];
+	}
+	if (v >= 10) {
+		out[--i] = pairs[v * 2 + 1];
+		out[--i] = pairs[v * 2];
+	} else {
+		out[--i] = (char)('0' + v);
+	}
+	return n;
 }
 
 void wl_sb_hex(struct wl_sb *sb, uint64_t v, unsigned min_digits)
@@ -75,13 +73,35 @@ void wl_sb_hex(struct wl_sb *sb, uint64_t v, unsigned min_digits)
 	wl_sb_mem(sb, tmp + i, sizeof(tmp) - i);
 }
 
+/* Addresses are hot in every JSON line: format octets without a loop. */
+static size_t fmt_u8(char *out, unsigned v)
+{
+	if (v < 10) {
+		out[0] = (char)('0' + v);
+		return 1;
+	}
+	if (v < 100) {
+		out[0] = (char)('0' + v / 10);
+		out[1] = (char)('0' + v % 10);
+		return 2;
+	}
+	out[0] = (char)('0' + v / 100);
+	out[1] = (char)('0' + v / 10 % 10);
+	out[2] = (char)('0' + v % 10);
+	return 3;
+}
+
 static void sb_ipv4(struct wl_sb *sb, const uint8_t *b)
 {
+	char text[16];
+	size_t n = 0;
+
 	for (int i = 0; i < 4; i++) {
 		if (i)
-			wl_sb_char(sb, '.');
-		wl_sb_u64(sb, b[i]);
+			text[n++] = '.';
+		n += fmt_u8(text + n, b[i]);
 	}
+	wl_sb_mem(sb, text, n);
 }
 
 /* RFC 5952: lowercase, no leading zeros, the longest run (first on a tie) of
@@ -150,7 +170,12 @@ static const char *const proto_names[WL_P__MAX] = {
 	[WL_P_DNS] = "DNS",         [WL_P_MDNS] = "MDNS",    [WL_P_LLMNR] = "LLMNR",
 	[WL_P_TLS] = "TLS",         [WL_P_HTTP] = "HTTP",    [WL_P_DHCP] = "DHCP",
 	[WL_P_DHCPV6] = "DHCPv6",   [WL_P_NTP] = "NTP",      [WL_P_QUIC] = "QUIC",
-	[WL_P_SSH] = "SSH",
+	[WL_P_SSH] = "SSH",         [WL_P_TEREDO] = "Teredo", [WL_P_NBNS] = "NBNS",
+	[WL_P_NBDS] = "NBDS",       [WL_P_SNMP] = "SNMP",    [WL_P_SSDP] = "SSDP",
+	[WL_P_SYSLOG] = "Syslog",   [WL_P_TFTP] = "TFTP",    [WL_P_RIP] = "RIP",
+	[WL_P_RADIUS] = "RADIUS",   [WL_P_SIP] = "SIP",      [WL_P_ISAKMP] = "ISAKMP",
+	[WL_P_SMB] = "SMB",         [WL_P_SMTP] = "SMTP",    [WL_P_FTP] = "FTP",
+	[WL_P_TELNET] = "TELNET",   [WL_P_BGP] = "BGP",
 };
 
 const char *wl_proto_name(enum wl_proto p)

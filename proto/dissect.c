@@ -58,27 +58,61 @@ static const struct type_entry ipproto_table[] = {
 	{ 137, wl_decode_mpls }, /* MPLS-in-IP */
 };
 
-/* UDP: the lower port is tried first, as most stacks pick a high ephemeral one. */
-static const struct type_entry udp_port_table[] = {
-	{ 53, wl_decode_dns },
-	{ 5353, wl_decode_mdns },
-	{ 5355, wl_decode_llmnr },
-	{ 67, wl_decode_dhcp },
-	{ 68, wl_decode_dhcp },
-	{ 4789, wl_decode_vxlan },
-	{ 8472, wl_decode_vxlan }, /* Linux's pre-IANA VXLAN port */
-	{ 6081, wl_decode_geneve },
+/*
+ * Ports: the lower port is tried first, as most stacks pick a high ephemeral
+ * one. A row without a decoder only names the protocol, which also keeps the
+ * DNS sniffer away from look-alikes such as NetBIOS name service.
+ */
+struct port_entry {
+	uint16_t port;
+	wl_decoder decode;
+	uint8_t proto; /* enum wl_proto, for rows that only name */
 };
 
-static const struct type_entry tcp_port_table[] = {
-	{ 53, wl_decode_dns_tcp },
-	{ 80, wl_decode_http },
-	{ 8080, wl_decode_http },
-	{ 8000, wl_decode_http },
-	{ 3128, wl_decode_http },
-	{ 443, wl_decode_tls },
-	{ 853, wl_decode_tls },
-	{ 8443, wl_decode_tls },
+static const struct port_entry udp_port_table[] = {
+	{ 53, wl_decode_dns, 0 },
+	{ 5353, wl_decode_mdns, 0 },
+	{ 5355, wl_decode_llmnr, 0 },
+	{ 67, wl_decode_dhcp, 0 },
+	{ 68, wl_decode_dhcp, 0 },
+	{ 4789, wl_decode_vxlan, 0 },
+	{ 8472, wl_decode_vxlan, 0 }, /* Linux's pre-IANA VXLAN port */
+	{ 6081, wl_decode_geneve, 0 },
+	{ 3544, wl_decode_teredo, 0 },
+	{ 123, NULL, WL_P_NTP },
+	{ 137, NULL, WL_P_NBNS },
+	{ 138, NULL, WL_P_NBDS },
+	{ 161, NULL, WL_P_SNMP },
+	{ 162, NULL, WL_P_SNMP },
+	{ 1900, NULL, WL_P_SSDP },
+	{ 514, NULL, WL_P_SYSLOG },
+	{ 69, NULL, WL_P_TFTP },
+	{ 520, NULL, WL_P_RIP },
+	{ 1812, NULL, WL_P_RADIUS },
+	{ 1813, NULL, WL_P_RADIUS },
+	{ 5060, NULL, WL_P_SIP },
+	{ 500, NULL, WL_P_ISAKMP },
+	{ 4500, NULL, WL_P_ISAKMP },
+	{ 546, NULL, WL_P_DHCPV6 },
+	{ 547, NULL, WL_P_DHCPV6 },
+};
+
+static const struct port_entry tcp_port_table[] = {
+	{ 53, wl_decode_dns_tcp, 0 },
+	{ 80, wl_decode_http, 0 },
+	{ 8080, wl_decode_http, 0 },
+	{ 8000, wl_decode_http, 0 },
+	{ 3128, wl_decode_http, 0 },
+	{ 443, wl_decode_tls, 0 },
+	{ 853, wl_decode_tls, 0 },
+	{ 8443, wl_decode_tls, 0 },
+	{ 22, NULL, WL_P_SSH },
+	{ 25, NULL, WL_P_SMTP },
+	{ 21, NULL, WL_P_FTP },
+	{ 23, NULL, WL_P_TELNET },
+	{ 139, NULL, WL_P_SMB },
+	{ 445, NULL, WL_P_SMB },
+	{ 179, NULL, WL_P_BGP },
 };
 
 #define N_ELEMENTS(a) (sizeof(a) / sizeof((a)[0]))
@@ -123,20 +157,47 @@ int wl_dispatch_ipproto(struct wl_dctx *d, uint8_t ipproto, struct cursor *c)
 	return decode ? descend(d, decode, c) : 0;
 }
 
-static int dispatch_ports(struct wl_dctx *d, const struct type_entry *table, size_t n,
+static const struct port_entry *find_port(const struct port_entry *table, size_t n, uint16_t port)
+{
+	for (size_t i = 0; i < n; i++)
+		if (table[i].port == port)
+			return &table[i];
+	return NULL;
+}
+
+/* A payload on a port we only name: say what it is, decode nothing. */
+static int name_payload(struct wl_dctx *d, enum wl_proto proto, struct cursor *c)
+{
+	struct wl_sb info = wl_info(d);
+
+	wl_enter(d, proto, c);
+	wl_sb_str(&info, wl_proto_name(proto));
+	return 0;
+}
+
+static int dispatch_ports(struct wl_dctx *d, const struct port_entry *table, size_t n,
 			  uint16_t sport, uint16_t dport, struct cursor *c)
 {
 	uint16_t lo = sport < dport ? sport : dport, hi = sport < dport ? dport : sport;
-	wl_decoder decode = find_decoder(table, n, lo);
+	const struct port_entry *e = find_port(table, n, lo);
 
-	if (!decode)
-		decode = find_decoder(table, n, hi);
-	return decode ? descend(d, decode, c) : 0;
+	if (!e)
+		e = find_port(table, n, hi);
+	if (!e || cur_left(c) == 0)
+		return 0;
+	return e->decode ? descend(d, e->decode, c) : name_payload(d, e->proto, c);
 }
 
 int wl_dispatch_udp(struct wl_dctx *d, uint16_t sport, uint16_t dport, struct cursor *c)
 {
-	return dispatch_ports(d, udp_port_table, N_ELEMENTS(udp_port_table), sport, dport, c);
+	struct wl_packet *pkt = d->pkt;
+	uint8_t before = pkt->proto;
+	int r = dispatch_ports(d, udp_port_table, N_ELEMENTS(udp_port_table), sport, dport, c);
+
+	/* No port claimed it: DNS on odd ports is common enough to sniff for. */
+	if (r == 0 && pkt->proto == before && wl_looks_like_dns(c))
+		return descend(d, wl_decode_dns, c);
+	return r;
 }
 
 int wl_dispatch_tcp(struct wl_dctx *d, uint16_t sport, uint16_t dport, struct cursor *c)

@@ -73,16 +73,56 @@ struct wl_sb {
 	size_t len;
 };
 
+/* size must be at least 1. */
 static inline struct wl_sb wl_sb_make(char *buf, size_t size)
 {
 	buf[0] = '\0';
 	return (struct wl_sb){ .buf = buf, .size = size, .len = 0 };
 }
 
-void wl_sb_mem(struct wl_sb *sb, const char *s, size_t n);
-void wl_sb_str(struct wl_sb *sb, const char *s);
-void wl_sb_char(struct wl_sb *sb, char ch);
-void wl_sb_u64(struct wl_sb *sb, uint64_t v);
+/* Writes v in decimal to out (at least 20 bytes), no NUL; returns the length. */
+size_t wl_fmt_u64(char *out, uint64_t v);
+
+/*
+ * The appends are inline: info[] is built for every packet, and most pieces
+ * are literals whose length the compiler knows.
+ */
+static inline void wl_sb_mem(struct wl_sb *sb, const char *s, size_t n)
+{
+	size_t room = sb->size - 1 - sb->len;
+
+	if (n > room)
+		n = room;
+	memcpy(sb->buf + sb->len, s, n);
+	sb->len += n;
+	sb->buf[sb->len] = '\0';
+}
+
+static inline void wl_sb_str(struct wl_sb *sb, const char *s)
+{
+	wl_sb_mem(sb, s, strlen(s));
+}
+
+static inline void wl_sb_char(struct wl_sb *sb, char ch)
+{
+	if (sb->len + 1 < sb->size) {
+		sb->buf[sb->len++] = ch;
+		sb->buf[sb->len] = '\0';
+	}
+}
+
+static inline void wl_sb_u64(struct wl_sb *sb, uint64_t v)
+{
+	char tmp[20];
+
+	if (sb->size - 1 - sb->len >= sizeof(tmp)) {
+		sb->len += wl_fmt_u64(sb->buf + sb->len, v);
+		sb->buf[sb->len] = '\0';
+	} else {
+		wl_sb_mem(sb, tmp, wl_fmt_u64(tmp, v));
+	}
+}
+
 void wl_sb_hex(struct wl_sb *sb, uint64_t v, unsigned min_digits);
 void wl_sb_addr(struct wl_sb *sb, const struct wl_addr *a);
 
@@ -121,6 +161,7 @@ int wl_decode_icmpv6(struct wl_dctx *d, struct cursor *c);
 int wl_decode_gre(struct wl_dctx *d, struct cursor *c);
 int wl_decode_vxlan(struct wl_dctx *d, struct cursor *c);
 int wl_decode_geneve(struct wl_dctx *d, struct cursor *c);
+int wl_decode_teredo(struct wl_dctx *d, struct cursor *c);
 
 /* Applications */
 int wl_decode_dns(struct wl_dctx *d, struct cursor *c);     /* UDP, port 53 */
@@ -134,5 +175,6 @@ int wl_decode_dhcp(struct wl_dctx *d, struct cursor *c);
 /* Payload sniffers used by wl_dispatch_tcp() when the port says nothing. */
 bool wl_looks_like_tls(const struct cursor *c);
 bool wl_looks_like_http(const struct cursor *c);
+bool wl_looks_like_dns(const struct cursor *c); /* UDP on an unknown port */
 
 #endif

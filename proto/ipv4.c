@@ -65,7 +65,6 @@ int wl_decode_ipv4(struct wl_dctx *d, struct cursor *c)
 	if ((r = cur_be16(c, &csum)) < 0 || (r = wl_read_addr(flow, c, WL_HAS_SRC, &src)) < 0 ||
 	    (r = wl_read_addr(flow, c, WL_HAS_DST, &dst)) < 0)
 		return wl_fail(d, r);
-	summarise(d, &src, &dst, proto, frag);
 
 	/* The payload is what the header declares, not the Ethernet padding after it. */
 	struct cursor payload = *c;
@@ -73,8 +72,14 @@ int wl_decode_ipv4(struct wl_dctx *d, struct cursor *c)
 	cur_narrow(&payload, total);
 	if ((r = cur_skip(&payload, hlen)) < 0)
 		return wl_fail(d, r); /* options cut short */
-	if (frag & IPV4_OFFSET_MASK)
+	if (frag & IPV4_OFFSET_MASK) {
+		summarise(d, &src, &dst, proto, frag);
 		return 0; /* only the first fragment holds the transport header */
+	}
 	payload = cur_rest(&payload);
-	return wl_dispatch_ipproto(d, proto, &payload);
+	r = wl_dispatch_ipproto(d, proto, &payload);
+	/* Formatting addresses costs; do it only if no layer above had its say. */
+	if (d->pkt->proto == WL_P_IPV4)
+		summarise(d, &src, &dst, proto, frag);
+	return r;
 }

@@ -91,17 +91,24 @@ int wl_decode_ipv6(struct wl_dctx *d, struct cursor *c)
 	if ((r = cur_u8(c, &hlim)) < 0 || (r = wl_read_addr(flow, c, WL_HAS_SRC, &src)) < 0 ||
 	    (r = wl_read_addr(flow, c, WL_HAS_DST, &dst)) < 0)
 		return wl_fail(d, r);
-	summarise(d, &src, &dst, nh);
 
 	/* A zero payload length means a jumbogram or offload: keep what was captured. */
 	if (plen)
 		cur_narrow(c, plen);
 	while (is_walked_extension(nh)) {
-		if ((r = skip_extension(d, flow, c, &nh, &first_fragment)) < 0)
+		if ((r = skip_extension(d, flow, c, &nh, &first_fragment)) < 0) {
+			summarise(d, &src, &dst, nh);
 			return r;
+		}
 	}
-	if (!first_fragment)
-		return 0;
-	struct cursor payload = cur_rest(c);
-	return wl_dispatch_ipproto(d, nh, &payload);
+	r = 0;
+	if (first_fragment) {
+		struct cursor payload = cur_rest(c);
+
+		r = wl_dispatch_ipproto(d, nh, &payload);
+	}
+	/* Formatting addresses costs; do it only if no layer above had its say. */
+	if (d->pkt->proto == WL_P_IPV6)
+		summarise(d, &src, &dst, nh);
+	return r;
 }

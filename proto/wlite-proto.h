@@ -78,6 +78,22 @@ enum wl_proto {
 	WL_P_NTP,
 	WL_P_QUIC,
 	WL_P_SSH,
+	WL_P_TEREDO,
+	WL_P_NBNS,
+	WL_P_NBDS,
+	WL_P_SNMP,
+	WL_P_SSDP,
+	WL_P_SYSLOG,
+	WL_P_TFTP,
+	WL_P_RIP,
+	WL_P_RADIUS,
+	WL_P_SIP,
+	WL_P_ISAKMP,
+	WL_P_SMB,
+	WL_P_SMTP,
+	WL_P_FTP,
+	WL_P_TELNET,
+	WL_P_BGP,
 	WL_P__MAX
 };
 
