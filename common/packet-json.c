@@ -109,6 +109,7 @@ static void put_string_in(struct jw *w, const char *s, size_t cap)
 	put_char(w, '"');
 	for (;;) {
 		uint64_t x;
+		size_t stop;
 
 		while (i + 8 <= cap) {
 			memcpy(&x, u + i, 8);
@@ -116,14 +117,16 @@ static void put_string_in(struct jw *w, const char *s, size_t cap)
 				break;
 			i += 8;
 		}
+		/* Walk the chunk that held something special byte by byte. */
+		for (stop = i + 8 < cap ? i + 8 : cap; i < stop && u[i]; i++) {
+			if (needs_escape(u[i])) {
+				put_mem(w, s + start, i - start);
+				put_escaped(w, u[i]);
+				start = i + 1;
+			}
+		}
 		if (i >= cap || u[i] == '\0')
 			break;
-		if (needs_escape(u[i])) {
-			put_mem(w, s + start, i - start);
-			put_escaped(w, u[i]);
-			start = i + 1;
-		}
-		i++;
 	}
 	put_mem(w, s + start, i - start);
 	put_char(w, '"');
@@ -164,17 +167,21 @@ static void close_obj(struct jw *w)
 static void put_mac(struct jw *w, const uint8_t *m)
 {
 	static const char hex[] = "0123456789abcdef";
-	char text[17];
+	char text[19];
 
-	for (int i = 0; i < 6; i++) {
-		text[i * 3] = hex[m[i] >> 4];
-		text[i * 3 + 1] = hex[m[i] & 15];
-		if (i < 5)
-			text[i * 3 + 2] = ':';
+	if (w->end - w->p < (ptrdiff_t)sizeof(text)) {
+		w->overflow = true;
+		return;
 	}
-	put_char(w, '"');
-	put_mem(w, text, sizeof(text));
-	put_char(w, '"');
+	text[0] = '"';
+	for (int i = 0; i < 6; i++) {
+		text[1 + i * 3] = hex[m[i] >> 4];
+		text[2 + i * 3] = hex[m[i] & 15];
+		text[3 + i * 3] = ':';
+	}
+	text[18] = '"';
+	memcpy(w->p, text, sizeof(text));
+	w->p += sizeof(text);
 }
 
 /* Address text is digits, dots, colons and hex letters: nothing to escape. */

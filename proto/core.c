@@ -4,8 +4,10 @@
 
 int wl_fail(struct wl_dctx *d, int err)
 {
-	if (d->pkt->malformed == WL_OK && err < 0)
+	if (d->first_err == 0 && err < 0) {
+		d->first_err = err;
 		d->pkt->malformed = err == -EMSGSIZE ? WL_TRUNCATED : WL_INVALID;
+	}
 	return err;
 }
 
@@ -26,38 +28,52 @@ void wl_enter(struct wl_dctx *d, enum wl_proto proto, const struct cursor *c)
 	}
 }
 
-static size_t count_digits(uint64_t v)
-{
-	size_t n = 1;
+static const char digit_pairs[] = "00010203040506070809101112131415161718192021222324"
+				  "25262728293031323334353637383940414243444546474849"
+				  "50515253545556575859606162636465666768697071727374"
+				  "75767778798081828384858687888990919293949596979899";
 
-	for (; v >= 10000; v /= 10000)
-		n += 4;
-	return n + (v >= 10) + (v >= 100) + (v >= 1000);
+static size_t count_digits32(uint32_t v)
+{
+	if (v < 100000)
+		return v < 100 ? 1 + (v >= 10) : v < 10000 ? 3 + (v >= 1000) : 5;
+	return v < 10000000 ? 6 + (v >= 1000000) : v < 1000000000 ? 8 + (v >= 100000000) : 10;
 }
 
 /* Fills the digits in place from the end: no temporary, no copy. */
-size_t wl_fmt_u64(char *out, uint64_t v)
+static size_t fmt_u32(char *out, uint32_t v)
 {
-	static const char pairs[] = "00010203040506070809101112131415161718192021222324"
-				    "25262728293031323334353637383940414243444546474849"
-				    "50515253545556575859606162636465666768697071727374"
-				    "75767778798081828384858687888990919293949596979899";
-	size_t n = count_digits(v), i = n;
+	size_t n = count_digits32(v), i = n;
 
 	while (v >= 100) {
-		unsigned k = (unsigned)(v % 100) * 2;
+		unsigned k = v % 100 * 2;
 
 		v /= 100;
-		out[--i] = pairs[k + 1];
-		out[--i] = pairs[k];
+		out[--i] = digit_pairs[k + 1];
+		out[--i] = digit_pairs[k];
 	}
 	if (v >= 10) {
-		out[--i] = pairs[v * 2 + 1];
-		out[--i] = pairs[v * 2];
+		out[--i] = digit_pairs[v * 2 + 1];
+		out[--i] = digit_pairs[v * 2];
 	} else {
 		out[--i] = (char)('0' + v);
 	}
 	return n;
+}
+
+/* Nearly every number in a packet fits 32 bits, where division is cheaper. */
+size_t wl_fmt_u64(char *out, uint64_t v)
+{
+	size_t n;
+
+	if (v <= UINT32_MAX)
+		return fmt_u32(out, (uint32_t)v);
+	n = wl_fmt_u64(out, v / 1000000000);
+	v %= 1000000000;
+	/* The low part always has nine digits, zeros included. */
+	for (size_t i = n + 9; i > n; v /= 10)
+		out[--i] = (char)('0' + v % 10);
+	return n + 9;
 }
 
 void wl_sb_hex(struct wl_sb *sb, uint64_t v, unsigned min_digits)
@@ -89,6 +105,23 @@ static size_t fmt_u8(char *out, unsigned v)
 	out[1] = (char)('0' + v / 10 % 10);
 	out[2] = (char)('0' + v % 10);
 	return 3;
+}
+
+void wl_sb_printable(struct wl_sb *sb, struct cursor c)
+{
+	uint8_t b;
+
+	while (cur_u8(&c, &b) == 0) {
+		if (b >= 0x20 && b <= 0x7e && b != '\\') {
+			wl_sb_char(sb, (char)b);
+			continue;
+		}
+		/* Never leave half an escape at the end of a full buffer. */
+		if (sb->size - 1 - sb->len < 4)
+			break;
+		wl_sb_str(sb, "\\x");
+		wl_sb_hex(sb, b, 2);
+	}
 }
 
 static void sb_ipv4(struct wl_sb *sb, const uint8_t *b)
@@ -133,6 +166,7 @@ static void sb_ipv6(struct wl_sb *sb, const uint8_t *b)
 			continue;
 		}
 		if (mapped && i == 6) {
+			wl_sb_char(sb, ':');
 			sb_ipv4(sb, b + 12);
 			break;
 		}

@@ -12,6 +12,7 @@
 #define WL_CURSOR_H
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,11 +20,23 @@ struct cursor {
 	const uint8_t *p;
 	size_t len;
 	size_t off;
+	/*
+	 * The bytes go on past len on the wire, but were not captured (snaplen),
+	 * or sit in another IP fragment. Reading past len is then truncation;
+	 * without it, a layer that runs past len contradicts its own lengths.
+	 */
+	bool cut;
 };
 
 static inline struct cursor cur_make(const uint8_t *p, size_t len)
 {
-	return (struct cursor){ .p = p, .len = len, .off = 0 };
+	return (struct cursor){ .p = p, .len = len, .off = 0, .cut = false };
+}
+
+/* The error for a read that ran off the end: see cut. */
+static inline int cur_end_error(const struct cursor *c)
+{
+	return c->cut ? -EMSGSIZE : -EBADMSG;
 }
 
 static inline size_t cur_left(const struct cursor *c)
@@ -133,20 +146,25 @@ static inline int cur_peek_be16(const struct cursor *c, size_t at, uint16_t *ret
  */
 static inline struct cursor cur_rest(const struct cursor *c)
 {
-	return cur_make(c->p + c->off, c->len - c->off);
+	struct cursor rest = cur_make(c->p + c->off, c->len - c->off);
+
+	rest.cut = c->cut;
+	return rest;
 }
 
 /*
- * Narrows the cursor to the next n bytes, a header's declared length. When
- * fewer than n bytes were captured, the cursor keeps what there is and
- * -EMSGSIZE says the layer is truncated; the caller decides whether to go on.
+ * Narrows the cursor to the next n bytes, a header's declared length; the
+ * layer then ends there, so it is no longer cut. When fewer than n bytes are
+ * left, the cursor keeps what there is and returns -EMSGSIZE if the bytes
+ * were cut, -EBADMSG if the declared length runs past a whole frame; the
+ * caller decides whether to go on.
  */
 static inline int cur_narrow(struct cursor *c, size_t n)
 {
-	if (n > c->len - c->off) {
-		return -EMSGSIZE;
-	}
+	if (n > c->len - c->off)
+		return cur_end_error(c);
 	c->len = c->off + n;
+	c->cut = false;
 	return 0;
 }
 

@@ -183,8 +183,11 @@ static int dispatch_ports(struct wl_dctx *d, const struct port_entry *table, siz
 
 	if (!e)
 		e = find_port(table, n, hi);
-	if (!e || cur_left(c) == 0)
+	if (!e)
 		return 0;
+	/* Nothing captured of a payload that was sent: its header is missing. */
+	if (cur_left(c) == 0)
+		return c->cut ? wl_fail(d, -EMSGSIZE) : 0;
 	return e->decode ? descend(d, e->decode, c) : name_payload(d, e->proto, c);
 }
 
@@ -217,11 +220,19 @@ int wl_dissect(struct wl_packet *pkt, int linktype, const uint8_t *data, size_t 
 	struct wl_dctx d = { .pkt = pkt, .frame = data };
 	struct cursor c = cur_make(data, caplen);
 
+	c.cut = caplen < pkt->len;
 	memset(&pkt->has, 0, offsetof(struct wl_packet, info) - offsetof(struct wl_packet, has));
 	pkt->info[0] = '\0';
 
-	for (size_t i = 0; i < N_ELEMENTS(link_table); i++)
-		if (link_table[i].linktype == linktype)
-			return descend(&d, link_table[i].decode, &c);
+	for (size_t i = 0; i < N_ELEMENTS(link_table); i++) {
+		if (link_table[i].linktype != linktype)
+			continue;
+		int r = descend(&d, link_table[i].decode, &c);
+
+		/* A decoder may note an error and go on; the first one is the answer. */
+		if (r < 0)
+			wl_fail(&d, r);
+		return d.first_err;
+	}
 	return -EPROTONOSUPPORT;
 }

@@ -32,6 +32,7 @@ struct wl_dctx {
 	uint8_t depth;        /* layers entered so far */
 	uint8_t n_ip;         /* IP headers seen so far */
 	bool in_icmp;         /* inside an ICMP error's quoted packet */
+	int first_err;        /* what wl_dissect() returns: the first wl_fail() */
 };
 
 typedef int (*wl_decoder)(struct wl_dctx *d, struct cursor *c);
@@ -125,6 +126,12 @@ static inline void wl_sb_u64(struct wl_sb *sb, uint64_t v)
 
 void wl_sb_hex(struct wl_sb *sb, uint64_t v, unsigned min_digits);
 void wl_sb_addr(struct wl_sb *sb, const struct wl_addr *a);
+
+/*
+ * Appends network bytes as text: printable ASCII as is, anything else (and
+ * the backslash itself, so the text stays unambiguous) as \xHH.
+ */
+void wl_sb_printable(struct wl_sb *sb, struct cursor c);
 
 /* Starts info[] afresh: the highest layer's summary replaces the lower one's. */
 static inline struct wl_sb wl_info(struct wl_dctx *d)

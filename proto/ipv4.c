@@ -69,7 +69,10 @@ int wl_decode_ipv4(struct wl_dctx *d, struct cursor *c)
 	/* The payload is what the header declares, not the Ethernet padding after it. */
 	struct cursor payload = *c;
 	payload.off = start;
-	cur_narrow(&payload, total);
+	if (cur_narrow(&payload, total) == -EBADMSG)
+		wl_fail(d, -EBADMSG); /* longer than the whole frame */
+	if (frag & IPV4_MF)
+		payload.cut = true; /* the datagram goes on in the next fragment */
 	if ((r = cur_skip(&payload, hlen)) < 0)
 		return wl_fail(d, r); /* options cut short */
 	if (frag & IPV4_OFFSET_MASK) {

@@ -48,6 +48,8 @@ static int skip_extension(struct wl_dctx *d, struct wl_flow *flow, struct cursor
 			return wl_fail(d, r);
 		if (offset_flags & 0xfff8)
 			*first_fragment = false;
+		if (offset_flags & 1)
+			c->cut = true; /* more fragments: the datagram goes on elsewhere */
 		if (flow)
 			flow->ipproto = next;
 	} else {
@@ -93,8 +95,8 @@ int wl_decode_ipv6(struct wl_dctx *d, struct cursor *c)
 		return wl_fail(d, r);
 
 	/* A zero payload length means a jumbogram or offload: keep what was captured. */
-	if (plen)
-		cur_narrow(c, plen);
+	if (plen && cur_narrow(c, plen) == -EBADMSG)
+		wl_fail(d, -EBADMSG); /* longer than the whole frame */
 	while (is_walked_extension(nh)) {
 		if ((r = skip_extension(d, flow, c, &nh, &first_fragment)) < 0) {
 			summarise(d, &src, &dst, nh);

@@ -22,7 +22,7 @@ static void sb_flags(struct wl_sb *sb, uint16_t flags)
 }
 
 static void summarise(struct wl_dctx *d, uint16_t sport, uint16_t dport, uint16_t flags,
-		      uint32_t seq, uint32_t ack, uint16_t win, size_t payload)
+		      uint16_t win, size_t payload)
 {
 	struct wl_sb info = wl_info(d);
 
@@ -31,12 +31,7 @@ static void summarise(struct wl_dctx *d, uint16_t sport, uint16_t dport, uint16_
 	wl_sb_u64(&info, dport);
 	wl_sb_char(&info, ' ');
 	sb_flags(&info, flags);
-	wl_sb_str(&info, " Seq=");
-	wl_sb_u64(&info, seq);
-	if (flags & 0x10) {
-		wl_sb_str(&info, " Ack=");
-		wl_sb_u64(&info, ack);
-	}
+	/* Raw sequence numbers say little without a flow to make them relative. */
 	wl_sb_str(&info, " Win=");
 	wl_sb_u64(&info, win);
 	wl_sb_str(&info, " Len=");
@@ -79,7 +74,7 @@ int wl_decode_tcp(struct wl_dctx *d, struct cursor *c)
 	}
 	if ((r = cur_be16(c, &win)) < 0)
 		return wl_fail(d, r);
-	summarise(d, sport, dport, flags, seq, ack, win, c->len > hlen ? c->len - hlen : 0);
+	summarise(d, sport, dport, flags, win, c->len > hlen ? c->len - hlen : 0);
 	if ((r = cur_skip(c, hlen - 16)) < 0)
 		return wl_fail(d, r); /* options cut short */
 	struct cursor payload = cur_rest(c);

@@ -41,7 +41,9 @@ int wl_decode_udp(struct wl_dctx *d, struct cursor *c)
 	if (len < UDP_HEADER)
 		return wl_fail(d, -EBADMSG);
 	struct cursor payload = cur_rest(c);
-	/* A length past the capture is left as truncation for the payload's decoder. */
-	cur_narrow(&payload, len - UDP_HEADER);
+	/* Past the capture, the payload's decoder reports truncation; past a whole
+	 * datagram, the length is wrong. */
+	if (cur_narrow(&payload, len - UDP_HEADER) == -EBADMSG)
+		wl_fail(d, -EBADMSG);
 	return wl_dispatch_udp(d, sport, dport, &payload);
 }

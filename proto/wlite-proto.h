@@ -236,8 +236,9 @@ struct wl_packet {
 /*
  * Decodes one frame of link type linktype. The caller fills seq, ts_*, len and
  * caplen first; wl_dissect() clears and fills the rest. Returns 0, or the
- * first error met (-EMSGSIZE truncated, -EBADMSG invalid, -EPROTONOSUPPORT for
- * an unknown link type); the fields decoded before the error stay filled and
+ * first error met: -EMSGSIZE truncated, -EBADMSG invalid, -ELOOP when layers
+ * nest deeper than any real frame (counted as invalid), -EPROTONOSUPPORT for
+ * an unknown link type. The fields decoded before the error stay filled and
  * pkt->malformed says which kind it was.
  */
 int wl_dissect(struct wl_packet *pkt, int linktype, const uint8_t *data, size_t caplen);

@@ -1,0 +1,455 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * TLS records carried over TCP (RFC 8446 section 5, RFC 5246 section 6.2),
+ * decoded far enough to name each record and handshake message and to take
+ * the server name out of a ClientHello (RFC 6066 section 3).
+ *
+ * TCP reassembly is off, so a record often continues past the segment. Each
+ * structure is therefore a "span": the captured bytes plus how many more
+ * bytes its length field declared. A length longer than its parent's
+ * declared rest contradicts the format (-EBADMSG); one that only runs past
+ * the captured bytes is truncation (-EMSGSIZE), and what was captured is
+ * still decoded.
+ */
+#include "dissect.h"
+
+enum {
+	TLS_CT_CHANGE_CIPHER_SPEC = 20,
+	TLS_CT_ALERT = 21,
+	TLS_CT_HANDSHAKE = 22,
+	TLS_CT_APPLICATION_DATA = 23,
+	TLS_CT_HEARTBEAT = 24,
+};
+
+enum {
+	TLS_HS_CLIENT_HELLO = 1,
+	TLS_EXT_SERVER_NAME = 0,
+	TLS_SNI_HOST_NAME = 0,
+};
+
+#define TLS_RANDOM_LEN 32
+#define TLS_SESSION_ID_MAX 32
+/* RFC 5246 6.2.3: TLSCiphertext.length MUST NOT exceed 2^14 + 2048. */
+#define TLS_RECORD_MAX (16384 + 2048)
+/* The segment's end says nothing about where the stream's records end. */
+#define TLS_UNBOUNDED SIZE_MAX
+
+struct tls_span {
+	struct cursor c; /* the captured bytes of the structure, from offset 0 */
+	size_t missing;  /* declared bytes past the end of the capture */
+};
+
+/* State of the walk over one segment's records. */
+struct tls_walk {
+	struct wl_dctx *d;
+	struct wl_sb info;
+	bool after_ccs; /* a Change Cipher Spec came earlier in the segment */
+};
+
+/* What a ClientHello yields for the summary. */
+struct tls_hello {
+	bool has_sni;
+	char sni[WL_NAME_MAX];
+};
+
+static bool span_done(const struct tls_span *s)
+{
+	return cur_left(&s->c) == 0 && s->missing == 0;
+}
+
+/* Running out of bytes is truncation only if the declared length went on. */
+static int span_short(const struct tls_span *s)
+{
+	return s->missing ? -EMSGSIZE : -EBADMSG;
+}
+
+static int span_u8(struct tls_span *s, uint8_t *ret)
+{
+	return cur_u8(&s->c, ret) ? span_short(s) : 0;
+}
+
+static int span_be16(struct tls_span *s, uint16_t *ret)
+{
+	return cur_be16(&s->c, ret) ? span_short(s) : 0;
+}
+
+static int span_be24(struct tls_span *s, uint32_t *ret)
+{
+	return cur_be24(&s->c, ret) ? span_short(s) : 0;
+}
+
+static int span_skip(struct tls_span *s, size_t n)
+{
+	return cur_skip(&s->c, n) ? span_short(s) : 0;
+}
+
+/*
+ * Takes the next n declared bytes of parent as the child span *ret and steps
+ * parent past them. The child gets whatever part of them was captured.
+ */
+static int span_take(struct tls_span *parent, size_t n, struct tls_span *ret)
+{
+	struct cursor child = cur_rest(&parent->c);
+	size_t left = cur_left(&parent->c);
+
+	if (n > left && n - left > parent->missing)
+		return -EBADMSG;
+	if (cur_narrow(&child, n) == 0) {
+		cur_skip(&parent->c, n);
+		*ret = (struct tls_span){ .c = child, .missing = 0 };
+		return 0;
+	}
+	cur_skip(&parent->c, left);
+	if (parent->missing != TLS_UNBOUNDED)
+		parent->missing -= n - left;
+	*ret = (struct tls_span){ .c = child, .missing = n - left };
+	return 0;
+}
+
+/* Reads a length of width 1 or 2 bytes and takes that many bytes as *ret. */
+static int span_vector(struct tls_span *parent, unsigned width, struct tls_span *ret)
+{
+	uint8_t len8;
+	uint16_t len16;
+	int r;
+
+	if (width == 1) {
+		r = span_u8(parent, &len8);
+		len16 = len8;
+	} else {
+		r = span_be16(parent, &len16);
+	}
+	return r ? r : span_take(parent, len16, ret);
+}
+
+/* Starts a new item of the Info column, Wireshark style: "A, B, C". */
+static void info_item(struct wl_sb *info, const char *name)
+{
+	if (info->len > 0)
+		wl_sb_str(info, ", ");
+	wl_sb_str(info, name);
+}
+
+/* ServerNameList: the first entry of type host_name, if any. */
+static int tls_server_name(struct tls_span ext, struct tls_hello *ret)
+{
+	struct tls_span list, name;
+	uint8_t type;
+	int r;
+
+	r = span_vector(&ext, 2, &list);
+	if (r)
+		return r;
+	if (!span_done(&ext))
+		return -EBADMSG; /* bytes after the list contradict its length */
+	while (!span_done(&list)) {
+		r = span_u8(&list, &type);
+		if (!r)
+			r = span_vector(&list, 2, &name);
+		if (r)
+			return r;
+		if (type != TLS_SNI_HOST_NAME)
+			continue;
+		if (cur_left(&name.c) == 0)
+			return -EBADMSG; /* HostName is opaque<1..2^16-1> */
+		struct wl_sb sb = wl_sb_make(ret->sni, sizeof(ret->sni));
+
+		wl_sb_printable(&sb, name.c);
+		ret->has_sni = true;
+		return 0;
+	}
+	return 0;
+}
+
+/*
+ * Walks the extensions block. An extension is decoded only if it was captured
+ * whole; the first one cut by the capture ends the walk as truncation.
+ */
+static int tls_extensions(struct tls_span exts, struct tls_hello *ret)
+{
+	struct tls_span ext;
+	uint16_t type;
+	int r;
+
+	while (!span_done(&exts)) {
+		r = span_be16(&exts, &type);
+		if (!r)
+			r = span_vector(&exts, 2, &ext);
+		if (r)
+			return r;
+		if (ext.missing)
+			return -EMSGSIZE;
+		if (type == TLS_EXT_SERVER_NAME && !ret->has_sni) {
+			r = tls_server_name(ext, ret);
+			if (r)
+				return r;
+		}
+	}
+	return 0;
+}
+
+/* Steps over the fixed fields and vectors that come before the extensions. */
+static int tls_skip_hello_prefix(struct tls_span *hello)
+{
+	struct tls_span vec;
+	int r;
+
+	r = span_skip(hello, 2 + TLS_RANDOM_LEN); /* legacy_version, random */
+	if (r)
+		return r;
+	r = span_vector(hello, 1, &vec); /* legacy_session_id */
+	if (r)
+		return r;
+	if (cur_left(&vec.c) + vec.missing > TLS_SESSION_ID_MAX)
+		return -EBADMSG;
+	r = span_vector(hello, 2, &vec); /* cipher_suites */
+	if (r)
+		return r;
+	return span_vector(hello, 1, &vec); /* legacy_compression_methods */
+}
+
+static int tls_client_hello(struct tls_span hello, struct tls_hello *ret)
+{
+	struct tls_span exts;
+	int r;
+
+	r = tls_skip_hello_prefix(&hello);
+	if (r)
+		return r;
+	/* Before TLS 1.2, a hello without extensions simply ends here. */
+	if (span_done(&hello))
+		return 0;
+	r = span_vector(&hello, 2, &exts);
+	if (r)
+		return r;
+	r = tls_extensions(exts, ret);
+	if (r)
+		return r;
+	/* Bytes after the extensions contradict the hello's length. */
+	return span_done(&hello) ? 0 : -EBADMSG;
+}
+
+static const char *tls_handshake_name(uint8_t type)
+{
+	switch (type) {
+	case 0: return "Hello Request";
+	case 1: return "Client Hello";
+	case 2: return "Server Hello";
+	case 3: return "Hello Verify Request";
+	case 4: return "New Session Ticket";
+	case 5: return "End of Early Data";
+	case 8: return "Encrypted Extensions";
+	case 11: return "Certificate";
+	case 12: return "Server Key Exchange";
+	case 13: return "Certificate Request";
+	case 14: return "Server Hello Done";
+	case 15: return "Certificate Verify";
+	case 16: return "Client Key Exchange";
+	case 20: return "Finished";
+	case 21: return "Certificate URL";
+	case 22: return "Certificate Status";
+	case 24: return "Key Update";
+	default: return NULL;
+	}
+}
+
+/* Keeps the first server name of the frame. */
+static void tls_keep_sni(struct wl_dctx *d, const struct tls_hello *hello)
+{
+	struct wl_packet *pkt = d->pkt;
+
+	if (!hello->has_sni || (pkt->has & WL_PKT_SNI))
+		return;
+	memcpy(pkt->sni, hello->sni, sizeof(pkt->sni));
+	pkt->has |= WL_PKT_SNI;
+}
+
+static int tls_handshake_message(struct tls_walk *w, uint8_t type, struct tls_span msg)
+{
+	struct tls_hello hello = { .has_sni = false };
+	int r = 0;
+
+	info_item(&w->info, tls_handshake_name(type));
+	if (type != TLS_HS_CLIENT_HELLO)
+		return msg.missing ? -EMSGSIZE : 0;
+	r = tls_client_hello(msg, &hello);
+	tls_keep_sni(w->d, &hello);
+	if (hello.has_sni) {
+		wl_sb_str(&w->info, " (SNI=");
+		wl_sb_str(&w->info, hello.sni);
+		wl_sb_char(&w->info, ')');
+	}
+	return r;
+}
+
+/*
+ * Without the session's keys an encrypted Finished cannot be told from
+ * plaintext by its first bytes (a zero explicit nonce reads as two Hello
+ * Requests), so a record is taken for plaintext only if it reads as a chain
+ * of known messages that ends exactly at the record's end, or runs into the
+ * end of the capture.
+ */
+static bool tls_handshake_plaintext(struct tls_span rec)
+{
+	while (!span_done(&rec)) {
+		struct tls_span msg;
+		uint8_t type;
+		uint32_t len;
+
+		if (span_u8(&rec, &type) || span_be24(&rec, &len))
+			return rec.missing > 0;
+		if (!tls_handshake_name(type) || span_take(&rec, len, &msg))
+			return false;
+	}
+	return true;
+}
+
+/* The handshake messages of one record, each narrowed to its length. */
+static int tls_handshake_record(struct tls_walk *w, struct tls_span rec)
+{
+	if (w->after_ccs || span_done(&rec) || !tls_handshake_plaintext(rec)) {
+		info_item(&w->info, "Encrypted Handshake Message");
+		return rec.missing ? -EMSGSIZE : 0;
+	}
+	while (!span_done(&rec)) {
+		struct tls_span msg = { .missing = 0 };
+		uint8_t type = 0;
+		uint32_t len = 0;
+		int r = span_u8(&rec, &type);
+
+		if (!r)
+			r = span_be24(&rec, &len);
+		if (!r)
+			r = span_take(&rec, len, &msg);
+		if (!r)
+			r = tls_handshake_message(w, type, msg);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+/* A plaintext alert is exactly level and description; anything else is sealed. */
+static int tls_record_body(struct tls_walk *w, uint8_t type, struct tls_span rec)
+{
+	bool sealed = cur_left(&rec.c) + rec.missing != 2;
+
+	switch (type) {
+	case TLS_CT_HANDSHAKE:
+		return tls_handshake_record(w, rec);
+	case TLS_CT_CHANGE_CIPHER_SPEC:
+		/* From here on the sender's handshake messages are encrypted. */
+		w->after_ccs = true;
+		info_item(&w->info, "Change Cipher Spec");
+		break;
+	case TLS_CT_ALERT:
+		info_item(&w->info, sealed || w->after_ccs ? "Encrypted Alert" : "Alert");
+		break;
+	case TLS_CT_APPLICATION_DATA:
+		info_item(&w->info, "Application Data");
+		break;
+	default:
+		info_item(&w->info, "Heartbeat");
+		break;
+	}
+	return rec.missing ? -EMSGSIZE : 0;
+}
+
+static bool tls_record_header_ok(uint8_t type, uint8_t major, uint8_t minor)
+{
+	return type >= TLS_CT_CHANGE_CIPHER_SPEC && type <= TLS_CT_HEARTBEAT && major == 3 &&
+	       minor <= 4;
+}
+
+/* One record: a 5-byte header (type, version, length), then its fragment. */
+static int tls_record(struct tls_walk *w, struct tls_span *seg)
+{
+	struct tls_span rec;
+	uint8_t type, major, minor;
+	uint16_t len;
+	int r;
+
+	if (span_u8(seg, &type) || span_u8(seg, &major) || span_u8(seg, &minor) ||
+	    span_be16(seg, &len))
+		return -EMSGSIZE;
+	if (!tls_record_header_ok(type, major, minor)) {
+		info_item(&w->info, "Ignored Unknown Record");
+		return -EBADMSG;
+	}
+	if (len > TLS_RECORD_MAX)
+		return -EBADMSG;
+	r = span_take(seg, len, &rec);
+	return r ? r : tls_record_body(w, type, rec);
+}
+
+/*
+ * SSL 2.0 compatible ClientHello (RFC 5246 appendix E.2), still sent by some
+ * old clients: a 2-byte length with the top bit set, msg_type 1, and an SSL
+ * 2.0 or 3.x version. Its cipher specs carry no server name.
+ */
+static bool tls_looks_like_sslv2_hello(const struct cursor *c)
+{
+	uint8_t b0, b2, major, minor;
+
+	if (cur_peek_u8(c, c->off, &b0) || cur_peek_u8(c, c->off + 2, &b2) ||
+	    cur_peek_u8(c, c->off + 3, &major) || cur_peek_u8(c, c->off + 4, &minor))
+		return false;
+	return (b0 & 0x80) && b2 == TLS_HS_CLIENT_HELLO &&
+	       ((major == 0 && minor == 2) || (major == 3 && minor <= 4));
+}
+
+static int tls_sslv2_hello(struct wl_dctx *d, const struct cursor *c)
+{
+	struct cursor rec = cur_rest(c);
+	uint16_t len;
+
+	wl_enter(d, WL_P_TLS, c);
+	struct wl_sb info = wl_info(d);
+
+	wl_sb_str(&info, "Client Hello");
+	if (cur_be16(&rec, &len) || cur_need(&rec, len & 0x7fff))
+		return wl_fail(d, -EMSGSIZE);
+	return 0;
+}
+
+bool wl_looks_like_tls(const struct cursor *c)
+{
+	uint8_t type, major, minor;
+
+	if (cur_peek_u8(c, c->off, &type) || cur_peek_u8(c, c->off + 1, &major) ||
+	    cur_peek_u8(c, c->off + 2, &minor))
+		return false;
+	return tls_record_header_ok(type, major, minor);
+}
+
+/*
+ * Without reassembly a segment can start in the middle of a record, and its
+ * first bytes can pass for a record header by chance; an impossible length
+ * tells such continuation data apart.
+ */
+static bool tls_first_length_plausible(const struct cursor *c)
+{
+	uint16_t len;
+
+	return cur_peek_be16(c, c->off + 3, &len) || len <= TLS_RECORD_MAX;
+}
+
+int wl_decode_tls(struct wl_dctx *d, struct cursor *c)
+{
+	struct tls_span seg = { .c = cur_rest(c), .missing = TLS_UNBOUNDED };
+	int r = 0;
+
+	if (!wl_looks_like_tls(c))
+		return tls_looks_like_sslv2_hello(c) ? tls_sslv2_hello(d, c) : 0;
+	if (!tls_first_length_plausible(c))
+		return 0;
+	wl_enter(d, WL_P_TLS, c);
+	struct tls_walk w = { .d = d, .info = wl_info(d), .after_ccs = false };
+
+	/* A segment can hold several records; the first cut one ends it. */
+	while (r == 0 && cur_left(&seg.c) > 0)
+		r = tls_record(&w, &seg);
+	if (w.info.len == 0)
+		wl_sb_str(&w.info, "Truncated Record");
+	return r ? wl_fail(d, r) : 0;
+}

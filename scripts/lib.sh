@@ -1,0 +1,82 @@
+# shellcheck shell=bash
+# Shared by scripts/test, scripts/run, scripts/fuzz and bench/decode: the one
+# package list, dependency installation, logging and meson set-up.
+# Source it after setting WL_PROG (the name used in messages).
+
+# Everything a fresh Debian 12 machine needs to build, test, run and benchmark
+# wlite. Keep it the only list: scripts/test and scripts/run both install from it.
+WL_PACKAGES=(
+	meson ninja-build pkg-config gcc clang libclang-rt-14-dev
+	libpcap-dev libevent-dev libnanomsg-dev nanomsg-utils libcjson-dev
+	libmaxminddb-dev mmdb-bin libcivetweb-dev libcmocka-dev libcap-dev
+	tshark tcpdump tcpreplay zstd iproute2 iputils-ping python3
+)
+
+: "${WL_PROG:=wlite}"
+WL_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# The shared folder (corpus, tools) is a sibling of the repository.
+# shellcheck disable=SC2034 # used by the scripts that source this file
+WL_SHARED="${WLITE_SHARED:-$WL_ROOT/../shared}"
+
+wl_log() { printf '%s: %s\n' "$WL_PROG" "$*" >&2; }
+wl_die() {
+	wl_log "error: $*"
+	exit 1
+}
+
+# Prints the packages of "$@" that dpkg does not list as installed.
+wl_missing_packages() {
+	local pkg status
+	for pkg in "$@"; do
+		status="$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)"
+		[[ "$status" == "install ok installed" ]] || printf '%s\n' "$pkg"
+	done
+}
+
+# Installs what is missing of "$@" (default: WL_PACKAGES). A machine that has
+# everything never touches the network; otherwise apt-get update runs once.
+wl_install_packages() {
+	local -a want missing
+	if (($# > 0)); then want=("$@"); else want=("${WL_PACKAGES[@]}"); fi
+	mapfile -t missing < <(wl_missing_packages "${want[@]}")
+	if ((${#missing[@]} == 0)); then
+		return 0
+	fi
+	wl_log "installing missing packages: ${missing[*]}"
+	if [[ $EUID -ne 0 ]]; then
+		wl_log "error: installing packages needs root (run as root, or: apt-get install ${missing[*]})"
+		return 1
+	fi
+	if [[ -z "${WL_APT_UPDATED:-}" ]]; then
+		apt-get update || return 1
+		WL_APT_UPDATED=1
+	fi
+	# noninteractive: tshark's debconf question would otherwise block.
+	DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
+}
+
+# wl_meson_setup BUILDDIR [meson options...]: configures a build directory, or
+# reconfigures it with the given options if it already exists, so that running
+# a script twice gives the same configuration.
+wl_meson_setup() {
+	local dir="$1"
+	shift
+	if [[ -f "$dir/meson-private/coredata.dat" ]]; then
+		if meson setup --reconfigure "$dir" "$@"; then
+			return 0
+		fi
+		# A meson upgrade can make an old build dir unreadable; start afresh once.
+		wl_log "reconfiguring $dir failed; retrying with --wipe"
+		meson setup --wipe "$dir" "$@"
+	else
+		meson setup "$dir" "$@"
+	fi
+}
+
+# Parallel jobs for builds: the machines are shared, so never more than 2.
+WL_JOBS="${WLITE_JOBS:-2}"
+if ! [[ "$WL_JOBS" =~ ^[1-9][0-9]*$ ]] || ((WL_JOBS > 2)); then WL_JOBS=2; fi
+
+wl_compile() {
+	meson compile -C "$1" -j "$WL_JOBS"
+}
