@@ -103,6 +103,18 @@ static inline int cur_be32(struct cursor *c, uint32_t *ret)
 	return 0;
 }
 
+static inline int cur_be64(struct cursor *c, uint64_t *ret)
+{
+	uint32_t hi, lo;
+
+	if (8 > c->len - c->off)
+		return -EMSGSIZE;
+	cur_be32(c, &hi);
+	cur_be32(c, &lo);
+	*ret = (uint64_t)hi << 32 | lo;
+	return 0;
+}
+
 static inline int cur_le32(struct cursor *c, uint32_t *ret)
 {
 	if (4 > c->len - c->off)

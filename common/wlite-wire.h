@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The wlite IPC wire format, version 1: what wlite-capd publishes on its
+ * nanomsg NN_PUB socket and every subscriber (webd, wlite-tap, your tool)
+ * reads. This header is the public interface; README.md "Wire format"
+ * describes the same thing in prose.
+ *
+ * Every message starts with a topic: a short ASCII name and a NUL. A
+ * subscriber picks topics with NN_SUB_SUBSCRIBE on the topic bytes,
+ * NUL included, so that "stats" does not also match "status".
+ *
+ *   "pkt\0"    a batch of packet records (binary, below)
+ *   "stats\0"  JSON, once a second: counters
+ *   "status\0" JSON, on change and once a second: interface, filter, paused
+ *
+ * All integers are big-endian (network byte order), unaligned.
+ *
+ * A packet batch, after its topic:
+ *
+ *   offset size  field
+ *   0      2     magic 0x574c ("WL")
+ *   2      1     version (WL_WIRE_VERSION)
+ *   3      1     flags (0; reserved)
+ *   4      2     header length H (16 in version 1; skip to H for the records)
+ *   6      2     record count N
+ *   8      8     reserved (0)
+ *   H      ...   N records
+ *
+ * A record:
+ *
+ *   0      4     record length L, this field included
+ *   4      8     seq: capd's sequence number, +1 per packet published or lost
+ *   12     8     ts_sec (signed, Unix epoch)
+ *   20     4     ts_usec
+ *   24     4     len: length on the wire
+ *   28     4     caplen C: captured bytes
+ *   32     2     link type (LINKTYPE_*)
+ *   34     1     proto (enum wl_proto: the highest protocol decoded)
+ *   35     1     malformed (0 ok, 1 truncated, 2 invalid)
+ *   36     C     the captured bytes, as libpcap delivered them
+ *   36+C   ...   sections up to L: type (1), reserved (1), length (2), value
+ *
+ * Sections carry the decoded summary. A reader skips section types it does
+ * not know; a section that is absent means "does not apply" (no DNS, ...).
+ *
+ * Compatibility promise: within version 1, new section types and new
+ * trailing fields at the end of a section may be added, and readers must
+ * ignore what they do not know. Anything else (a field moved or resized, a
+ * meaning changed) bumps WL_WIRE_VERSION, and a reader must drop batches of
+ * a version it does not speak.
+ */
+#ifndef WLITE_WIRE_H
+#define WLITE_WIRE_H
+
+#include "wlite-proto.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define WL_WIRE_VERSION 1
+#define WL_WIRE_MAGIC 0x574c
+#define WL_WIRE_BATCH_HEADER 16
+#define WL_WIRE_RECORD_FIXED 36
+
+#define WL_TOPIC_PKT "pkt"
+#define WL_TOPIC_STATS "stats"
+#define WL_TOPIC_STATUS "status"
+
+/* Section types. Values are part of the format: never reuse one. */
+enum wl_wire_section {
+	WL_SEC_ETH = 1,    /* src[6] dst[6] */
+	WL_SEC_VLAN = 2,   /* n x u16 VLAN ids, outer first */
+	WL_SEC_OUTER = 3,  /* a flow (below) */
+	WL_SEC_INNER = 4,  /* a flow: the first tunnelled IP header */
+	WL_SEC_INFO = 5,   /* text */
+	WL_SEC_SNI = 6,    /* text */
+	WL_SEC_HTTP = 7,   /* u8 response, u16 status, then method, host, path as NUL-ended text */
+	WL_SEC_DHCP = 8,   /* u8 op, u8 msg_type, u32 xid, hostname text */
+	WL_SEC_DNS = 9,    /* DNS header and question (below) */
+	WL_SEC_DNS_RR = 10, /* one resource record (below); repeated, in order */
+	WL_SEC_LAYERS = 11, /* n x (u8 proto, u16 offset, u16 length) */
+};
+
+/*
+ * A flow: u8 l3, u8 has (WL_HAS_*), u8 ipproto, u8 address family (0, 4
+ * or 6), u16 ethertype, u16 sport, u16 dport, u16 tcp_flags, then the
+ * source and destination addresses, 4 or 16 bytes each (none for family 0).
+ *
+ * DNS: u16 id, u16 flags, u8 rcode, u8 opcode, u8 has_question, u16 qtype,
+ * u16 qdcount, ancount, nscount, arcount, u16 answers_total, qname text.
+ *
+ * DNS_RR: u8 section, u16 type, u16 class, u32 ttl, name text NUL, data text.
+ *
+ * Text is UTF-8 without a terminating NUL unless said; its length is the
+ * section's (or what is left of it).
+ */
+
+/* Room one record can need: raw bytes plus a generous summary. */
+#define WL_WIRE_SUMMARY_MAX (24 * 1024)
+#define WL_WIRE_RECORD_MAX(caplen) ((size_t)(caplen) + WL_WIRE_SUMMARY_MAX)
+
+/*
+ * Appends one record for pkt and its raw bytes to buf[0..size). Returns the
+ * record length, or -ENOBUFS if it does not fit (nothing is then promised
+ * about buf past the batch written so far).
+ */
+long wl_wire_put_record(uint8_t *buf, size_t size, const struct wl_packet *pkt, int linktype,
+			const uint8_t *raw, size_t raw_len);
+
+/* Writes a batch header for count records at buf (WL_WIRE_BATCH_HEADER bytes). */
+void wl_wire_put_batch_header(uint8_t *buf, uint16_t count);
+
+/* One decoded record: the summary, and where its raw bytes are in the message. */
+struct wl_wire_record {
+	struct wl_packet pkt;
+	int linktype;
+	const uint8_t *raw;
+	size_t raw_len;
+};
+
+/* Iterates over the records of a "pkt" batch (the topic already stripped). */
+struct wl_wire_reader {
+	const uint8_t *p;
+	size_t len;
+	size_t off;
+	uint16_t left; /* records not read yet */
+};
+
+/*
+ * Checks the batch header. Returns 0, -EPROTO for another major version
+ * (drop the batch), or -EBADMSG for a malformed one.
+ */
+int wl_wire_reader_init(struct wl_wire_reader *r, const uint8_t *msg, size_t len);
+
+/*
+ * Reads the next record into *ret. Returns 1 when a record was read, 0 at
+ * the end of the batch, -EBADMSG for a malformed record (stop reading).
+ */
+int wl_wire_next(struct wl_wire_reader *r, struct wl_wire_record *ret);
+
+#endif
