@@ -1,81 +1,177 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * wlite-capd: the capture daemon.
+ * wlite-capd: the capture daemon. Its main() is the whole story:
+ *
+ *   setup    parse flags and the configuration file
+ *   acquire  open the capture and bind the sockets (needs privileges)
+ *   drop     become the unprivileged user, keeping CAP_NET_RAW/CAP_NET_ADMIN
+ *   register the capture, control, timer and signal events
+ *   dispatch the event loop, until SIGTERM or SIGINT
+ *
+ * Packet bytes are untrusted: nothing reads them before the drop.
  */
-#include "config.h"
+#include "capd.h"
+#include "log.h"
 #include "offline.h"
 
-#include <getopt.h>
-#include <stdbool.h>
+#include <errno.h>
+#include <nanomsg/nn.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-struct capd_options {
-	const char *read_file;
-	bool json;
-};
+#define EXIT_USAGE 2
 
-static void usage(FILE *out)
+static int fail(const char *what)
 {
-	fprintf(out,
-		"Usage: wlite-capd [OPTIONS]\n"
-		"\n"
-		"Capture packets and publish their summaries to subscribers.\n"
-		"\n"
-		"  -r, --read FILE   read packets from a pcap or pcapng file\n"
-		"      --json        with --read: print one JSON object per packet (schema v1)\n"
-		"  -h, --help        show this help\n"
-		"  -V, --version     show the version\n");
+	wl_err("%s", what);
+	return EXIT_FAILURE;
 }
 
-/* Returns 0 to go on, 1 to exit successfully (help, version), -1 on a bad flag. */
-static int parse_options(int argc, char **argv, struct capd_options *opt)
-{
-	enum { OPT_JSON = 0x100 };
-	static const struct option longopts[] = {
-		{ "read", required_argument, NULL, 'r' },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ 0 },
-	};
-	int ch;
+/* ---- acquire --------------------------------------------------------------- */
 
-	while ((ch = getopt_long(argc, argv, "r:hV", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'r':
-			opt->read_file = optarg;
-			break;
-		case OPT_JSON:
-			opt->json = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 1;
-		case 'V':
-			printf("wlite-capd %s\n", WLITE_VERSION);
-			return 1;
-		default:
-			fprintf(stderr, "Try 'wlite-capd --help' for more information.\n");
-			return -1;
+static int open_capture(struct capd *d, char *err, size_t errlen)
+{
+	char iface[CAPD_STR_MAX];
+
+	if (d->opt.read_file[0])
+		return capture_open_file(&d->cap, d->opt.read_file, d->opt.filter, err, errlen);
+	if (d->opt.interface[0]) {
+		snprintf(iface, sizeof(iface), "%s", d->opt.interface);
+	} else {
+		int r = capture_default_interface(iface, sizeof(iface), err, errlen);
+
+		if (r < 0)
+			return r;
+		snprintf(d->opt.interface, sizeof(d->opt.interface), "%s", iface);
+	}
+	return capture_open_live(&d->cap, iface, &d->opt, err, errlen);
+}
+
+/* Who we become, and which group may use the sockets. */
+static int resolve_identity(struct capd *d, uid_t *uid, char *err, size_t errlen)
+{
+	if (geteuid() != 0) {
+		/* Already unprivileged (systemd's User=): keep who we are. */
+		*uid = geteuid();
+		d->gid = getegid();
+		return 0;
+	}
+	return capd_resolve_user(d->opt.user, d->opt.group, uid, &d->gid, err, errlen);
+}
+
+/* ---- register ------------------------------------------------------------- */
+
+static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct capd *d = arg;
+
+	wl_notice("%s: stopping", strsignal((int)sig));
+	event_base_loopbreak(d->base);
+}
+
+/* SIGHUP: read the configuration again; the command line still wins. */
+static void on_reload_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct capd *d = arg;
+	struct capd_options fresh;
+	char err[CAPD_ERR_MAX] = "";
+
+	if (capd_options_parse(d->argc, d->argv, &fresh, err, sizeof(err)) != CAPD_PARSE_RUN) {
+		wl_err("reload refused, keeping the running configuration: %s", err);
+		return;
+	}
+	if (strcmp(fresh.filter, d->cap.filter) != 0 && capd_set_filter(d, fresh.filter, err, sizeof(err)) < 0)
+		wl_err("reload: %s", err);
+	if (d->cap.live && fresh.interface[0] && strcmp(fresh.interface, d->cap.source) != 0 &&
+	    capd_set_interface(d, fresh.interface, err, sizeof(err)) < 0)
+		wl_err("reload: %s", err);
+	wl_notice("configuration reloaded");
+}
+
+static int register_events(struct capd *d, char *err, size_t errlen)
+{
+	static const int stop_signals[] = { SIGTERM, SIGINT };
+	struct timeval one_second = { 1, 0 };
+	int r;
+
+	d->base = event_base_new();
+	if (!d->base) {
+		snprintf(err, errlen, "cannot create the event loop");
+		return -ENOMEM;
+	}
+	if ((r = capd_start_capture(d, err, errlen)) < 0 || (r = capd_control_register(d, err, errlen)) < 0)
+		return r;
+	d->ev_tick = event_new(d->base, -1, EV_PERSIST, capd_tick, d);
+	for (int i = 0; i < 2; i++)
+		d->ev_signals[i] = evsignal_new(d->base, stop_signals[i], on_stop_signal, d);
+	d->ev_signals[2] = evsignal_new(d->base, SIGHUP, on_reload_signal, d);
+	if (!d->ev_tick || event_add(d->ev_tick, &one_second) < 0) {
+		snprintf(err, errlen, "cannot start the stats timer");
+		return -ENOMEM;
+	}
+	for (int i = 0; i < 3; i++) {
+		if (!d->ev_signals[i] || event_add(d->ev_signals[i], NULL) < 0) {
+			snprintf(err, errlen, "cannot watch signals");
+			return -ENOMEM;
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "wlite-capd: unexpected argument '%s'\n", argv[optind]);
-		return -1;
-	}
+	signal(SIGPIPE, SIG_IGN);
 	return 0;
 }
 
-static int run_json_dump(const struct capd_options *opt)
+static void print_final_counts(struct capd *d)
 {
-	struct dump_result res;
-	int r = capd_dump_json(opt->read_file, STDOUT_FILENO, &res);
+	struct capture_stats ps;
 
+	publisher_flush(&d->pub);
+	capture_stats(&d->cap, &ps);
+	wl_notice("%llu packets published (%llu refused by the socket), %llu bytes; "
+		  "kernel: %llu received, %llu dropped, %llu dropped by the interface",
+		  (unsigned long long)d->pub.pkts_sent, (unsigned long long)d->pub.pkts_refused,
+		  (unsigned long long)d->count.bytes, (unsigned long long)ps.recv,
+		  (unsigned long long)ps.drop, (unsigned long long)ps.ifdrop);
+}
+
+static void cleanup(struct capd *d)
+{
+	for (int i = 0; i < 4; i++)
+		if (d->ev_signals[i])
+			event_free(d->ev_signals[i]);
+	if (d->ev_tick)
+		event_free(d->ev_tick);
+	capd_stop_capture(d);
+	capd_control_close(d);
+	publisher_close(&d->pub);
+	capture_close(&d->cap);
+	if (d->base)
+		event_base_free(d->base);
+	free(d->pkt);
+}
+
+/* --read FILE --json: decode to stdout and exit; no sockets, same privilege drop. */
+static int run_json_dump(struct capd *d)
+{
+	char err[CAPD_ERR_MAX];
+	struct dump_result res;
+	uid_t uid;
+	int r;
+
+	/* acquire */
+	if (capture_open_file(&d->cap, d->opt.read_file, d->opt.filter, err, sizeof(err)) < 0)
+		return fail(err);
+	/* drop: decoding hostile bytes never happens as root */
+	if (geteuid() == 0 && capd_resolve_user(d->opt.user, d->opt.group, &uid, &d->gid, err, sizeof(err)) < 0 &&
+	    capd_resolve_user("nobody", NULL, &uid, &d->gid, err, sizeof(err)) < 0)
+		return fail(err);
+	if (capd_drop_privileges(uid, d->gid, err, sizeof(err)) < 0)
+		return fail(err);
+	r = capd_dump_json(&d->cap, STDOUT_FILENO, &res);
+	capture_close(&d->cap);
 	if (r < 0) {
-		fprintf(stderr, "wlite-capd: %s: %s\n", opt->read_file, res.error);
+		wl_err("%s: %s", d->opt.read_file, res.error);
 		return EXIT_FAILURE;
 	}
 	return EXIT_SUCCESS;
@@ -83,14 +179,62 @@ static int run_json_dump(const struct capd_options *opt)
 
 int main(int argc, char **argv)
 {
-	struct capd_options opt = { 0 };
-	int r = parse_options(argc, argv, &opt);
+	struct capd d = { .argc = argc, .argv = argv, .ctl_sock = -1 };
+	char err[CAPD_ERR_MAX] = "";
+	uid_t uid;
+	int r;
 
-	if (r != 0)
-		return r > 0 ? EXIT_SUCCESS : 2;
-	if (opt.read_file && opt.json)
-		return run_json_dump(&opt);
-	fprintf(stderr, "wlite-capd: live capture and publishing are not built yet; "
-			"use --read FILE --json\n");
-	return 2;
+	/* setup */
+	wl_log_setup("wlite-capd", WL_LOG_INFO);
+	capture_init(&d.cap);
+	r = capd_options_parse(argc, argv, &d.opt, err, sizeof(err));
+	if (r == CAPD_PARSE_EXIT_OK)
+		return EXIT_SUCCESS;
+	if (r == CAPD_PARSE_ERROR) {
+		wl_err("%s", err);
+		return EXIT_USAGE;
+	}
+	if (d.opt.verbose)
+		wl_log_setup("wlite-capd", WL_LOG_DEBUG);
+	if (d.opt.json) {
+		if (!d.opt.read_file[0]) {
+			wl_err("--json needs --read FILE");
+			return EXIT_USAGE;
+		}
+		return run_json_dump(&d);
+	}
+	d.pkt = malloc(sizeof(*d.pkt));
+	if (!d.pkt)
+		return fail("out of memory");
+
+	/* acquire: the capture and the sockets (root or CAP_NET_RAW) */
+	if (resolve_identity(&d, &uid, err, sizeof(err)) < 0 || open_capture(&d, err, sizeof(err)) < 0 ||
+	    publisher_open(&d.pub, d.opt.publish, d.gid, err, sizeof(err)) < 0 ||
+	    capd_control_bind(&d, err, sizeof(err)) < 0) {
+		cleanup(&d);
+		return fail(err);
+	}
+
+	/* drop: from here on, unprivileged but for CAP_NET_RAW and CAP_NET_ADMIN */
+	if (capd_drop_privileges(uid, d.gid, err, sizeof(err)) < 0) {
+		cleanup(&d);
+		return fail(err);
+	}
+
+	/* register */
+	if (register_events(&d, err, sizeof(err)) < 0) {
+		cleanup(&d);
+		return fail(err);
+	}
+	wl_notice("%s %s%s%s, publishing on %s, control on %s", d.cap.live ? "capturing on" : "replaying",
+		  d.cap.source, d.cap.filter[0] ? " with filter " : "", d.cap.filter, d.opt.publish,
+		  d.opt.control);
+	capd_publish_status(&d);
+
+	/* dispatch */
+	r = event_base_dispatch(d.base);
+	print_final_counts(&d);
+	cleanup(&d);
+	nn_term();
+	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

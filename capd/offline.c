@@ -6,6 +6,8 @@
  */
 #include "offline.h"
 
+#include "capture.h"
+
 #include "packet-json.h"
 #include "wlite-proto.h"
 
@@ -17,14 +19,6 @@
 
 #define OUT_FLUSH_AT (1024 * 1024)
 #define OUT_SIZE (OUT_FLUSH_AT + WL_JSON_PACKET_MAX)
-
-int capd_linktype(int dlt)
-{
-	/* DLT_RAW is 12 or 14 depending on the platform; the file said 101. */
-	if (dlt == DLT_RAW)
-		return WL_LINK_RAW;
-	return dlt;
-}
 
 static int write_all(int fd, const char *buf, size_t len)
 {
@@ -66,31 +60,18 @@ static int sink_packet(struct json_sink *s, const struct wl_packet *pkt)
 	return s->used >= OUT_FLUSH_AT ? sink_flush(s) : 0;
 }
 
-static void fill_header(struct wl_packet *pkt, uint64_t seq, const struct pcap_pkthdr *h, bool nano)
-{
-	pkt->seq = seq;
-	pkt->ts_sec = (int64_t)h->ts.tv_sec;
-	/* pcap's 32-bit seconds are unsigned (good to 2106); libpcap hands them over signed. */
-	if (pkt->ts_sec < 0 && pkt->ts_sec >= INT32_MIN)
-		pkt->ts_sec += (int64_t)1 << 32;
-	/* Round nanoseconds to the schema's microseconds, carrying into seconds. */
-	pkt->ts_usec = nano ? (uint32_t)(((uint64_t)h->ts.tv_usec + 500) / 1000) : (uint32_t)h->ts.tv_usec;
-	pkt->len = h->len;
-	pkt->caplen = h->caplen;
-}
-
-static int read_packets(pcap_t *pcap, struct json_sink *sink, struct wl_packet *pkt,
+static int read_packets(struct capture *cap, struct json_sink *sink, struct wl_packet *pkt,
 			struct dump_result *ret)
 {
-	bool nano = pcap_get_tstamp_precision(pcap) == PCAP_TSTAMP_PRECISION_NANO;
-	int linktype = capd_linktype(pcap_datalink(pcap));
+	pcap_t *pcap = cap->pcap;
 	struct pcap_pkthdr *h;
 	const u_char *data;
 	int r;
 
 	while ((r = pcap_next_ex(pcap, &h, &data)) == 1) {
-		fill_header(pkt, ++ret->packets, h, nano);
-		wl_dissect(pkt, linktype, data, h->caplen);
+		capture_fill_header(cap, pkt, h);
+		pkt->seq = ++ret->packets;
+		wl_dissect(pkt, cap->linktype, data, h->caplen);
 		if (pkt->malformed)
 			ret->malformed++;
 		if ((r = sink_packet(sink, pkt)) < 0) {
@@ -105,20 +86,13 @@ static int read_packets(pcap_t *pcap, struct json_sink *sink, struct wl_packet *
 	return 0;
 }
 
-int capd_dump_json(const char *path, int fd, struct dump_result *ret)
+int capd_dump_json(struct capture *cap, int fd, struct dump_result *ret)
 {
-	char errbuf[PCAP_ERRBUF_SIZE] = "";
 	struct json_sink sink = { .fd = fd };
 	struct wl_packet *pkt = NULL;
-	pcap_t *pcap;
 	int r, rf;
 
 	memset(ret, 0, sizeof(*ret));
-	pcap = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
-	if (!pcap) {
-		snprintf(ret->error, sizeof(ret->error), "%s", errbuf);
-		return -EINVAL;
-	}
 	sink.buf = malloc(OUT_SIZE);
 	pkt = malloc(sizeof(*pkt));
 	if (!sink.buf || !pkt) {
@@ -126,7 +100,7 @@ int capd_dump_json(const char *path, int fd, struct dump_result *ret)
 		r = -ENOMEM;
 		goto out;
 	}
-	r = read_packets(pcap, &sink, pkt, ret);
+	r = read_packets(cap, &sink, pkt, ret);
 	rf = sink_flush(&sink);
 	if (r == 0 && rf < 0) {
 		snprintf(ret->error, sizeof(ret->error), "write: %s", strerror(-rf));
@@ -135,6 +109,5 @@ int capd_dump_json(const char *path, int fd, struct dump_result *ret)
 out:
 	free(pkt);
 	free(sink.buf);
-	pcap_close(pcap);
 	return r;
 }

@@ -105,13 +105,14 @@ static inline int cur_be32(struct cursor *c, uint32_t *ret)
 
 static inline int cur_be64(struct cursor *c, uint64_t *ret)
 {
-	uint32_t hi, lo;
+	uint64_t v = 0;
 
 	if (8 > c->len - c->off)
 		return -EMSGSIZE;
-	cur_be32(c, &hi);
-	cur_be32(c, &lo);
-	*ret = (uint64_t)hi << 32 | lo;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | c->p[c->off + i];
+	c->off += 8;
+	*ret = v;
 	return 0;
 }
 

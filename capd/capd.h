@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The capture daemon's state, shared by its parts: ingest (packets in,
+ * records out), control (the NN_REP channel), events (stats and status).
+ * There is one struct capd, owned by main().
+ */
+#ifndef CAPD_CAPD_H
+#define CAPD_CAPD_H
+
+#include "capture.h"
+#include "options.h"
+#include "publish.h"
+#include "wlite-proto.h"
+
+#include <event2/event.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct capd_counters {
+	uint64_t packets; /* published or refused, i.e. given a sequence number */
+	uint64_t bytes;   /* wire bytes of those */
+	uint64_t loopback_skipped;
+	uint64_t malformed;
+	uint64_t by_proto[WL_P__MAX];
+};
+
+/* Offline replay of --read FILE: where the file's clock stands against ours. */
+struct replay_clock {
+	bool started;
+	double first_ts;   /* capture time of the first packet of this pass */
+	double start_wall; /* monotonic time when it was published */
+};
+
+struct capd {
+	struct capd_options opt;
+	char **argv; /* kept for SIGHUP: flags still override the reloaded file */
+	int argc;
+	gid_t gid;   /* group given the sockets */
+
+	struct capture cap;
+	struct publisher pub;
+	int ctl_sock;
+	bool paused;
+	bool eof; /* a file was read to its end (and not looping) */
+	uint64_t seq;
+	struct capd_counters count;
+	struct replay_clock clock;
+	struct pcap_pkthdr *pending_h; /* replay: read from the file but not yet due */
+	const u_char *pending_data;
+	struct wl_packet *pkt; /* scratch, one per daemon: no allocation per packet */
+
+	struct event_base *base;
+	struct event *ev_capture; /* live: the pcap fd; offline: the replay timer */
+	struct event *ev_control;
+	struct event *ev_tick; /* once a second: stats and status */
+	struct event *ev_signals[4];
+};
+
+/* ingest.c */
+int capd_start_capture(struct capd *d, char *err, size_t errlen);
+void capd_stop_capture(struct capd *d);
+int capd_pause(struct capd *d, char *err, size_t errlen);
+int capd_resume(struct capd *d, char *err, size_t errlen);
+int capd_set_filter(struct capd *d, const char *filter, char *err, size_t errlen);
+int capd_set_interface(struct capd *d, const char *iface, char *err, size_t errlen);
+
+/* events.c: JSON texts, returned malloc'ed (cJSON_Print) or NULL. */
+char *capd_stats_json(const struct capd *d);
+char *capd_status_json(const struct capd *d);
+void capd_publish_status(struct capd *d);
+void capd_tick(evutil_socket_t fd, short what, void *arg);
+
+/* control.c */
+int capd_control_bind(struct capd *d, char *err, size_t errlen);     /* acquire */
+int capd_control_register(struct capd *d, char *err, size_t errlen); /* register */
+void capd_control_close(struct capd *d);
+
+/* privdrop.c */
+int capd_resolve_user(const char *user, const char *group, uid_t *ret_uid, gid_t *ret_gid,
+		      char *err, size_t errlen);
+int capd_drop_privileges(uid_t uid, gid_t gid, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#ifndef CAPD_OPTIONS_H
+#define CAPD_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CAPD_DEFAULT_PUBLISH "ipc:///run/wlite/capd.sock"
+#define CAPD_DEFAULT_CONTROL "ipc:///run/wlite/capd-ctl.sock"
+#define CAPD_DEFAULT_CONFIG "/etc/wlite/wlite.conf"
+#define CAPD_STR_MAX 512
+
+/* Everything that decides how capd runs: defaults, then the file, then flags. */
+struct capd_options {
+	char interface[CAPD_STR_MAX]; /* empty: the first up, non-loopback one */
+	char filter[CAPD_STR_MAX];
+	int snaplen;
+	bool promisc;
+	bool immediate;
+	int buffer_kib;
+	int timeout_ms;
+	char read_file[CAPD_STR_MAX];
+	bool json;
+	double speed; /* 0: as fast as possible */
+	bool loop;
+	int start_delay_ms; /* --read: time for subscribers to connect */
+	char publish[CAPD_STR_MAX];
+	char control[CAPD_STR_MAX];
+	char user[64];
+	char group[64];
+	bool include_loopback;
+	char config_file[CAPD_STR_MAX]; /* empty: the default file, if it exists */
+	bool config_given;
+	bool verbose;
+};
+
+enum capd_parse_result {
+	CAPD_PARSE_RUN = 0,
+	CAPD_PARSE_EXIT_OK = 1, /* --help or --version was printed */
+	CAPD_PARSE_ERROR = -1,  /* err holds one line */
+};
+
+/* Fills opt from the defaults, the configuration file and argv, in that order. */
+enum capd_parse_result capd_options_parse(int argc, char **argv, struct capd_options *opt,
+					  char *err, size_t errlen);
+
+#endif

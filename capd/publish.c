@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include "publish.h"
+
+#include "wlite-wire.h"
+
+#include <errno.h>
+#include <nanomsg/nn.h>
+#include <nanomsg/pubsub.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define TOPIC_LEN (sizeof(WL_TOPIC_PKT)) /* "pkt" and its NUL */
+#define BATCH_MAX_BYTES (512 * 1024)
+#define BATCH_MAX_PACKETS 4096
+/* Measured: with nanomsg's default 128 KiB most of a burst is lost silently. */
+#define SNDBUF_BYTES (32 * 1024 * 1024)
+
+int capd_ipc_permissions(const char *addr, gid_t gid, char *err, size_t errlen)
+{
+	const char *path;
+
+	if (strncmp(addr, "ipc://", 6) != 0)
+		return 0;
+	path = addr + 6;
+	if (chmod(path, 0660) < 0 || (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) < 0)) {
+		int r = -errno;
+
+		snprintf(err, errlen, "cannot set permissions of %s: %s", path, strerror(errno));
+		return r;
+	}
+	return 0;
+}
+
+int publisher_open(struct publisher *pub, const char *addr, gid_t gid, char *err, size_t errlen)
+{
+	int sndbuf = SNDBUF_BYTES, r;
+
+	memset(pub, 0, sizeof(*pub));
+	pub->sock = -1;
+	pub->size = TOPIC_LEN + WL_WIRE_BATCH_HEADER + BATCH_MAX_BYTES + WL_WIRE_RECORD_MAX(262144);
+	pub->buf = malloc(pub->size);
+	if (!pub->buf) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	pub->sock = nn_socket(AF_SP, NN_PUB);
+	if (pub->sock < 0 || nn_setsockopt(pub->sock, NN_SOL_SOCKET, NN_SNDBUF, &sndbuf, sizeof(sndbuf)) < 0) {
+		r = -nn_errno();
+		snprintf(err, errlen, "cannot create publish socket: %s", nn_strerror(nn_errno()));
+		return r;
+	}
+	if (nn_bind(pub->sock, addr) < 0) {
+		r = -nn_errno();
+		snprintf(err, errlen, "cannot publish on %s: %s", addr, nn_strerror(nn_errno()));
+		return r;
+	}
+	return capd_ipc_permissions(addr, gid, err, errlen);
+}
+
+static void start_batch(struct publisher *pub)
+{
+	memcpy(pub->buf, WL_TOPIC_PKT, TOPIC_LEN);
+	pub->used = TOPIC_LEN + WL_WIRE_BATCH_HEADER;
+	pub->count = 0;
+}
+
+void publisher_flush(struct publisher *pub)
+{
+	if (pub->count == 0)
+		return;
+	wl_wire_put_batch_header(pub->buf + TOPIC_LEN, pub->count);
+	if (nn_send(pub->sock, pub->buf, pub->used, NN_DONTWAIT) < 0) {
+		pub->msgs_refused++;
+		pub->pkts_refused += pub->count;
+	} else {
+		pub->msgs_sent++;
+		pub->pkts_sent += pub->count;
+	}
+	start_batch(pub);
+}
+
+void publisher_add(struct publisher *pub, const struct wl_packet *pkt, int linktype,
+		   const uint8_t *raw, size_t raw_len)
+{
+	long n;
+
+	if (pub->used == 0)
+		start_batch(pub);
+	if (pub->count >= BATCH_MAX_PACKETS || pub->used > TOPIC_LEN + WL_WIRE_BATCH_HEADER + BATCH_MAX_BYTES)
+		publisher_flush(pub);
+	n = wl_wire_put_record(pub->buf + pub->used, pub->size - pub->used, pkt, linktype, raw, raw_len);
+	if (n < 0) {
+		/* Cannot happen with the buffer sized for the largest record; count it all the same. */
+		pub->pkts_refused++;
+		return;
+	}
+	pub->used += (size_t)n;
+	pub->count++;
+}
+
+int publisher_event(struct publisher *pub, const char *topic, const char *json)
+{
+	size_t tlen = strlen(topic) + 1, jlen = strlen(json);
+	char *msg = nn_allocmsg(tlen + jlen, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	memcpy(msg, topic, tlen);
+	memcpy(msg + tlen, json, jlen);
+	/* With NN_MSG, nanomsg frees the buffer once sent; a refused one stays ours. */
+	if (nn_send(pub->sock, &msg, NN_MSG, NN_DONTWAIT) < 0) {
+		nn_freemsg(msg);
+		pub->msgs_refused++;
+		return -EAGAIN;
+	}
+	pub->msgs_sent++;
+	return 0;
+}
+
+void publisher_close(struct publisher *pub)
+{
+	publisher_flush(pub);
+	if (pub->sock >= 0)
+		nn_close(pub->sock);
+	pub->sock = -1;
+	free(pub->buf);
+	pub->buf = NULL;
+}

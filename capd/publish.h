@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The NN_PUB side: packets are batched into "pkt" messages (wlite-wire.h),
+ * events go out as JSON. Sending never blocks: a message the socket refuses
+ * is counted, and subscribers see the gap in the sequence numbers.
+ */
+#ifndef CAPD_PUBLISH_H
+#define CAPD_PUBLISH_H
+
+#include "wlite-proto.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct publisher {
+	int sock;
+	uint8_t *buf; /* topic + batch header + records */
+	size_t size;
+	size_t used;
+	uint16_t count;
+	uint64_t msgs_sent, msgs_refused;
+	uint64_t pkts_sent, pkts_refused;
+};
+
+/*
+ * Binds an NN_PUB socket on addr. For ipc:// addresses the socket file gets
+ * mode 0660 and group gid (when gid is not (gid_t)-1), so that members of the
+ * group can subscribe. err gets one line on failure.
+ */
+int publisher_open(struct publisher *pub, const char *addr, gid_t gid, char *err, size_t errlen);
+
+/* Adds one packet; sends the batch first when it is full. */
+void publisher_add(struct publisher *pub, const struct wl_packet *pkt, int linktype,
+		   const uint8_t *raw, size_t raw_len);
+
+/* Sends the batch in progress, if any. */
+void publisher_flush(struct publisher *pub);
+
+/* Sends "topic\0json". Returns 0, or -EAGAIN when the socket refused it. */
+int publisher_event(struct publisher *pub, const char *topic, const char *json);
+
+void publisher_close(struct publisher *pub);
+
+/*
+ * After nn_bind, an ipc:// socket file belongs to the binding user with
+ * mode 0755, and a subscriber without write access fails silently; this
+ * gives it mode 0660 and the group. Shared with the control socket.
+ */
+int capd_ipc_permissions(const char *addr, gid_t gid, char *err, size_t errlen);
+
+#endif
