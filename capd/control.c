@@ -236,7 +236,6 @@ void capd_control_close(struct capd *d)
 	if (d->ev_control)
 		event_free(d->ev_control);
 	d->ev_control = NULL;
-	if (d->ctl_sock >= 0)
-		nn_close(d->ctl_sock);
+	capd_close_bound(d->ctl_sock, d->opt.control);
 	d->ctl_sock = -1;
 }

@@ -144,7 +144,7 @@ static void cleanup(struct capd *d)
 		event_free(d->ev_tick);
 	capd_stop_capture(d);
 	capd_control_close(d);
-	publisher_close(&d->pub);
+	publisher_close(&d->pub, d->opt.publish);
 	capture_close(&d->cap);
 	if (d->base)
 		event_base_free(d->base);
@@ -235,6 +235,5 @@ int main(int argc, char **argv)
 	r = event_base_dispatch(d.base);
 	print_final_counts(&d);
 	cleanup(&d);
-	nn_term();
 	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -120,11 +120,24 @@ int publisher_event(struct publisher *pub, const char *topic, const char *json)
 	return 0;
 }
 
-void publisher_close(struct publisher *pub)
+void capd_close_bound(int sock, const char *addr)
+{
+	if (sock < 0)
+		return;
+	/*
+	 * nanomsg unlinks an ipc socket file on close and aborts the process if
+	 * that fails, as it does after the privilege drop when the directory is
+	 * not ours. Remove it first; if we cannot, let exit() close the socket.
+	 */
+	if (strncmp(addr, "ipc://", 6) == 0 && unlink(addr + 6) < 0 && errno != ENOENT)
+		return;
+	nn_close(sock);
+}
+
+void publisher_close(struct publisher *pub, const char *addr)
 {
 	publisher_flush(pub);
-	if (pub->sock >= 0)
-		nn_close(pub->sock);
+	capd_close_bound(pub->sock, addr);
 	pub->sock = -1;
 	free(pub->buf);
 	pub->buf = NULL;

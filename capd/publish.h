@@ -40,7 +40,10 @@ void publisher_flush(struct publisher *pub);
 /* Sends "topic\0json". Returns 0, or -EAGAIN when the socket refused it. */
 int publisher_event(struct publisher *pub, const char *topic, const char *json);
 
-void publisher_close(struct publisher *pub);
+void publisher_close(struct publisher *pub, const char *addr);
+
+/* Closes a socket bound on addr without letting nanomsg abort on the ipc file. */
+void capd_close_bound(int sock, const char *addr);
 
 /*
  * After nn_bind, an ipc:// socket file belongs to the binding user with

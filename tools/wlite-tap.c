@@ -1,0 +1,503 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * wlite-tap: the reference subscriber. It connects to one or more capd
+ * publishers and prints what they send as JSON lines: packets in the v1
+ * schema (as `wlite-capd --read FILE --json` prints them) and the stats and
+ * status events. It can also keep a rotating pcap log (-w, -C, -W) and a
+ * CSV log (--csv), and it reports sequence gaps on stderr.
+ *
+ * Each address gets its own NN_SUB socket, so gaps are counted per sensor.
+ */
+#include "log.h"
+#include "packet-json.h"
+#include "version.h"
+#include "wlite-wire.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <nanomsg/nn.h>
+#include <nanomsg/pubsub.h>
+#include <pcap/pcap.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_SENSORS 16
+#define DEFAULT_ADDR "ipc:///run/wlite/capd.sock"
+
+struct sensor {
+	char name[64];
+	const char *addr;
+	int sock;
+	uint64_t last_seq; /* 0: nothing seen yet */
+	uint64_t packets, gaps, missed;
+};
+
+struct pcap_log {
+	const char *base; /* -w FILE */
+	long max_bytes;   /* -C, 0: no rotation */
+	int max_files;    /* -W, 0: no limit */
+	int index;        /* of the file being written */
+	int linktype;
+	pcap_t *dead;
+	pcap_dumper_t *dumper;
+};
+
+struct tap {
+	struct sensor sensors[MAX_SENSORS];
+	int n_sensors;
+	bool topics[3]; /* pkt, stats, status */
+	uint64_t count_limit, packets;
+	bool quiet;     /* no JSON on stdout (only the logs) */
+	struct pcap_log pcap;
+	FILE *csv;
+	char *json; /* WL_JSON_PACKET_MAX */
+	struct wl_wire_record *rec;
+};
+
+enum { TOPIC_PKT, TOPIC_STATS, TOPIC_STATUS };
+static const char *const topic_names[] = { WL_TOPIC_PKT, WL_TOPIC_STATS, WL_TOPIC_STATUS };
+
+/* ---- Outputs ---------------------------------------------------------------- */
+
+static void pcap_log_path(const struct pcap_log *log, int index, char *buf, size_t size)
+{
+	if (index == 0)
+		snprintf(buf, size, "%s", log->base);
+	else
+		snprintf(buf, size, "%s%d", log->base, index);
+}
+
+/* Opens the next file, tcpdump -C/-W style: FILE, FILE1, FILE2, ... wrapping at -W. */
+static int pcap_log_open(struct pcap_log *log, int linktype)
+{
+	char path[4096];
+
+	if (log->dumper)
+		pcap_dump_close(log->dumper);
+	if (log->dead)
+		pcap_close(log->dead);
+	log->dumper = NULL;
+	log->linktype = linktype;
+	log->dead = pcap_open_dead_with_tstamp_precision(linktype, 262144, PCAP_TSTAMP_PRECISION_MICRO);
+	if (!log->dead)
+		return -ENOMEM;
+	pcap_log_path(log, log->index, path, sizeof(path));
+	log->dumper = pcap_dump_open(log->dead, path);
+	if (!log->dumper) {
+		wl_err("cannot write %s: %s", path, pcap_geterr(log->dead));
+		return -EIO;
+	}
+	return 0;
+}
+
+static int pcap_log_write(struct pcap_log *log, const struct wl_wire_record *rec)
+{
+	struct pcap_pkthdr h = {
+		.ts = { .tv_sec = (time_t)rec->pkt.ts_sec, .tv_usec = (suseconds_t)rec->pkt.ts_usec },
+		.caplen = (bpf_u_int32)rec->raw_len,
+		.len = rec->pkt.len,
+	};
+
+	/* A pcap file has one link type: a new one (set_interface) starts a new file. */
+	if (!log->dumper || rec->linktype != log->linktype ||
+	    (log->max_bytes && pcap_dump_ftell(log->dumper) >= log->max_bytes)) {
+		if (log->dumper) {
+			log->index++;
+			if (log->max_files && log->index >= log->max_files)
+				log->index = 0;
+		}
+		if (pcap_log_open(log, rec->linktype) < 0)
+			return -EIO;
+	}
+	pcap_dump((u_char *)log->dumper, &h, rec->raw);
+	return 0;
+}
+
+static void csv_field(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static void csv_write(FILE *f, const struct sensor *s, const struct wl_packet *pkt)
+{
+	char src[64] = "", dst[64] = "";
+
+	if (pkt->outer.has & WL_HAS_SRC)
+		wl_addr_str(&pkt->outer.src, src, sizeof(src));
+	if (pkt->outer.has & WL_HAS_DST)
+		wl_addr_str(&pkt->outer.dst, dst, sizeof(dst));
+	fprintf(f, "%s,%llu,%lld.%06u,%s,%s,%s,", s->name, (unsigned long long)pkt->seq,
+		(long long)pkt->ts_sec, pkt->ts_usec, src, dst, wl_proto_name(pkt->proto));
+	if (pkt->outer.has & WL_HAS_SPORT)
+		fprintf(f, "%u", pkt->outer.sport);
+	fputc(',', f);
+	if (pkt->outer.has & WL_HAS_DPORT)
+		fprintf(f, "%u", pkt->outer.dport);
+	fprintf(f, ",%u,", pkt->len);
+	csv_field(f, pkt->info);
+	fputc('\n', f);
+}
+
+/* ---- Input ------------------------------------------------------------------ */
+
+static void note_seq(struct sensor *s, uint64_t seq)
+{
+	if (s->last_seq && seq > s->last_seq + 1) {
+		uint64_t missed = seq - s->last_seq - 1;
+
+		s->gaps++;
+		s->missed += missed;
+		wl_warn("%s: gap of %llu packet(s) after seq %llu", s->name, (unsigned long long)missed,
+			(unsigned long long)s->last_seq);
+	} else if (s->last_seq && seq <= s->last_seq) {
+		wl_notice("%s: sequence restarted at %llu (capd restarted?)", s->name,
+			  (unsigned long long)seq);
+	}
+	s->last_seq = seq;
+}
+
+static void print_packet(struct tap *t, const struct sensor *s, const struct wl_packet *pkt)
+{
+	long n = wl_json_packet(pkt, t->json, WL_JSON_PACKET_MAX);
+
+	if (n <= 0)
+		return;
+	/* With several sensors, say which one: a key the schema leaves to readers to ignore. */
+	if (t->n_sensors > 1) {
+		printf("{\"sensor\":\"%s\",", s->name);
+		fwrite(t->json + 1, 1, (size_t)n - 1, stdout);
+	} else {
+		fwrite(t->json, 1, (size_t)n, stdout);
+	}
+}
+
+static int handle_batch(struct tap *t, struct sensor *s, const uint8_t *body, size_t len)
+{
+	struct wl_wire_reader r;
+	int rc = wl_wire_reader_init(&r, body, len);
+
+	if (rc == -EPROTO) {
+		wl_warn("%s: dropping a batch of another wire version", s->name);
+		return 0;
+	}
+	while (rc >= 0 && (rc = wl_wire_next(&r, t->rec)) == 1) {
+		struct wl_packet *pkt = &t->rec->pkt;
+
+		note_seq(s, pkt->seq);
+		s->packets++;
+		t->packets++;
+		if (!t->quiet)
+			print_packet(t, s, pkt);
+		if (t->pcap.base && pcap_log_write(&t->pcap, t->rec) < 0)
+			return -EIO;
+		if (t->csv)
+			csv_write(t->csv, s, pkt);
+		if (t->count_limit && t->packets >= t->count_limit)
+			return 1;
+	}
+	if (rc < 0)
+		wl_warn("%s: malformed batch, rest dropped", s->name);
+	return 0;
+}
+
+static void print_event(const struct sensor *s, const char *topic, const char *json, size_t len,
+			bool with_sensor)
+{
+	/* {"event":"stats", ...the event's own keys...} */
+	if (len < 2 || json[0] != '{')
+		return;
+	printf("{\"event\":\"%s\",", topic);
+	if (with_sensor)
+		printf("\"sensor\":\"%s\",", s->name);
+	fwrite(json + 1, 1, len - 1, stdout);
+	putchar('\n');
+}
+
+/* Returns 1 when --count is reached, -errno on a fatal error. */
+static int handle_message(struct tap *t, struct sensor *s, const uint8_t *msg, size_t len)
+{
+	const uint8_t *nul = memchr(msg, '\0', len < 16 ? len : 16);
+	size_t tlen;
+
+	if (!nul)
+		return 0;
+	tlen = (size_t)(nul - msg) + 1;
+	if (strcmp((const char *)msg, WL_TOPIC_PKT) == 0)
+		return t->topics[TOPIC_PKT] ? handle_batch(t, s, msg + tlen, len - tlen) : 0;
+	for (int i = TOPIC_STATS; i <= TOPIC_STATUS; i++)
+		if (t->topics[i] && !t->quiet && strcmp((const char *)msg, topic_names[i]) == 0)
+			print_event(s, topic_names[i], (const char *)msg + tlen, len - tlen, t->n_sensors > 1);
+	return 0;
+}
+
+static int subscribe(struct tap *t, struct sensor *s)
+{
+	int rcvbuf = 32 * 1024 * 1024, maxsize = -1;
+
+	s->sock = nn_socket(AF_SP, NN_SUB);
+	if (s->sock < 0)
+		return -nn_errno();
+	nn_setsockopt(s->sock, NN_SOL_SOCKET, NN_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	nn_setsockopt(s->sock, NN_SOL_SOCKET, NN_RCVMAXSIZE, &maxsize, sizeof(maxsize));
+	for (int i = 0; i < 3; i++) {
+		/* The NUL is part of the topic, so "stats" never matches "status". */
+		if (t->topics[i] &&
+		    nn_setsockopt(s->sock, NN_SUB, NN_SUB_SUBSCRIBE, topic_names[i], strlen(topic_names[i]) + 1) < 0)
+			return -nn_errno();
+	}
+	if (nn_connect(s->sock, s->addr) < 0)
+		return -nn_errno();
+	return 0;
+}
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static int run(struct tap *t)
+{
+	struct pollfd fds[MAX_SENSORS];
+
+	for (int i = 0; i < t->n_sensors; i++) {
+		size_t sz = sizeof(int);
+
+		if (nn_getsockopt(t->sensors[i].sock, NN_SOL_SOCKET, NN_RCVFD, &fds[i].fd, &sz) < 0)
+			return -EIO;
+		fds[i].events = POLLIN;
+	}
+	while (!stop_requested) {
+		if (poll(fds, (nfds_t)t->n_sensors, 500) < 0 && errno != EINTR)
+			return -errno;
+		for (int i = 0; i < t->n_sensors; i++) {
+			void *msg;
+			int n;
+
+			while ((n = nn_recv(t->sensors[i].sock, &msg, NN_MSG, NN_DONTWAIT)) >= 0) {
+				int r = handle_message(t, &t->sensors[i], msg, (size_t)n);
+
+				nn_freemsg(msg);
+				if (r != 0)
+					return r < 0 ? r : 0;
+			}
+		}
+		fflush(stdout);
+	}
+	return 0;
+}
+
+/* ---- Setup -------------------------------------------------------------------- */
+
+static void usage(void)
+{
+	printf("Usage: wlite-tap [OPTIONS]\n\n"
+	       "Subscribe to wlite-capd and print packets and events as JSON lines.\n\n"
+	       "  -c, --connect [NAME=]ADDR  capd's publish address (repeatable; default %s)\n"
+	       "  -t, --topic TOPIC         pkt, stats or status (repeatable; default: all)\n"
+	       "  -n, --count N             exit after N packets\n"
+	       "  -w FILE                   also write packets to a pcap file\n"
+	       "  -C SIZE                   with -w: start a new file every SIZE million bytes\n"
+	       "  -W COUNT                  with -C: keep at most COUNT files, overwriting the oldest\n"
+	       "      --csv FILE            also write a CSV log\n"
+	       "  -q, --quiet               print nothing on stdout (logs only)\n"
+	       "  -h, --help, -V, --version\n",
+	       DEFAULT_ADDR);
+}
+
+static int add_sensor(struct tap *t, char *arg)
+{
+	struct sensor *s;
+	char *eq = strchr(arg, '=');
+	const char *scheme = strstr(arg, "://");
+
+	if (t->n_sensors >= MAX_SENSORS) {
+		wl_err("at most %d --connect addresses", MAX_SENSORS);
+		return -E2BIG;
+	}
+	s = &t->sensors[t->n_sensors++];
+	/* "NAME=ADDR", unless the '=' belongs to the address itself. */
+	if (eq && (!scheme || eq < scheme)) {
+		*eq = '\0';
+		snprintf(s->name, sizeof(s->name), "%s", arg);
+		s->addr = eq + 1;
+	} else {
+		snprintf(s->name, sizeof(s->name), "%s", arg);
+		s->addr = arg;
+	}
+	s->sock = -1;
+	return 0;
+}
+
+static int parse_number(const char *arg, const char *what, long max, long *ret)
+{
+	char *end;
+	long v = strtol(arg, &end, 10);
+
+	if (end == arg || *end || v < 1 || v > max) {
+		wl_err("%s must be a number from 1 to %ld, not '%s'", what, max, arg);
+		return -EINVAL;
+	}
+	*ret = v;
+	return 0;
+}
+
+static int set_topic(struct tap *t, const char *arg, bool *any)
+{
+	for (int i = 0; i < 3; i++) {
+		if (strcmp(arg, topic_names[i]) == 0) {
+			if (!*any)
+				memset(t->topics, 0, sizeof(t->topics));
+			*any = true;
+			t->topics[i] = true;
+			return 0;
+		}
+	}
+	wl_err("unknown topic '%s' (pkt, stats or status)", arg);
+	return -EINVAL;
+}
+
+/* Returns 0 to run, 1 to exit successfully, -1 on a usage error. */
+static int parse_args(int argc, char **argv, struct tap *t)
+{
+	static const struct option longopts[] = {
+		{ "connect", required_argument, NULL, 'c' }, { "topic", required_argument, NULL, 't' },
+		{ "count", required_argument, NULL, 'n' },   { "csv", required_argument, NULL, 'S' },
+		{ "quiet", no_argument, NULL, 'q' },         { "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },       { 0 },
+	};
+	bool any_topic = false;
+	long v;
+	int ch;
+
+	t->topics[0] = t->topics[1] = t->topics[2] = true;
+	while ((ch = getopt_long(argc, argv, "c:t:n:w:C:W:qhV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			if (add_sensor(t, optarg) < 0)
+				return -1;
+			break;
+		case 't':
+			if (set_topic(t, optarg, &any_topic) < 0)
+				return -1;
+			break;
+		case 'n':
+			if (parse_number(optarg, "--count", 1L << 40, &v) < 0)
+				return -1;
+			t->count_limit = (uint64_t)v;
+			break;
+		case 'w':
+			t->pcap.base = optarg;
+			break;
+		case 'C':
+			if (parse_number(optarg, "-C", 1000000, &v) < 0)
+				return -1;
+			t->pcap.max_bytes = v * 1000000;
+			break;
+		case 'W':
+			if (parse_number(optarg, "-W", 100000, &v) < 0)
+				return -1;
+			t->pcap.max_files = (int)v;
+			break;
+		case 'S':
+			t->csv = fopen(optarg, "we");
+			if (!t->csv) {
+				wl_err("cannot write %s: %s", optarg, strerror(errno));
+				return -1;
+			}
+			fputs("sensor,seq,ts,src,dst,proto,sport,dport,len,info\n", t->csv);
+			break;
+		case 'q':
+			t->quiet = true;
+			break;
+		case 'h':
+			usage();
+			return 1;
+		case 'V':
+			printf("wlite-tap %s\n", WLITE_VERSION);
+			return 1;
+		default:
+			fprintf(stderr, "Try 'wlite-tap --help'.\n");
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		wl_err("unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	if (t->n_sensors == 0)
+		add_sensor(t, (char *)DEFAULT_ADDR);
+	if ((t->pcap.max_bytes || t->pcap.max_files) && !t->pcap.base) {
+		wl_err("-C and -W need -w FILE");
+		return -1;
+	}
+	return 0;
+}
+
+static void report(const struct tap *t)
+{
+	for (int i = 0; i < t->n_sensors; i++) {
+		const struct sensor *s = &t->sensors[i];
+
+		wl_notice("%s: %llu packets received, %llu gaps, %llu packets missed", s->name,
+			  (unsigned long long)s->packets, (unsigned long long)s->gaps,
+			  (unsigned long long)s->missed);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct tap t = { 0 };
+	int r;
+
+	wl_log_setup("wlite-tap", WL_LOG_INFO);
+	r = parse_args(argc, argv, &t);
+	if (r != 0)
+		return r > 0 ? EXIT_SUCCESS : 2;
+	t.json = malloc(WL_JSON_PACKET_MAX);
+	t.rec = malloc(sizeof(*t.rec));
+	if (!t.json || !t.rec) {
+		wl_err("out of memory");
+		return EXIT_FAILURE;
+	}
+	for (int i = 0; i < t.n_sensors; i++) {
+		if ((r = subscribe(&t, &t.sensors[i])) < 0) {
+			wl_err("cannot subscribe to %s: %s", t.sensors[i].addr, nn_strerror(-r));
+			return EXIT_FAILURE;
+		}
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	r = run(&t);
+	fflush(stdout);
+	report(&t);
+	if (t.pcap.dumper)
+		pcap_dump_close(t.pcap.dumper);
+	if (t.pcap.dead)
+		pcap_close(t.pcap.dead);
+	if (t.csv)
+		fclose(t.csv);
+	free(t.json);
+	free(t.rec);
+	for (int i = 0; i < t.n_sensors; i++)
+		nn_close(t.sensors[i].sock);
+	if (r < 0) {
+		wl_err("%s", strerror(-r));
+		return EXIT_FAILURE;
+	}
+	return EXIT_SUCCESS;
+}
