@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_SENSORS 16
@@ -35,6 +36,7 @@ struct sensor {
 	int sock;
 	uint64_t last_seq; /* 0: nothing seen yet */
 	uint64_t packets, gaps, missed;
+	double first_at, last_at; /* monotonic times of the first and last packet */
 };
 
 struct pcap_log {
@@ -151,6 +153,14 @@ static void csv_write(FILE *f, const struct sensor *s, const struct wl_packet *p
 
 /* ---- Input ------------------------------------------------------------------ */
 
+static double monotonic_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static void note_seq(struct sensor *s, uint64_t seq)
 {
 	if (s->last_seq && seq > s->last_seq + 1) {
@@ -195,7 +205,9 @@ static int handle_batch(struct tap *t, struct sensor *s, const uint8_t *body, si
 		struct wl_packet *pkt = &t->rec->pkt;
 
 		note_seq(s, pkt->seq);
-		s->packets++;
+		s->last_at = monotonic_now();
+		if (s->packets++ == 0)
+			s->first_at = s->last_at;
 		t->packets++;
 		if (!t->quiet)
 			print_packet(t, s, pkt);
@@ -451,10 +463,12 @@ static void report(const struct tap *t)
 {
 	for (int i = 0; i < t->n_sensors; i++) {
 		const struct sensor *s = &t->sensors[i];
+		double span = s->last_at - s->first_at;
 
-		wl_notice("%s: %llu packets received, %llu gaps, %llu packets missed", s->name,
-			  (unsigned long long)s->packets, (unsigned long long)s->gaps,
-			  (unsigned long long)s->missed);
+		wl_notice("%s: %llu packets received, %llu gaps, %llu packets missed, "
+			  "%.3f s from first to last (%.0f packets/s)",
+			  s->name, (unsigned long long)s->packets, (unsigned long long)s->gaps,
+			  (unsigned long long)s->missed, span, span > 0 ? (double)(s->packets - 1) / span : 0.0);
 	}
 }
 
