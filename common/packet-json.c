@@ -5,7 +5,8 @@
  */
 #include "packet-json.h"
 
-#include "dissect.h" /* wl_fmt_u64 */
+#include "dissect.h" /* wl_sb_addr */
+#include "fmt.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -164,32 +165,47 @@ static void close_obj(struct jw *w)
 #define kv_str(w, k, v) (key(w, k), put_string((w), (v)))
 #define kv_bool(w, k, v) (key(w, k), put_lit((w), (v) ? "true" : "false"))
 
+/* Two lowercase hex digits for every byte value: MACs are in every line. */
+static const char hex_pairs[] = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+				 "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+				 "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+				 "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+				 "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+				 "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+				 "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+				 "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+
 static void put_mac(struct jw *w, const uint8_t *m)
 {
-	static const char hex[] = "0123456789abcdef";
-	char text[19];
+	char *out = w->p;
 
-	if (w->end - w->p < (ptrdiff_t)sizeof(text)) {
+	if (w->end - w->p < 19) {
 		w->overflow = true;
 		return;
 	}
-	text[0] = '"';
+	out[0] = '"';
 	for (int i = 0; i < 6; i++) {
-		text[1 + i * 3] = hex[m[i] >> 4];
-		text[2 + i * 3] = hex[m[i] & 15];
-		text[3 + i * 3] = ':';
+		memcpy(out + 1 + i * 3, hex_pairs + 2 * m[i], 2);
+		out[3 + i * 3] = ':';
 	}
-	text[18] = '"';
-	memcpy(w->p, text, sizeof(text));
-	w->p += sizeof(text);
+	out[18] = '"';
+	w->p += 19;
 }
 
 /* Address text is digits, dots, colons and hex letters: nothing to escape. */
 static void put_addr(struct jw *w, const struct wl_addr *a)
 {
 	char text[64];
-	struct wl_sb sb = wl_sb_make(text, sizeof(text));
+	struct wl_sb sb;
 
+	if (a->family == 4 && w->end - w->p >= 20) {
+		/* The common case, written in place. */
+		*w->p++ = '"';
+		w->p += wl_fmt_ipv4(w->p, a->b);
+		*w->p++ = '"';
+		return;
+	}
+	sb = wl_sb_make(text, sizeof(text));
 	wl_sb_addr(&sb, a);
 	put_char(w, '"');
 	put_mem(w, text, sb.len);

@@ -28,54 +28,6 @@ void wl_enter(struct wl_dctx *d, enum wl_proto proto, const struct cursor *c)
 	}
 }
 
-static const char digit_pairs[] = "00010203040506070809101112131415161718192021222324"
-				  "25262728293031323334353637383940414243444546474849"
-				  "50515253545556575859606162636465666768697071727374"
-				  "75767778798081828384858687888990919293949596979899";
-
-static size_t count_digits32(uint32_t v)
-{
-	if (v < 100000)
-		return v < 100 ? 1 + (v >= 10) : v < 10000 ? 3 + (v >= 1000) : 5;
-	return v < 10000000 ? 6 + (v >= 1000000) : v < 1000000000 ? 8 + (v >= 100000000) : 10;
-}
-
-/* Fills the digits in place from the end: no temporary, no copy. */
-static size_t fmt_u32(char *out, uint32_t v)
-{
-	size_t n = count_digits32(v), i = n;
-
-	while (v >= 100) {
-		unsigned k = v % 100 * 2;
-
-		v /= 100;
-		out[--i] = digit_pairs[k + 1];
-		out[--i] = digit_pairs[k];
-	}
-	if (v >= 10) {
-		out[--i] = digit_pairs[v * 2 + 1];
-		out[--i] = digit_pairs[v * 2];
-	} else {
-		out[--i] = (char)('0' + v);
-	}
-	return n;
-}
-
-/* Nearly every number in a packet fits 32 bits, where division is cheaper. */
-size_t wl_fmt_u64(char *out, uint64_t v)
-{
-	size_t n;
-
-	if (v <= UINT32_MAX)
-		return fmt_u32(out, (uint32_t)v);
-	n = wl_fmt_u64(out, v / 1000000000);
-	v %= 1000000000;
-	/* The low part always has nine digits, zeros included. */
-	for (size_t i = n + 9; i > n; v /= 10)
-		out[--i] = (char)('0' + v % 10);
-	return n + 9;
-}
-
 void wl_sb_hex(struct wl_sb *sb, uint64_t v, unsigned min_digits)
 {
 	static const char digits[] = "0123456789abcdef";
@@ -87,24 +39,6 @@ void wl_sb_hex(struct wl_sb *sb, uint64_t v, unsigned min_digits)
 		v >>= 4;
 	} while ((v || sizeof(tmp) - i < min_digits) && i > 0);
 	wl_sb_mem(sb, tmp + i, sizeof(tmp) - i);
-}
-
-/* Addresses are hot in every JSON line: format octets without a loop. */
-static size_t fmt_u8(char *out, unsigned v)
-{
-	if (v < 10) {
-		out[0] = (char)('0' + v);
-		return 1;
-	}
-	if (v < 100) {
-		out[0] = (char)('0' + v / 10);
-		out[1] = (char)('0' + v % 10);
-		return 2;
-	}
-	out[0] = (char)('0' + v / 100);
-	out[1] = (char)('0' + v / 10 % 10);
-	out[2] = (char)('0' + v % 10);
-	return 3;
 }
 
 void wl_sb_printable(struct wl_sb *sb, struct cursor c)
@@ -126,15 +60,9 @@ void wl_sb_printable(struct wl_sb *sb, struct cursor c)
 
 static void sb_ipv4(struct wl_sb *sb, const uint8_t *b)
 {
-	char text[16];
-	size_t n = 0;
+	char text[18];
 
-	for (int i = 0; i < 4; i++) {
-		if (i)
-			text[n++] = '.';
-		n += fmt_u8(text + n, b[i]);
-	}
-	wl_sb_mem(sb, text, n);
+	wl_sb_mem(sb, text, wl_fmt_ipv4(text, b));
 }
 
 /* RFC 5952: lowercase, no leading zeros, the longest run (first on a tie) of

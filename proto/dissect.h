@@ -18,6 +18,7 @@
 #define WL_DISSECT_H
 
 #include "cursor.h"
+#include "fmt.h"
 #include "wlite-proto.h"
 
 #include <string.h>
@@ -81,8 +82,6 @@ static inline struct wl_sb wl_sb_make(char *buf, size_t size)
 	return (struct wl_sb){ .buf = buf, .size = size, .len = 0 };
 }
 
-/* Writes v in decimal to out (at least 20 bytes), no NUL; returns the length. */
-size_t wl_fmt_u64(char *out, uint64_t v);
 
 /*
  * The appends are inline: info[] is built for every packet, and most pieces
