@@ -29,8 +29,7 @@ struct capd_options {
 	char user[64];
 	char group[64];
 	bool include_loopback;
-	char config_file[CAPD_STR_MAX]; /* empty: the default file, if it exists */
-	bool config_given;
+	char config_file[CAPD_STR_MAX]; /* the file that was read, or "" */
 	bool verbose;
 };
 
