@@ -22,6 +22,8 @@ struct ww {
 
 static void put_bytes(struct ww *w, const void *src, size_t n)
 {
+	if (n == 0)
+		return; /* src may be NULL for an empty capture */
 	if (n > (size_t)(w->end - w->p)) {
 		w->overflow = true;
 		return;
