@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Response helpers shared by the handlers: every answer carries the security headers. */
+#ifndef WEBD_HTTP_H
+#define WEBD_HTTP_H
+
+#include <civetweb.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct webd;
+
+/*
+ * Strict: only our own scripts, styles, images and connections; no inline
+ * code, no framing, no plugins. The dashboard is built for it.
+ */
+#define WEBD_CSP                                                                            \
+	"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "   \
+	"font-src 'self'; connect-src 'self'; manifest-src 'self'; base-uri 'none'; "       \
+	"form-action 'self'; frame-ancestors 'none'"
+
+#define WEBD_SECURITY_HEADERS                                                                \
+	"Content-Security-Policy: " WEBD_CSP "\r\n"                                          \
+	"X-Content-Type-Options: nosniff\r\n"                                                \
+	"X-Frame-Options: DENY\r\n"                                                          \
+	"Referrer-Policy: no-referrer\r\n"                                                   \
+	"Cross-Origin-Opener-Policy: same-origin\r\n"                                        \
+	"Cross-Origin-Resource-Policy: same-origin\r\n"
+
+#define WEBD_QUERY_MAX 2048
+#define WEBD_BODY_MAX 4096
+
+/* Sends a complete response with a body of the given type. */
+void http_send(struct mg_connection *conn, int status, const char *type, const char *body, size_t len);
+void http_send_json(struct mg_connection *conn, int status, const char *json);
+/* {"error":"..."} with a 4xx or 5xx status, and counts it. */
+void http_send_error(struct webd *w, struct mg_connection *conn, int status, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Starts a streamed response (no Content-Length; the connection closes at the end). */
+void http_start_stream(struct mg_connection *conn, const char *type, const char *extra_headers);
+
+/*
+ * Checks the access token (when one is set) and, for a request that
+ * changes something or opens a WebSocket, the Origin. Sends the 4xx itself
+ * and returns false when the request must not go on.
+ */
+bool http_authorize(struct webd *w, struct mg_connection *conn, bool check_origin);
+
+/* The value of a query parameter (URL-decoded) into buf, or false if absent. */
+bool http_query_param(const struct mg_connection *conn, const char *name, char *buf, size_t size);
+
+/* A whole-number parameter within [lo, hi], def when absent; false after sending 400. */
+bool http_query_number(struct webd *w, struct mg_connection *conn, const char *name, long lo,
+		       long hi, long def, long *ret);
+
+#endif

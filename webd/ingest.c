@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * From capd to the live state: one NN_SUB socket per sensor, driven by the
+ * libevent loop. A batch is decoded and added under one lock; sequence
+ * numbers are checked per sensor so that every lost packet is counted.
+ * nanomsg reconnects by itself when capd restarts.
+ */
+#include "webd.h"
+
+#include "log.h"
+#include "wlite-wire.h"
+
+#include <errno.h>
+#include <nanomsg/nn.h>
+#include <nanomsg/pubsub.h>
+#include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+#include <time.h>
+
+#define RCVBUF_BYTES (32 * 1024 * 1024)
+#define MESSAGES_PER_WAKEUP 64 /* then let the loop serve the feed and timers */
+
+struct sensor_cb {
+	struct webd *w;
+	uint8_t index;
+};
+
+static int64_t wall_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+static void note_seq(struct sensor_stats *ss, uint64_t seq)
+{
+	if (ss->last_seq && seq > ss->last_seq + 1) {
+		ss->gaps++;
+		ss->missed += seq - ss->last_seq - 1;
+	}
+	/* A lower number means capd started over: not a loss. */
+	ss->last_seq = seq;
+}
+
+/* Called with the state lock held. */
+static void add_batch(struct webd *w, uint8_t sensor, const uint8_t *body, size_t len)
+{
+	struct sensor_stats *ss = &w->state.sensors[sensor];
+	struct wl_wire_record *rec = w->scratch;
+	struct wl_wire_reader r;
+	size_t rec_start;
+	int rc = wl_wire_reader_init(&r, body, len);
+	int64_t now = wall_now();
+
+	if (rc < 0) {
+		ss->bad_batches++;
+		return;
+	}
+	for (rec_start = r.off; (rc = wl_wire_next(&r, rec)) == 1; rec_start = r.off) {
+		note_seq(ss, rec->pkt.seq);
+		ss->packets++;
+		ss->bytes += rec->pkt.len;
+		state_add_packet(&w->state, sensor, &rec->pkt, body + rec_start, r.off - rec_start, w->geo, now);
+	}
+	if (rc < 0)
+		ss->bad_batches++;
+	ss->last_heard = now;
+}
+
+static void keep_event(struct sensor_stats *ss, const char *topic, const char *json, size_t len)
+{
+	char *dst = strcmp(topic, WL_TOPIC_STATS) == 0 ? ss->last_stats : ss->last_status;
+	size_t size = sizeof(ss->last_stats);
+
+	if (len >= size)
+		return; /* not ours to cut: keep the previous one */
+	memcpy(dst, json, len);
+	dst[len] = '\0';
+	ss->last_heard = wall_now();
+}
+
+static void handle_message(struct webd *w, uint8_t sensor, const uint8_t *msg, size_t len)
+{
+	const uint8_t *nul = memchr(msg, '\0', len < 16 ? len : 16);
+	size_t tlen;
+
+	if (!nul)
+		return;
+	tlen = (size_t)(nul - msg) + 1;
+	pthread_mutex_lock(&w->state.lock);
+	if (strcmp((const char *)msg, WL_TOPIC_PKT) == 0)
+		add_batch(w, sensor, msg + tlen, len - tlen);
+	else if (strcmp((const char *)msg, WL_TOPIC_STATS) == 0 || strcmp((const char *)msg, WL_TOPIC_STATUS) == 0)
+		keep_event(&w->state.sensors[sensor], (const char *)msg, (const char *)msg + tlen, len - tlen);
+	pthread_mutex_unlock(&w->state.lock);
+}
+
+static void on_sensor_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct sensor_cb *cb = arg;
+	struct webd *w = cb->w;
+	int sock = w->conns[cb->index].sock;
+
+	for (int i = 0; i < MESSAGES_PER_WAKEUP; i++) {
+		void *msg;
+		int n = nn_recv(sock, &msg, NN_MSG, NN_DONTWAIT);
+
+		if (n < 0)
+			break;
+		handle_message(w, cb->index, msg, (size_t)n);
+		nn_freemsg(msg);
+	}
+}
+
+static int subscribe(int sock, const char *topic)
+{
+	return nn_setsockopt(sock, NN_SUB, NN_SUB_SUBSCRIBE, topic, strlen(topic) + 1);
+}
+
+
+int ingest_connect(struct webd *w, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < w->opt.n_sensors; i++) {
+		struct sensor_conn *c = &w->conns[i];
+		struct sensor_stats *ss = &w->state.sensors[i];
+		int rcvbuf = RCVBUF_BYTES, maxsize = -1, fd;
+		size_t fdlen = sizeof(fd);
+		struct sensor_cb *cb;
+
+		snprintf(ss->name, sizeof(ss->name), "%s", w->opt.sensors[i].name);
+		snprintf(ss->addr, sizeof(ss->addr), "%s", w->opt.sensors[i].addr);
+		w->state.n_sensors = i + 1;
+		c->sock = nn_socket(AF_SP, NN_SUB);
+		if (c->sock < 0 || nn_setsockopt(c->sock, NN_SOL_SOCKET, NN_RCVBUF, &rcvbuf, sizeof(rcvbuf)) < 0 ||
+		    nn_setsockopt(c->sock, NN_SOL_SOCKET, NN_RCVMAXSIZE, &maxsize, sizeof(maxsize)) < 0 ||
+		    subscribe(c->sock, WL_TOPIC_PKT) < 0 || subscribe(c->sock, WL_TOPIC_STATS) < 0 ||
+		    subscribe(c->sock, WL_TOPIC_STATUS) < 0 || nn_connect(c->sock, ss->addr) < 0 ||
+		    nn_getsockopt(c->sock, NN_SOL_SOCKET, NN_RCVFD, &fd, &fdlen) < 0) {
+			snprintf(err, errlen, "cannot subscribe to %s: %s", ss->addr, nn_strerror(nn_errno()));
+			return -EIO;
+		}
+		cb = malloc(sizeof(*cb));
+		if (!cb) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		*cb = (struct sensor_cb){ .w = w, .index = (uint8_t)i };
+		c->ev = event_new(w->base, fd, EV_READ | EV_PERSIST, on_sensor_readable, cb);
+		if (!c->ev || event_add(c->ev, NULL) < 0) {
+			free(cb);
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+void ingest_close(struct webd *w)
+{
+	for (size_t i = 0; i < w->opt.n_sensors; i++) {
+		struct sensor_conn *c = &w->conns[i];
+
+		if (c->ev) {
+			free(event_get_callback_arg(c->ev));
+			event_free(c->ev);
+			c->ev = NULL;
+		}
+		if (c->sock >= 0)
+			nn_close(c->sock);
+		c->sock = -1;
+	}
+}
+
+void webd_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct webd *w = arg;
+
+	pthread_mutex_lock(&w->state.lock);
+	state_tick(&w->state, wall_now());
+	pthread_mutex_unlock(&w->state.lock);
+}

@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * wlite-webd: the unprivileged web daemon. Its main() is the story:
+ *
+ *   setup    flags and configuration; refuse root
+ *   acquire  the geolocation databases, the HTTP listener
+ *   register the capd subscriptions, the ip-api client, the timers, signals
+ *   dispatch the event loop, until SIGTERM or SIGINT
+ *
+ * There is nothing to drop: webd never holds privileges.
+ */
+#include "feed.h"
+#include "webd.h"
+
+#include "log.h"
+#include "wlite-wire.h"
+
+#include <errno.h>
+#include <nanomsg/nn.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define EXIT_USAGE 2
+
+/* ip-api answers arrive on the event loop: put them on the host. */
+static void on_ipapi_result(const struct wl_addr *a, const struct geo_info *info, void *userdata)
+{
+	struct webd *w = userdata;
+	struct host *h;
+
+	pthread_mutex_lock(&w->state.lock);
+	h = state_find_host(&w->state, a);
+	if (h) {
+		if (!h->geo.country[0])
+			memcpy(h->geo.country, info->country, sizeof(h->geo.country));
+		if (!h->geo.asn) {
+			h->geo.asn = info->asn;
+			memcpy(h->geo.as_org, info->as_org, sizeof(h->geo.as_org));
+		}
+		if (!h->geo.city[0])
+			memcpy(h->geo.city, info->city, sizeof(h->geo.city));
+		if (h->geo.source == GEO_SRC_NONE)
+			h->geo.source = GEO_SRC_IPAPI;
+	}
+	pthread_mutex_unlock(&w->state.lock);
+}
+
+/* Once a second: alerts close, and public hosts the databases missed go to ip-api. */
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct webd *w = arg;
+	struct state *s = &w->state;
+	unsigned asked = 0;
+
+	webd_tick(fd, what, arg);
+	pthread_mutex_lock(&s->lock);
+	for (uint32_t i = s->lru_head; i != UINT32_MAX && asked < 256; i = s->hosts[i].lru_next) {
+		struct host *h = &s->hosts[i];
+		struct geo_info info;
+
+		if (h->geo.scope != GEO_PUBLIC || (h->geo.country[0] && h->geo.asn) || h->ipapi_asked)
+			continue;
+		h->ipapi_asked = true;
+		asked++;
+		if (ipapi_lookup(w->ipapi, &h->addr, &info) == 0) {
+			pthread_mutex_unlock(&s->lock);
+			on_ipapi_result(&h->addr, &info, w);
+			pthread_mutex_lock(&s->lock);
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct webd *w = arg;
+
+	wl_notice("%s: stopping", strsignal((int)sig));
+	event_base_loopbreak(w->base);
+}
+
+static int open_geo(struct webd *w)
+{
+	struct geo_paths paths = { .country = w->opt.geo_country, .city = w->opt.geo_city, .asn = w->opt.geo_asn };
+	char err[1024] = "";
+	int r = geo_open(&w->geo, &paths, err, sizeof(err));
+
+	if (err[0])
+		wl_warn("geolocation: %s; countries come from ip-api only", err);
+	return r;
+}
+
+static int register_events(struct webd *w, char *err, size_t errlen)
+{
+	struct ipapi_config ipc = { .base_url = w->opt.ip_api };
+	struct timeval one_second = { 1, 0 }, tenth = { 0, 100000 };
+	static const int stop_signals[] = { SIGTERM, SIGINT };
+	int r;
+
+	w->base = event_base_new();
+	if (!w->base) {
+		snprintf(err, errlen, "cannot create the event loop");
+		return -ENOMEM;
+	}
+	if ((r = ipapi_new(&w->ipapi, w->base, &ipc, on_ipapi_result, w, err, errlen)) < 0)
+		return r;
+	if ((r = ingest_connect(w, err, errlen)) < 0)
+		return r;
+	w->ev_tick = event_new(w->base, -1, EV_PERSIST, on_tick, w);
+	w->ev_feed = event_new(w->base, -1, EV_PERSIST, feed_tick_cb, w);
+	if (!w->ev_tick || !w->ev_feed || event_add(w->ev_tick, &one_second) < 0 ||
+	    event_add(w->ev_feed, &tenth) < 0) {
+		snprintf(err, errlen, "cannot start timers");
+		return -ENOMEM;
+	}
+	for (int i = 0; i < 2; i++) {
+		w->ev_signals[i] = evsignal_new(w->base, stop_signals[i], on_stop_signal, w);
+		if (!w->ev_signals[i] || event_add(w->ev_signals[i], NULL) < 0) {
+			snprintf(err, errlen, "cannot watch signals");
+			return -ENOMEM;
+		}
+	}
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+static void cleanup(struct webd *w)
+{
+	server_stop(w);
+	ingest_close(w);
+	for (int i = 0; i < 3; i++)
+		if (w->ev_signals[i])
+			event_free(w->ev_signals[i]);
+	if (w->ev_tick)
+		event_free(w->ev_tick);
+	if (w->ev_feed)
+		event_free(w->ev_feed);
+	w->ipapi = ipapi_free(w->ipapi);
+	if (w->base)
+		event_base_free(w->base);
+	feed_free(w->feed);
+	w->geo = geo_close(w->geo);
+	if (w->ctl_sock >= 0)
+		nn_close(w->ctl_sock);
+	state_free(&w->state);
+	free(w->scratch);
+}
+
+static int fail(struct webd *w, const char *err)
+{
+	wl_err("%s", err);
+	cleanup(w);
+	return EXIT_FAILURE;
+}
+
+int main(int argc, char **argv)
+{
+	static struct webd w; /* large; owned by main, never by anything else */
+	char err[1024] = "";
+	int r;
+
+	/* setup */
+	wl_log_setup("wlite-webd", WL_LOG_INFO);
+	w.ctl_sock = -1;
+	for (size_t i = 0; i < WEBD_MAX_SENSORS; i++)
+		w.conns[i].sock = -1;
+	r = webd_options_parse(argc, argv, &w.opt, err, sizeof(err));
+	if (r == WEBD_PARSE_EXIT_OK)
+		return EXIT_SUCCESS;
+	if (r == WEBD_PARSE_ERROR) {
+		wl_err("%s", err);
+		return EXIT_USAGE;
+	}
+	if (w.opt.verbose)
+		wl_log_setup("wlite-webd", WL_LOG_DEBUG);
+	if ((geteuid() == 0 || getuid() == 0) && !w.opt.allow_root) {
+		wl_err("refusing to run as root: webd needs no privileges (run it as an ordinary user, "
+		       "or pass --allow-root)");
+		return EXIT_USAGE;
+	}
+	pthread_mutex_init(&w.ctl_lock, NULL);
+	w.started = (int64_t)time(NULL);
+	w.scratch = malloc(sizeof(*w.scratch));
+	w.feed = feed_new((unsigned)w.opt.max_clients);
+	if (!w.scratch || !w.feed || state_init(&w.state, &w.opt.limits) < 0)
+		return fail(&w, "out of memory for the live state (lower --ring-packets or --hosts)");
+
+	/* acquire */
+	if (open_geo(&w) < 0)
+		return fail(&w, "out of memory");
+	if (server_start(&w, err, sizeof(err)) < 0)
+		return fail(&w, err);
+
+	/* register */
+	if (register_events(&w, err, sizeof(err)) < 0)
+		return fail(&w, err);
+	wl_notice("serving http://%s/ from %s; subscribed to %zu capd address(es)", w.opt.listen,
+		  w.opt.web_root[0] ? w.opt.web_root : "(no web root)", w.opt.n_sensors);
+
+	/* dispatch */
+	r = event_base_dispatch(w.base);
+	cleanup(&w);
+	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

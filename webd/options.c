@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* webd's flags and [webd] configuration keys (common/cli.h). */
+#include "options.h"
+
+#include "cli.h"
+#include "version.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#define OPT(o) ((struct webd_options *)(o))
+
+#define STRING_SETTER(field, what)                                                        \
+	static int set_##field(void *o, const char *v, char *err, size_t errlen)          \
+	{                                                                                 \
+		return wl_opt_string(OPT(o)->field, sizeof(OPT(o)->field), v, what, err, errlen); \
+	}
+
+#define NUMBER_SETTER(name, lvalue, lo, hi, what)                                         \
+	static int set_##name(void *o, const char *v, char *err, size_t errlen)           \
+	{                                                                                 \
+		long n;                                                                   \
+		int r = wl_opt_int(v, lo, hi, what, &n, err, errlen);                     \
+		if (r == 0)                                                               \
+			lvalue = n;                                                       \
+		return r;                                                                 \
+	}
+
+STRING_SETTER(control, "control")
+STRING_SETTER(token, "token")
+STRING_SETTER(web_root, "web-root")
+STRING_SETTER(geo_country, "geo-country")
+STRING_SETTER(geo_city, "geo-city")
+STRING_SETTER(geo_asn, "geo-asn")
+STRING_SETTER(ip_api, "ip-api")
+STRING_SETTER(allowed_origins, "allow-origin")
+NUMBER_SETTER(ring_packets, OPT(o)->limits.ring_packets, 100, 10000000, "ring-packets")
+NUMBER_SETTER(hosts, OPT(o)->limits.hosts, 16, 10000000, "hosts")
+NUMBER_SETTER(dns_log, OPT(o)->limits.dns_log, 10, 1000000, "dns-log")
+NUMBER_SETTER(alert_packets, OPT(o)->limits.alert_packets, 1, 100000000, "alert-packets")
+NUMBER_SETTER(alert_window, OPT(o)->limits.alert_window_s, 1, STATE_ALERT_BUCKETS, "alert-window (s)")
+NUMBER_SETTER(alert_cooldown, OPT(o)->limits.alert_cooldown_s, 0, 86400, "alert-cooldown (s)")
+NUMBER_SETTER(max_clients, OPT(o)->max_clients, 1, 1000, "max-clients")
+NUMBER_SETTER(feed_rows, OPT(o)->feed_rows, 1, 10000, "feed-rows")
+NUMBER_SETTER(threads, OPT(o)->threads, 4, 256, "threads")
+
+static int set_ring_mb(void *o, const char *v, char *err, size_t errlen)
+{
+	long mb;
+	int r = wl_opt_int(v, 1, 65536, "ring-mb", &mb, err, errlen);
+
+	if (r == 0)
+		OPT(o)->limits.ring_bytes = (size_t)mb * 1024 * 1024;
+	return r;
+}
+
+static int set_allow_root(void *o, const char *v, char *err, size_t errlen)
+{
+	return wl_opt_bool(v, "allow-root", &OPT(o)->allow_root, err, errlen);
+}
+
+static int set_verbose(void *o, const char *v, char *err, size_t errlen)
+{
+	return wl_opt_bool(v, "verbose", &OPT(o)->verbose, err, errlen);
+}
+
+/* HOST:PORT with a numeric IPv4 host, since this civetweb has no IPv6. */
+static int set_listen(void *o, const char *v, char *err, size_t errlen)
+{
+	unsigned a, b, c, d, port;
+	char tail;
+
+	if (sscanf(v, "%u.%u.%u.%u:%u%c", &a, &b, &c, &d, &port, &tail) != 5 || a > 255 || b > 255 ||
+	    c > 255 || d > 255 || port == 0 || port > 65535) {
+		snprintf(err, errlen, "listen must be IPV4:PORT, such as 127.0.0.1:8080, not '%s'", v);
+		return -EINVAL;
+	}
+	return wl_opt_string(OPT(o)->listen, sizeof(OPT(o)->listen), v, "listen", err, errlen);
+}
+
+static int set_home_country(void *o, const char *v, char *err, size_t errlen)
+{
+	if (strlen(v) != 2 || !isalpha((unsigned char)v[0]) || !isalpha((unsigned char)v[1])) {
+		snprintf(err, errlen, "home-country must be a two-letter code such as DE, not '%s'", v);
+		return -EINVAL;
+	}
+	OPT(o)->limits.home_country[0] = (char)toupper((unsigned char)v[0]);
+	OPT(o)->limits.home_country[1] = (char)toupper((unsigned char)v[1]);
+	OPT(o)->limits.home_country[2] = '\0';
+	return 0;
+}
+
+/* --capd [NAME=]ADDR, repeatable: the first one replaces the default. */
+static int set_capd(void *o, const char *v, char *err, size_t errlen)
+{
+	struct webd_options *opt = o;
+	const char *eq = strchr(v, '='), *scheme = strstr(v, "://");
+	struct webd_sensor_opt *s;
+	bool named = eq && (!scheme || eq < scheme);
+
+	if (!opt->sensors_given) {
+		opt->n_sensors = 0;
+		opt->sensors_given = true;
+	}
+	if (opt->n_sensors >= WEBD_MAX_SENSORS) {
+		snprintf(err, errlen, "at most %d capd addresses", WEBD_MAX_SENSORS);
+		return -E2BIG;
+	}
+	s = &opt->sensors[opt->n_sensors];
+	if (named && ((size_t)(eq - v) >= sizeof(s->name) || eq == v)) {
+		snprintf(err, errlen, "sensor name must be 1 to %zu characters", sizeof(s->name) - 1);
+		return -EINVAL;
+	}
+	if (wl_opt_string(s->addr, sizeof(s->addr), named ? eq + 1 : v, "capd address", err, errlen) < 0)
+		return -EINVAL;
+	if (named)
+		snprintf(s->name, sizeof(s->name), "%.*s", (int)(eq - v), v);
+	else
+		snprintf(s->name, sizeof(s->name), "%s", opt->n_sensors == 0 ? "capd" : "");
+	if (!s->name[0])
+		snprintf(s->name, sizeof(s->name), "capd%zu", opt->n_sensors + 1);
+	opt->n_sensors++;
+	return 0;
+}
+
+static const struct wl_option webd_option_table[] = {
+	{ "capd", 0, NULL, "[NAME=]ADDR", true, set_capd, "capd publish address (repeatable; default " WEBD_DEFAULT_CAPD ")" },
+	{ "control", 0, NULL, "ADDR", true, set_control, "capd control address (default " WEBD_DEFAULT_CONTROL ")" },
+	{ "listen", 'l', NULL, "HOST:PORT", true, set_listen, "where to serve (default 127.0.0.1:8080)" },
+	{ "token", 0, NULL, "TOKEN", true, set_token, "require this access token on every API call and the feed" },
+	{ "allow-origin", 0, NULL, "ORIGINS", true, set_allowed_origins, "extra origins allowed for WebSocket and POST, space-separated" },
+	{ "web-root", 0, NULL, "DIR", true, set_web_root, "the dashboard's files" },
+	{ "geo-country", 0, NULL, "PATH", true, set_geo_country, "country .mmdb (MaxMind or flat layout)" },
+	{ "geo-city", 0, NULL, "PATH", true, set_geo_city, "city .mmdb (optional)" },
+	{ "geo-asn", 0, NULL, "PATH", true, set_geo_asn, "ASN .mmdb (optional)" },
+	{ "ip-api", 0, NULL, "URL|off", true, set_ip_api, "ip-api fallback base URL (default http://ip-api.com)" },
+	{ "home-country", 0, NULL, "CC", true, set_home_country, "'foreign' means public and not from CC (default: any public address)" },
+	{ "ring-packets", 0, NULL, "N", true, set_ring_packets, "latest packets kept (default 100000)" },
+	{ "ring-mb", 0, NULL, "MB", true, set_ring_mb, "memory for them, at most (default 256)" },
+	{ "hosts", 0, NULL, "N", true, set_hosts, "addresses tracked (default 65536)" },
+	{ "dns-log", 0, NULL, "N", true, set_dns_log, "DNS queries kept (default 1000)" },
+	{ "alert-packets", 0, NULL, "N", true, set_alert_packets, "alert when one IP sends more than N packets ... (default 200)" },
+	{ "alert-window", 0, NULL, "S", true, set_alert_window, "... within S seconds (default 10)" },
+	{ "alert-cooldown", 0, NULL, "S", true, set_alert_cooldown, "quiet seconds before an IP can alert again (default 60)" },
+	{ "max-clients", 0, NULL, "N", true, set_max_clients, "live feed clients at once (default 32)" },
+	{ "feed-rows", 0, NULL, "N", true, set_feed_rows, "rows per live update at most; more are sampled (default 50)" },
+	{ "threads", 0, NULL, "N", true, set_threads, "HTTP worker threads (default 48)" },
+	{ "allow-root", 0, "yes", NULL, false, set_allow_root, "run even as root (not recommended)" },
+	{ "verbose", 'v', "yes", NULL, true, set_verbose, "log more" },
+};
+
+static const struct wl_options_spec webd_spec = {
+	.prog = "wlite-webd",
+	.version = WLITE_VERSION,
+	.summary = "Serve the wlite dashboard, REST API and live feed from capd's packets.",
+	.section = "webd",
+	.default_config = WEBD_DEFAULT_CONFIG,
+	.options = webd_option_table,
+	.n_options = sizeof(webd_option_table) / sizeof(webd_option_table[0]),
+};
+
+static void set_defaults(struct webd_options *opt)
+{
+	memset(opt, 0, sizeof(*opt));
+	opt->n_sensors = 1;
+	strcpy(opt->sensors[0].name, "capd");
+	strcpy(opt->sensors[0].addr, WEBD_DEFAULT_CAPD);
+	strcpy(opt->control, WEBD_DEFAULT_CONTROL);
+	strcpy(opt->listen, "127.0.0.1:8080");
+	strcpy(opt->ip_api, "http://ip-api.com");
+	state_default_limits(&opt->limits);
+	opt->max_clients = 32;
+	opt->feed_rows = 50;
+	opt->threads = 48;
+}
+
+enum webd_parse_result webd_options_parse(int argc, char **argv, struct webd_options *opt, char *err,
+					  size_t errlen)
+{
+	set_defaults(opt);
+	return (enum webd_parse_result)wl_options_parse(&webd_spec, opt, argc, argv, opt->config_file,
+							 sizeof(opt->config_file), err, errlen);
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#ifndef WEBD_OPTIONS_H
+#define WEBD_OPTIONS_H
+
+#include "state.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define WEBD_DEFAULT_CAPD "ipc:///run/wlite/capd.sock"
+#define WEBD_DEFAULT_CONTROL "ipc:///run/wlite/capd-ctl.sock"
+#define WEBD_DEFAULT_CONFIG "/etc/wlite/wlite.conf"
+#define WEBD_MAX_SENSORS 16
+#define WEBD_STR_MAX 512
+
+struct webd_sensor_opt {
+	char name[SENSOR_NAME_MAX];
+	char addr[256];
+};
+
+struct webd_options {
+	struct webd_sensor_opt sensors[WEBD_MAX_SENSORS];
+	size_t n_sensors;
+	bool sensors_given; /* the first --capd replaces the default */
+	char control[256];
+	char listen[128];   /* HOST:PORT */
+	char token[128];
+	char web_root[WEBD_STR_MAX];
+	char geo_country[WEBD_STR_MAX];
+	char geo_city[WEBD_STR_MAX];
+	char geo_asn[WEBD_STR_MAX];
+	char ip_api[256];   /* URL, or "off" */
+	char allowed_origins[WEBD_STR_MAX]; /* extra origins allowed, space-separated */
+	struct state_limits limits;
+	int max_clients;
+	int feed_rows;      /* rows per live update, at most */
+	int threads;
+	bool allow_root;
+	bool verbose;
+	char config_file[WEBD_STR_MAX];
+};
+
+enum webd_parse_result {
+	WEBD_PARSE_RUN = 0,
+	WEBD_PARSE_EXIT_OK = 1,
+	WEBD_PARSE_ERROR = -1,
+};
+
+enum webd_parse_result webd_options_parse(int argc, char **argv, struct webd_options *opt, char *err,
+					  size_t errlen);
+
+#endif

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * wlite-webd: one struct webd, owned by main(). Threads:
+ *   - the main thread runs the libevent loop: ingest from capd, the ip-api
+ *     client, the feed tick (10 a second) and the once-a-second tick;
+ *   - civetweb's workers serve HTTP, each SSE client holds one;
+ *   - each WebSocket client has a writer thread.
+ * state.lock guards the live state; feed.lock the feed's clients; ctl_lock
+ * the control socket to capd.
+ */
+#ifndef WEBD_WEBD_H
+#define WEBD_WEBD_H
+
+#include "geo.h"
+#include "ipapi.h"
+#include "options.h"
+#include "state.h"
+
+#include <event2/event.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+struct mg_context;
+struct feed;
+
+struct sensor_conn {
+	int sock;
+	struct event *ev;
+};
+
+struct webd {
+	struct webd_options opt;
+	struct state state;
+	struct geo_db *geo;
+	struct ipapi *ipapi;
+	struct event_base *base;
+	struct sensor_conn conns[WEBD_MAX_SENSORS];
+	struct event *ev_tick, *ev_feed, *ev_signals[3];
+	struct mg_context *http;
+	struct feed *feed;
+	pthread_mutex_t ctl_lock;
+	int ctl_sock;
+	int64_t started;
+	struct wl_wire_record *scratch; /* ingest's decoded record */
+	atomic_uint_fast64_t http_rejected; /* 4xx for bad requests, tokens, origins */
+};
+
+/* ingest.c */
+int ingest_connect(struct webd *w, char *err, size_t errlen);
+void ingest_close(struct webd *w);
+void webd_tick(evutil_socket_t fd, short what, void *arg);
+
+/* api.c: the figures both /api/stats and the live feed carry (state lock held). */
+struct cJSON;
+struct cJSON *webd_summary_json(struct webd *w);
+
+/* server.c */
+int server_start(struct webd *w, char *err, size_t errlen);
+void server_stop(struct webd *w);
+
+/* control.c: asks capd; returns capd's reply as malloc'ed JSON text, or NULL with err. */
+char *control_request(struct webd *w, const char *json, char *err, size_t errlen);
+
+#endif
