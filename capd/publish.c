@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define TOPIC_LEN (sizeof(WL_TOPIC_PKT)) /* "pkt" and its NUL */
@@ -60,6 +61,14 @@ int publisher_open(struct publisher *pub, const char *addr, gid_t gid, char *err
 	return capd_ipc_permissions(addr, gid, err, errlen);
 }
 
+static uint64_t wall_clock_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 static void start_batch(struct publisher *pub)
 {
 	memcpy(pub->buf, WL_TOPIC_PKT, TOPIC_LEN);
@@ -71,7 +80,7 @@ void publisher_flush(struct publisher *pub)
 {
 	if (pub->count == 0)
 		return;
-	wl_wire_put_batch_header(pub->buf + TOPIC_LEN, pub->count);
+	wl_wire_put_batch_header(pub->buf + TOPIC_LEN, pub->count, wall_clock_us());
 	if (nn_send(pub->sock, pub->buf, pub->used, NN_DONTWAIT) < 0) {
 		pub->msgs_refused++;
 		pub->pkts_refused += pub->count;

@@ -212,7 +212,7 @@ long wl_wire_put_record(uint8_t *buf, size_t size, const struct wl_packet *pkt, 
 	return (long)len;
 }
 
-void wl_wire_put_batch_header(uint8_t *buf, uint16_t count)
+void wl_wire_put_batch_header(uint8_t *buf, uint16_t count, uint64_t sent_us)
 {
 	struct ww w = { .p = buf, .end = buf + WL_WIRE_BATCH_HEADER };
 
@@ -221,7 +221,7 @@ void wl_wire_put_batch_header(uint8_t *buf, uint16_t count)
 	put_be(&w, 0, 1);
 	put_be(&w, WL_WIRE_BATCH_HEADER, 2);
 	put_be(&w, count, 2);
-	put_be(&w, 0, 8);
+	put_be(&w, sent_us, 8);
 }
 
 /* ---- Reading ------------------------------------------------------------ */
@@ -231,9 +231,10 @@ int wl_wire_reader_init(struct wl_wire_reader *r, const uint8_t *msg, size_t len
 	struct cursor c = cur_make(msg, len);
 	uint16_t magic, hlen, count;
 	uint8_t version, flags;
+	uint64_t sent_us;
 
 	if (cur_be16(&c, &magic) < 0 || cur_u8(&c, &version) < 0 || cur_u8(&c, &flags) < 0 ||
-	    cur_be16(&c, &hlen) < 0 || cur_be16(&c, &count) < 0)
+	    cur_be16(&c, &hlen) < 0 || cur_be16(&c, &count) < 0 || cur_be64(&c, &sent_us) < 0)
 		return -EBADMSG;
 	if (magic != WL_WIRE_MAGIC)
 		return -EBADMSG;
@@ -241,7 +242,7 @@ int wl_wire_reader_init(struct wl_wire_reader *r, const uint8_t *msg, size_t len
 		return -EPROTO;
 	if (hlen < WL_WIRE_BATCH_HEADER || hlen > len)
 		return -EBADMSG;
-	*r = (struct wl_wire_reader){ .p = msg, .len = len, .off = hlen, .left = count };
+	*r = (struct wl_wire_reader){ .p = msg, .len = len, .off = hlen, .left = count, .sent_us = sent_us };
 	return 0;
 }
 

@@ -23,7 +23,8 @@
  *   3      1     flags (0; reserved)
  *   4      2     header length H (16 in version 1; skip to H for the records)
  *   6      2     record count N
- *   8      8     reserved (0)
+ *   8      8     sent: capd's wall clock when it sent the batch, microseconds
+ *                since the epoch (lets a subscriber measure its own latency)
  *   H      ...   N records
  *
  * A record:
@@ -108,7 +109,7 @@ long wl_wire_put_record(uint8_t *buf, size_t size, const struct wl_packet *pkt, 
 			const uint8_t *raw, size_t raw_len);
 
 /* Writes a batch header for count records at buf (WL_WIRE_BATCH_HEADER bytes). */
-void wl_wire_put_batch_header(uint8_t *buf, uint16_t count);
+void wl_wire_put_batch_header(uint8_t *buf, uint16_t count, uint64_t sent_us);
 
 /* One decoded record: the summary, and where its raw bytes are in the message. */
 struct wl_wire_record {
@@ -124,6 +125,7 @@ struct wl_wire_reader {
 	size_t len;
 	size_t off;
 	uint16_t left; /* records not read yet */
+	uint64_t sent_us; /* from the batch header */
 };
 
 /*

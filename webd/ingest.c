@@ -47,6 +47,7 @@ static void add_batch(struct webd *w, uint8_t sensor, const uint8_t *body, size_
 	struct sensor_stats *ss = &w->state.sensors[sensor];
 	struct wl_wire_record *rec = w->scratch;
 	struct wl_wire_reader r;
+	struct packet_origin from = { .sensor = sensor };
 	size_t rec_start;
 	int rc = wl_wire_reader_init(&r, body, len);
 	int64_t now = wall_now();
@@ -55,11 +56,12 @@ static void add_batch(struct webd *w, uint8_t sensor, const uint8_t *body, size_
 		ss->bad_batches++;
 		return;
 	}
+	from.sent_us = r.sent_us;
 	for (rec_start = r.off; (rc = wl_wire_next(&r, rec)) == 1; rec_start = r.off) {
 		note_seq(ss, rec->pkt.seq);
 		ss->packets++;
 		ss->bytes += rec->pkt.len;
-		state_add_packet(&w->state, sensor, &rec->pkt, body + rec_start, r.off - rec_start, w->geo, now);
+		state_add_packet(&w->state, &from, &rec->pkt, body + rec_start, r.off - rec_start, w->geo, now);
 	}
 	if (rc < 0)
 		ss->bad_batches++;

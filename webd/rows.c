@@ -269,7 +269,8 @@ long row_json(struct state *s, const struct ring_entry *e, struct wl_packet *pkt
 	if (n < 2)
 		return -ENOBUFS;
 	used = (size_t)n - 2; /* drop the closing "}\n" and go on */
-	k = snprintf(buf + used, size - used, ",\"capd_seq\":%llu", (unsigned long long)e->capd_seq);
+	k = snprintf(buf + used, size - used, ",\"capd_seq\":%llu,\"capd_sent_us\":%llu",
+		     (unsigned long long)e->capd_seq, (unsigned long long)e->sent_us);
 	used += (size_t)k;
 	used = put_kv(buf, size, used, "sensor", s->sensors[e->sensor].name);
 	if (pkt->outer.has & WL_HAS_SRC)

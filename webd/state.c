@@ -95,8 +95,8 @@ static void ring_evict_oldest(struct state *s)
 	s->evicted++;
 }
 
-static uint64_t ring_add(struct state *s, uint8_t sensor, const struct wl_packet *pkt, bool foreign,
-			 const uint8_t *record, size_t len)
+static uint64_t ring_add(struct state *s, const struct packet_origin *from, const struct wl_packet *pkt,
+			 bool foreign, const uint8_t *record, size_t len)
 {
 	uint8_t *copy = malloc(len);
 	struct ring_entry *e;
@@ -110,8 +110,9 @@ static uint64_t ring_add(struct state *s, uint8_t sensor, const struct wl_packet
 		ring_evict_oldest(s);
 	e = &s->ring[s->ring_head];
 	free(e->record);
-	*e = (struct ring_entry){ .id = s->next_id++, .capd_seq = pkt->seq, .sensor = sensor,
-				  .proto = pkt->proto, .foreign = foreign, .len = len, .record = copy };
+	*e = (struct ring_entry){ .id = s->next_id++, .capd_seq = pkt->seq, .sent_us = from->sent_us,
+				  .sensor = from->sensor, .proto = pkt->proto, .foreign = foreign,
+				  .len = len, .record = copy };
 	s->ring_head = (s->ring_head + 1) % s->lim.ring_packets;
 	s->ring_count++;
 	s->ring_bytes += len;
@@ -464,10 +465,11 @@ void state_tick(struct state *s, int64_t wall_now)
 
 /* ---- Adding a packet ------------------------------------------------------------- */
 
-uint64_t state_add_packet(struct state *s, uint8_t sensor, const struct wl_packet *pkt,
+uint64_t state_add_packet(struct state *s, const struct packet_origin *from, const struct wl_packet *pkt,
 			  const uint8_t *record, size_t record_len, const struct geo_db *geo,
 			  int64_t wall_now)
 {
+	uint8_t sensor = from->sensor;
 	const struct wl_flow *f = &pkt->outer;
 	struct host *src = NULL, *dst = NULL;
 	int64_t now = pkt->ts_sec;
@@ -490,7 +492,7 @@ uint64_t state_add_packet(struct state *s, uint8_t sensor, const struct wl_packe
 		dst->bytes_recv += pkt->len;
 		foreign |= state_is_foreign(s, dst);
 	}
-	id = ring_add(s, sensor, pkt, foreign, record, record_len);
+	id = ring_add(s, from, pkt, foreign, record, record_len);
 	count_rate(s, now, pkt->len);
 	s->by_proto[pkt->proto < WL_P__MAX ? pkt->proto : 0]++;
 	s->total_packets++;

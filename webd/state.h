@@ -45,6 +45,7 @@ struct state_limits {
 struct ring_entry {
 	uint64_t id;       /* webd's own number, across sensors: the API's "seq" */
 	uint64_t capd_seq; /* capd's */
+	uint64_t sent_us;  /* when capd sent its batch (wall clock, µs) */
 	uint8_t sensor;
 	uint8_t proto;
 	bool foreign;
@@ -163,7 +164,12 @@ void state_default_limits(struct state_limits *lim);
  * hosts' geolocation (may be NULL). Returns the packet's id.
  */
 struct geo_db;
-uint64_t state_add_packet(struct state *s, uint8_t sensor, const struct wl_packet *pkt,
+struct packet_origin {
+	uint8_t sensor;
+	uint64_t sent_us; /* the batch's send time */
+};
+
+uint64_t state_add_packet(struct state *s, const struct packet_origin *from, const struct wl_packet *pkt,
 			  const uint8_t *record, size_t record_len, const struct geo_db *geo,
 			  int64_t wall_now);
 

@@ -338,7 +338,7 @@ static void batch_add(struct batch *bt, const struct wl_packet *pkt, int linktyp
 	bt->n += (size_t)n;
 	assert_true(bt->count < UINT16_MAX);
 	bt->count++;
-	wl_wire_put_batch_header(bt->b, bt->count);
+	wl_wire_put_batch_header(bt->b, bt->count, 0);
 }
 
 /* The batch as a message: a heap block of exactly its length. */
@@ -443,13 +443,19 @@ static struct buf frame;
 
 static void test_header_bytes(void **state)
 {
-	static const uint8_t want[WL_WIRE_BATCH_HEADER] = { 0x57, 0x4c, 1, 0, 0, 16, 0x01, 0x02 };
+	static const uint8_t want[WL_WIRE_BATCH_HEADER] = { 0x57, 0x4c, 1, 0, 0, 16, 0x01, 0x02,
+							    0, 0x05, 0xfb, 0x38, 0x1a, 0x2b, 0x3c, 0x4d };
 	uint8_t got[WL_WIRE_BATCH_HEADER + 4];
+	struct wl_wire_reader r;
 
 	memset(got, 0xee, sizeof(got));
-	wl_wire_put_batch_header(got, 0x0102);
+	wl_wire_put_batch_header(got, 0x0102, 0x0005fb381a2b3c4dull);
 	assert_memory_equal(got, want, sizeof(want));
 	assert_int_equal(got[WL_WIRE_BATCH_HEADER], 0xee);
+	/* The sent time comes back from the reader. */
+	wl_wire_put_batch_header(got, 0, 0x0005fb381a2b3c4dull);
+	assert_int_equal(wl_wire_reader_init(&r, got, WL_WIRE_BATCH_HEADER), 0);
+	assert_true(r.sent_us == 0x0005fb381a2b3c4dull);
 }
 
 /* The documented layout, byte for byte, for a record with only an info section. */
