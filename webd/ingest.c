@@ -107,10 +107,15 @@ static void on_sensor_readable(evutil_socket_t fd, short what, void *arg)
 		int n = nn_recv(sock, &msg, NN_MSG, NN_DONTWAIT);
 
 		if (n < 0)
-			break;
+			return; /* drained: the fd will say when there is more */
 		handle_message(w, cb->index, msg, (size_t)n);
 		nn_freemsg(msg);
 	}
+	/*
+	 * More may be waiting, and nanomsg's fd does not necessarily signal again
+	 * for it: come back on the next loop iteration, after the timers had a turn.
+	 */
+	event_active(w->conns[cb->index].ev, EV_READ, 0);
 }
 
 static int subscribe(int sock, const char *topic)

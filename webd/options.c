@@ -138,7 +138,7 @@ static const struct wl_option webd_option_table[] = {
 	{ "ip-api", 0, NULL, "URL|off", true, set_ip_api, "ip-api fallback base URL (default http://ip-api.com)" },
 	{ "home-country", 0, NULL, "CC", true, set_home_country, "'foreign' means public and not from CC (default: any public address)" },
 	{ "ring-packets", 0, NULL, "N", true, set_ring_packets, "latest packets kept (default 100000)" },
-	{ "ring-mb", 0, NULL, "MB", true, set_ring_mb, "memory for them, at most (default 256)" },
+	{ "ring-mb", 0, NULL, "MB", true, set_ring_mb, "memory for them, at most (default 128)" },
 	{ "hosts", 0, NULL, "N", true, set_hosts, "addresses tracked (default 65536)" },
 	{ "dns-log", 0, NULL, "N", true, set_dns_log, "DNS queries kept (default 1000)" },
 	{ "alert-packets", 0, NULL, "N", true, set_alert_packets, "alert when one IP sends more than N packets ... (default 200)" },

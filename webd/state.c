@@ -13,7 +13,7 @@ void state_default_limits(struct state_limits *lim)
 {
 	*lim = (struct state_limits){
 		.ring_packets = 100000,
-		.ring_bytes = 256u * 1024 * 1024,
+		.ring_bytes = 128u * 1024 * 1024,
 		.hosts = 65536,
 		.dns_log = 1000,
 		.alerts = 1000,
@@ -39,12 +39,14 @@ int state_init(struct state *s, const struct state_limits *lim)
 	if (s->lim.alert_window_s == 0 || s->lim.alert_window_s > STATE_ALERT_BUCKETS)
 		return -EINVAL;
 	s->ring = calloc(lim->ring_packets, sizeof(*s->ring));
+	/* Pages are only touched as records arrive: RSS follows the traffic. */
+	s->arena = malloc(lim->ring_bytes);
 	s->hosts = calloc(lim->hosts, sizeof(*s->hosts));
 	s->host_hash_size = pow2_at_least(lim->hosts * 2);
 	s->host_hash = malloc(s->host_hash_size * sizeof(*s->host_hash));
 	s->dns = calloc(lim->dns_log, sizeof(*s->dns));
 	s->alerts = calloc(lim->alerts, sizeof(*s->alerts));
-	if (!s->ring || !s->hosts || !s->host_hash || !s->dns || !s->alerts) {
+	if (!s->ring || !s->arena || !s->hosts || !s->host_hash || !s->dns || !s->alerts) {
 		state_free(s);
 		return -ENOMEM;
 	}
@@ -58,16 +60,14 @@ int state_init(struct state *s, const struct state_limits *lim)
 
 static void ring_drop_all(struct state *s)
 {
-	for (size_t i = 0; i < s->lim.ring_packets && s->ring; i++) {
-		free(s->ring[i].record);
-		s->ring[i].record = NULL;
-	}
 	s->ring_head = s->ring_count = s->ring_bytes = 0;
+	s->arena_head = 0;
 }
 
 void state_free(struct state *s)
 {
 	ring_drop_all(s);
+	free(s->arena);
 	free(s->ring);
 	free(s->hosts);
 	free(s->host_hash);
@@ -84,35 +84,60 @@ static size_t ring_slot(const struct state *s, size_t age)
 	return (s->ring_head + s->lim.ring_packets - 1 - age) % s->lim.ring_packets;
 }
 
+static struct ring_entry *ring_oldest(struct state *s)
+{
+	return &s->ring[ring_slot(s, s->ring_count - 1)];
+}
+
 static void ring_evict_oldest(struct state *s)
 {
-	struct ring_entry *e = &s->ring[ring_slot(s, s->ring_count - 1)];
-
-	s->ring_bytes -= e->len;
-	free(e->record);
-	e->record = NULL;
+	s->ring_bytes -= ring_oldest(s)->len;
 	s->ring_count--;
 	s->evicted++;
+}
+
+/*
+ * Records live in one byte arena used as a ring: written in order, wrapping
+ * at the end, the oldest records giving way to what does not fit. No
+ * allocation per packet, and the memory bound is exact.
+ */
+static size_t arena_reserve(struct state *s, size_t len)
+{
+	size_t pos = s->arena_head;
+
+	if (pos + len > s->lim.ring_bytes) {
+		/* No room before the end: what is stored past here is the oldest. */
+		while (s->ring_count && (size_t)(ring_oldest(s)->record - s->arena) >= pos)
+			ring_evict_oldest(s);
+		pos = 0;
+	}
+	while (s->ring_count) {
+		size_t off = (size_t)(ring_oldest(s)->record - s->arena);
+
+		if (off >= pos + len || off + ring_oldest(s)->len <= pos)
+			break;
+		ring_evict_oldest(s);
+	}
+	s->arena_head = pos + len;
+	return pos;
 }
 
 static uint64_t ring_add(struct state *s, const struct packet_origin *from, const struct wl_packet *pkt,
 			 bool foreign, const uint8_t *record, size_t len)
 {
-	uint8_t *copy = malloc(len);
 	struct ring_entry *e;
+	size_t off;
 
-	if (!copy)
+	if (len > s->lim.ring_bytes)
 		return 0;
-	memcpy(copy, record, len);
-	/* Both bounds hold: the packet count and the bytes kept. */
-	while (s->ring_count > 0 &&
-	       (s->ring_count >= s->lim.ring_packets || s->ring_bytes + len > s->lim.ring_bytes))
+	if (s->ring_count >= s->lim.ring_packets)
 		ring_evict_oldest(s);
+	off = arena_reserve(s, len);
+	memcpy(s->arena + off, record, len);
 	e = &s->ring[s->ring_head];
-	free(e->record);
 	*e = (struct ring_entry){ .id = s->next_id++, .capd_seq = pkt->seq, .sent_us = from->sent_us,
 				  .sensor = from->sensor, .proto = pkt->proto, .foreign = foreign,
-				  .len = len, .record = copy };
+				  .len = len, .record = s->arena + off };
 	s->ring_head = (s->ring_head + 1) % s->lim.ring_packets;
 	s->ring_count++;
 	s->ring_bytes += len;

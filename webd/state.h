@@ -31,7 +31,7 @@
 
 struct state_limits {
 	size_t ring_packets;   /* default 100000 */
-	size_t ring_bytes;     /* default 256 MiB: raw bytes and summaries together */
+	size_t ring_bytes;     /* the records' arena, default 128 MiB */
 	size_t hosts;          /* default 65536 */
 	size_t dns_log;        /* default 1000 */
 	size_t alerts;         /* kept in the alert list, default 1000 */
@@ -50,7 +50,7 @@ struct ring_entry {
 	uint8_t proto;
 	bool foreign;
 	size_t len;
-	uint8_t *record; /* wlite-wire.h record, starting at its length field */
+	const uint8_t *record; /* in the arena: a wlite-wire.h record, from its length field */
 };
 
 struct rate_bucket {
@@ -125,6 +125,8 @@ struct state {
 	/* ring */
 	struct ring_entry *ring;
 	size_t ring_head, ring_count, ring_bytes; /* head: next slot to write */
+	uint8_t *arena;
+	size_t arena_head; /* where the next record goes */
 	uint64_t next_id;
 	uint64_t evicted;
 
