@@ -58,6 +58,40 @@ static void summarise(struct wl_dctx *d, uint16_t op, const uint8_t *sha, const 
 	}
 }
 
+static void tree_arp(struct wl_dctx *d, const struct cursor *c, uint16_t htype, uint16_t ptype,
+		     uint8_t hlen, uint8_t plen, uint16_t op)
+{
+	static const char *const ops[] = { NULL, "request", "reply", "reverse request", "reverse reply" };
+	size_t at = 8;
+
+	wl_tree_named(d, c, 0, 2, "Hardware type", htype, htype == 1 ? "Ethernet" : NULL);
+	wl_tree_ethertype(d, c, 2, "Protocol type", ptype);
+	wl_tree_uint(d, c, 4, 1, "Hardware size", hlen);
+	wl_tree_uint(d, c, 5, 1, "Protocol size", plen);
+	wl_tree_named(d, c, 6, 2, "Opcode", op, op < 5 ? ops[op] : NULL);
+	for (int i = 0; i < 4; i++) {
+		static const char *const names[] = { "Sender MAC address", "Sender IP address",
+						     "Target MAC address", "Target IP address" };
+		size_t len = i % 2 ? plen : hlen;
+
+		struct cursor addr = *c;
+		const uint8_t *b;
+
+		addr.off = at;
+		if (i % 2 && plen == 4 && ptype == 0x0800 && cur_bytes(&addr, 4, &b) == 0) {
+			struct wl_addr a = { .family = 4 };
+
+			memcpy(a.b, b, 4);
+			wl_tree_addr(d, c, at, names[i], &a);
+		} else if (!(i % 2) && hlen == 6) {
+			wl_tree_mac(d, c, at, names[i]);
+		} else {
+			wl_tree_bytes(d, c, at, len, names[i]);
+		}
+		at += len;
+	}
+}
+
 int wl_decode_arp(struct wl_dctx *d, struct cursor *c)
 {
 	uint16_t htype, ptype, op;
@@ -66,6 +100,8 @@ int wl_decode_arp(struct wl_dctx *d, struct cursor *c)
 	int r;
 
 	wl_enter(d, WL_P_ARP, c);
+	if (d->tree)
+		wl_tree_layer(d, WL_P_ARP, "Address Resolution Protocol", c);
 	if (d->n_ip == 0)
 		d->pkt->outer.l3 = WL_L3_ARP;
 	if ((r = cur_be16(c, &htype)) < 0 || (r = cur_be16(c, &ptype)) < 0 ||
@@ -75,6 +111,8 @@ int wl_decode_arp(struct wl_dctx *d, struct cursor *c)
 	if ((r = cur_bytes(c, hlen, &sha)) < 0 || (r = cur_bytes(c, plen, &spa)) < 0 ||
 	    (r = cur_bytes(c, hlen, &tha)) < 0 || (r = cur_bytes(c, plen, &tpa)) < 0)
 		return wl_fail(d, r);
+	if (d->tree)
+		tree_arp(d, c, htype, ptype, hlen, plen, op);
 	if (hlen == 6 && plen == 4 && ptype == 0x0800)
 		summarise(d, op, sha, spa, tpa);
 	(void)tha;

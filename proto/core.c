@@ -7,6 +7,8 @@ int wl_fail(struct wl_dctx *d, int err)
 	if (d->first_err == 0 && err < 0) {
 		d->first_err = err;
 		d->pkt->malformed = err == -EMSGSIZE ? WL_TRUNCATED : WL_INVALID;
+		if (d->tree)
+			wl_tree_error(d, err);
 	}
 	return err;
 }

@@ -66,6 +66,45 @@ static int bootp_header(struct cursor *c, struct wl_dhcp *h)
 	return cur_skip(c, 2 + 2 + BOOTP_ADDRS_AND_NAMES_LEN);
 }
 
+/* The fixed header, as far as it was captured; msg starts at its first byte. */
+static void tree_bootp(struct wl_dctx *d, const struct cursor *msg)
+{
+	static const char *const addrs[] = { "Client IP address", "Your (client) IP address",
+					     "Next server IP address", "Relay agent IP address" };
+	struct cursor c = *msg;
+	uint8_t op = 0, htype = 0, hlen = 0, hops = 0;
+	uint32_t xid = 0;
+	uint16_t secs = 0, flags = 0;
+
+	c.off = 0;
+	if (cur_u8(&c, &op) < 0 || cur_u8(&c, &htype) < 0 || cur_u8(&c, &hlen) < 0 ||
+	    cur_u8(&c, &hops) < 0 || cur_be32(&c, &xid) < 0)
+		return;
+	wl_tree_named(d, &c, 0, 1, "Message type", op,
+		      op == BOOTP_OP_REQUEST ? "Boot Request" : op == BOOTP_OP_REPLY ? "Boot Reply" : NULL);
+	wl_tree_uint(d, &c, 1, 1, "Hardware type", htype);
+	wl_tree_uint(d, &c, 2, 1, "Hardware address length", hlen);
+	wl_tree_uint(d, &c, 3, 1, "Hops", hops);
+	wl_tree_hex(d, &c, 4, 4, "Transaction ID", xid);
+	if (cur_be16(&c, &secs) < 0 || cur_be16(&c, &flags) < 0)
+		return;
+	wl_tree_uint(d, &c, 8, 2, "Seconds elapsed", secs);
+	wl_tree_hex(d, &c, 10, 2, "Bootp flags", flags);
+	for (int i = 0; i < 4; i++) {
+		struct wl_addr a = { .family = 4 };
+		const uint8_t *b;
+
+		if (cur_bytes(&c, 4, &b) < 0)
+			return;
+		memcpy(a.b, b, 4);
+		wl_tree_addr(d, &c, 12 + 4 * (size_t)i, addrs[i], &a);
+	}
+	if (hlen == 6 && htype == 1)
+		wl_tree_mac(d, &c, 28, "Client MAC address");
+	else
+		wl_tree_bytes(d, &c, 28, hlen > 16 ? 16 : hlen, "Client hardware address");
+}
+
 /* Whether the vendor area starts with the DHCP magic cookie; steps over it if so. */
 static bool dhcp_cookie(struct cursor *c)
 {
@@ -78,16 +117,23 @@ static bool dhcp_cookie(struct cursor *c)
 	return true;
 }
 
-static int dhcp_option(uint8_t code, struct cursor val, struct wl_dhcp *h, bool *has_hostname)
+static int dhcp_option(struct wl_dctx *d, uint8_t code, struct cursor val, struct wl_dhcp *h,
+		       bool *has_hostname)
 {
+	uint8_t type;
+
 	switch (code) {
 	case DHCP_OPT_MSG_TYPE:
 		if (cur_left(&val) != 1)
 			return -EBADMSG;
+		if (d->tree && cur_peek_u8(&val, 0, &type) == 0)
+			wl_tree_named(d, &val, 0, 1, "DHCP message type", type, dhcp_msg_type_name(type));
 		if (h->msg_type == 0)
 			cur_u8(&val, &h->msg_type);
 		return 0;
 	case DHCP_OPT_HOSTNAME:
+		if (d->tree)
+			wl_tree_printable(d, &val, 0, cur_left(&val), "Host name");
 		if (!*has_hostname) {
 			struct wl_sb sb = wl_sb_make(h->hostname, sizeof(h->hostname));
 
@@ -101,7 +147,7 @@ static int dhcp_option(uint8_t code, struct cursor val, struct wl_dhcp *h, bool 
 }
 
 /* code, len, value... up to the end option; each value is narrowed to its length. */
-static int dhcp_options(struct cursor *c, struct wl_dhcp *h)
+static int dhcp_options(struct wl_dctx *d, struct cursor *c, struct wl_dhcp *h)
 {
 	bool has_hostname = false;
 	uint8_t code, len;
@@ -118,7 +164,7 @@ static int dhcp_options(struct cursor *c, struct wl_dhcp *h)
 
 		if (cur_narrow(&val, len) || cur_skip(c, len))
 			return -EMSGSIZE;
-		r = dhcp_option(code, val, h, &has_hostname);
+		r = dhcp_option(d, code, val, h, &has_hostname);
 		if (r)
 			return r;
 	}
@@ -166,7 +212,11 @@ int wl_decode_dhcp(struct wl_dctx *d, struct cursor *c)
 	if (cur_left(c) == 0)
 		return 0; /* nothing to recognise */
 	wl_enter(d, WL_P_DHCP, c);
+	if (d->tree)
+		wl_tree_layer(d, WL_P_DHCP, "Dynamic Host Configuration", c);
 	r = bootp_header(&msg, &h);
+	if (d->tree)
+		tree_bootp(d, &msg);
 	/* op and xid are worth showing even if the header is cut after them. */
 	if (h.op == 0) {
 		struct wl_sb info = wl_info(d);
@@ -175,7 +225,7 @@ int wl_decode_dhcp(struct wl_dctx *d, struct cursor *c)
 		return wl_fail(d, r);
 	}
 	if (r == 0 && dhcp_cookie(&msg))
-		r = dhcp_options(&msg, &h);
+		r = dhcp_options(d, &msg, &h);
 	dhcp_info(d, &h);
 	dhcp_keep(d, &h);
 	return r ? wl_fail(d, r) : 0;

@@ -6,6 +6,8 @@
  */
 #include "dissect.h"
 
+#include <limits.h>
+
 struct link_entry {
 	int linktype;
 	wl_decoder decode;
@@ -171,6 +173,10 @@ static int name_payload(struct wl_dctx *d, enum wl_proto proto, struct cursor *c
 	struct wl_sb info = wl_info(d);
 
 	wl_enter(d, proto, c);
+	if (d->tree) {
+		wl_tree_layer(d, proto, wl_proto_name(proto), c);
+		wl_tree_uint(d, c, c->off, cur_left(c), "Payload length", cur_left(c));
+	}
 	wl_sb_str(&info, wl_proto_name(proto));
 	return 0;
 }
@@ -215,9 +221,10 @@ int wl_dispatch_tcp(struct wl_dctx *d, uint16_t sport, uint16_t dport, struct cu
 	return dispatch_ports(d, tcp_port_table, N_ELEMENTS(tcp_port_table), sport, dport, c);
 }
 
-int wl_dissect(struct wl_packet *pkt, int linktype, const uint8_t *data, size_t caplen)
+static int dissect(struct wl_packet *pkt, int linktype, const uint8_t *data, size_t caplen,
+		   struct wl_tree *tree)
 {
-	struct wl_dctx d = { .pkt = pkt, .frame = data };
+	struct wl_dctx d = { .pkt = pkt, .frame = data, .tree = tree, .tree_layer = UINT_MAX };
 	struct cursor c = cur_make(data, caplen);
 
 	c.cut = caplen < pkt->len;
@@ -235,4 +242,21 @@ int wl_dissect(struct wl_packet *pkt, int linktype, const uint8_t *data, size_t 
 		return d.first_err;
 	}
 	return -EPROTONOSUPPORT;
+}
+
+int wl_dissect(struct wl_packet *pkt, int linktype, const uint8_t *data, size_t caplen)
+{
+	return dissect(pkt, linktype, data, caplen, NULL);
+}
+
+int wl_dissect_tree(struct wl_packet *pkt, int linktype, const uint8_t *data, size_t caplen,
+		    struct wl_tree *tree)
+{
+	int r;
+
+	tree->n = 0;
+	tree->truncated = false;
+	r = dissect(pkt, linktype, data, caplen, tree);
+	wl_tree_finish(tree);
+	return r;
 }

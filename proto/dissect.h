@@ -34,6 +34,11 @@ struct wl_dctx {
 	uint8_t n_ip;         /* IP headers seen so far */
 	bool in_icmp;         /* inside an ICMP error's quoted packet */
 	int first_err;        /* what wl_dissect() returns: the first wl_fail() */
+	/* The detail tree (wl_dissect_tree()), or NULL: see "Detail tree" below. */
+	struct wl_tree *tree;
+	uint8_t tree_depth;   /* depth of the next field line: 1, or 2 after wl_tree_push() */
+	uint8_t tree_proto;   /* proto of the current layer line */
+	unsigned tree_layer;  /* index of the current layer line */
 };
 
 typedef int (*wl_decoder)(struct wl_dctx *d, struct cursor *c);
@@ -136,6 +141,91 @@ void wl_sb_printable(struct wl_sb *sb, struct cursor c);
 static inline struct wl_sb wl_info(struct wl_dctx *d)
 {
 	return wl_sb_make(d->pkt->info, sizeof(d->pkt->info));
+}
+
+/*
+ * ---- Detail tree ----------------------------------------------------------
+ *
+ * Only wl_dissect_tree() sets d->tree; on the per-packet path it is NULL and
+ * a decoder pays one predictable branch per layer: it gathers its lines in a
+ * static tree_<proto>() function called as "if (d->tree) tree_<proto>(...)"
+ * once the header is read. The wl_tree_*() functions may only be called with
+ * d->tree set (they check again, and do nothing otherwise).
+ *
+ * Offsets are relative to a cursor's first byte (c->p), as decoders count
+ * them; the helpers turn them into frame offsets. Field values are formatted
+ * with the wl_sb appends; network text goes through wl_tree_printable() or
+ * an escaping of its own (DNS names), never raw.
+ */
+
+/*
+ * Cold: the compiler then takes every "if (d->tree)" as unlikely and moves
+ * the tree code out of the per-packet instruction stream.
+ */
+#define WL_TREE_FN __attribute__((cold))
+
+/* The frame offset of offset at of cursor c. */
+static inline size_t wl_frame_off(const struct wl_dctx *d, const struct cursor *c, size_t at)
+{
+	return (size_t)(c->p - d->frame) + at;
+}
+
+/* A layer line covering c from its position to its end; later fields belong to it. */
+WL_TREE_FN void wl_tree_layer(struct wl_dctx *d, enum wl_proto proto, const char *name, const struct cursor *c);
+
+/* The value of the current layer line, to append a summary to. */
+WL_TREE_FN bool wl_tree_layer_value(struct wl_dctx *d, struct wl_sb *ret);
+
+/*
+ * Adds a field line over bytes [at, at + len) of c and points *ret at its
+ * value. False (nothing added) when the tree is full.
+ */
+WL_TREE_FN bool wl_tree_field(struct wl_dctx *d, const struct cursor *c, size_t at, size_t len,
+		   const char *name, struct wl_sb *ret);
+
+/* Field lines with a value of one kind. */
+WL_TREE_FN void wl_tree_uint(struct wl_dctx *d, const struct cursor *c, size_t at, size_t len,
+		  const char *name, uint64_t v);
+WL_TREE_FN void wl_tree_hex(struct wl_dctx *d, const struct cursor *c, size_t at, size_t len,
+		 const char *name, uint64_t v); /* 0x and 2 * len digits */
+WL_TREE_FN void wl_tree_text(struct wl_dctx *d, const struct cursor *c, size_t at, size_t len,
+		  const char *name, const char *text); /* our own text, not the network's */
+WL_TREE_FN void wl_tree_printable(struct wl_dctx *d, const struct cursor *c, size_t at, size_t len,
+		       const char *name); /* the bytes themselves, escaped */
+WL_TREE_FN void wl_tree_bytes(struct wl_dctx *d, const struct cursor *c, size_t at, size_t len,
+		   const char *name); /* in hex, cut with "..." when long */
+WL_TREE_FN void wl_tree_addr(struct wl_dctx *d, const struct cursor *c, size_t at, const char *name,
+		  const struct wl_addr *a);
+WL_TREE_FN void wl_tree_mac(struct wl_dctx *d, const struct cursor *c, size_t at, const char *name);
+/* A uint whose name comes from a table, as "6 (TCP)"; known may be NULL. */
+WL_TREE_FN void wl_tree_named(struct wl_dctx *d, const struct cursor *c, size_t at, size_t len,
+		   const char *name, uint64_t v, const char *known);
+
+/* A flag bit (mask) of the len-byte field at: a sub-field "Set" or "Not set". */
+WL_TREE_FN void wl_tree_flag(struct wl_dctx *d, const struct cursor *c, size_t at, size_t len,
+		  const char *name, uint64_t v, uint64_t mask);
+
+/* An ethertype field, named when known (link.c). */
+WL_TREE_FN void wl_tree_ethertype(struct wl_dctx *d, const struct cursor *c, size_t at, const char *name,
+		       uint16_t type);
+
+/* An IP protocol / next header field, named when known (ipv4.c). */
+WL_TREE_FN void wl_tree_ipproto(struct wl_dctx *d, const struct cursor *c, size_t at, const char *name,
+		     uint8_t proto);
+
+/* Called by wl_fail() and wl_dissect_tree(). */
+WL_TREE_FN void wl_tree_error(struct wl_dctx *d, int err);
+WL_TREE_FN void wl_tree_finish(struct wl_tree *tree);
+
+/* Fields added between push and pop are sub-fields (depth 2) of the last field. */
+static inline void wl_tree_push(struct wl_dctx *d)
+{
+	d->tree_depth = 2;
+}
+
+static inline void wl_tree_pop(struct wl_dctx *d)
+{
+	d->tree_depth = 1;
 }
 
 /* Link layers */

@@ -462,6 +462,103 @@ static int read_rdata(const struct dns_msg *m, struct cursor *c, struct wl_dns_r
 	return 0;
 }
 
+struct dns_header {
+	uint16_t id, flags;
+	uint16_t qdcount, ancount, nscount, arcount;
+};
+
+/* ---- Detail tree --------------------------------------------------------- */
+
+/* "name: type X, class Y": the record's or question's line. */
+static void tree_entry_line(struct wl_dctx *d, const struct cursor *c, size_t start, size_t end,
+			    const char *what, const char *name, uint16_t type, uint16_t class)
+{
+	struct wl_sb sb;
+
+	if (!wl_tree_field(d, c, start, end - start, what, &sb))
+		return;
+	wl_sb_str(&sb, name); /* presentation form: already escaped */
+	wl_sb_str(&sb, ": type ");
+	sb_type(&sb, type);
+	wl_sb_str(&sb, ", class ");
+	if (class == 1)
+		wl_sb_str(&sb, "IN");
+	else
+		wl_sb_u64(&sb, class);
+}
+
+static void tree_type(struct wl_dctx *d, const struct cursor *c, size_t at, uint16_t type)
+{
+	struct wl_sb sb;
+
+	if (!wl_tree_field(d, c, at, 2, "Type", &sb))
+		return;
+	sb_type(&sb, type);
+	wl_sb_str(&sb, " (");
+	wl_sb_u64(&sb, type);
+	wl_sb_char(&sb, ')');
+}
+
+static void tree_question(struct dns_msg *m, const struct cursor *c, size_t start,
+			  size_t name_end, const char *name, uint16_t type, uint16_t class)
+{
+	struct wl_dctx *d = m->d;
+
+	tree_entry_line(d, c, start, name_end + 4, "Query", name, type, class);
+	wl_tree_push(d);
+	wl_tree_text(d, c, start, name_end - start, "Name", name);
+	tree_type(d, c, name_end, type);
+	wl_tree_hex(d, c, name_end + 2, 2, "Class", class);
+	wl_tree_pop(d);
+}
+
+static void tree_record(struct dns_msg *m, const struct cursor *c, size_t start,
+			size_t name_end, const struct wl_dns_rr *rr, uint16_t class,
+			uint16_t rdlength)
+{
+	static const char *const sections[] = { "Answer", "Authority", "Additional" };
+	struct wl_dctx *d = m->d;
+	size_t rdata = name_end + 10;
+
+	tree_entry_line(d, c, start, rdata + rdlength, sections[rr->section], rr->name, rr->type,
+			rr->class);
+	wl_tree_push(d);
+	wl_tree_text(d, c, start, name_end - start, "Name", rr->name);
+	tree_type(d, c, name_end, rr->type);
+	wl_tree_hex(d, c, name_end + 2, 2, "Class", class);
+	wl_tree_uint(d, c, name_end + 4, 4, "Time to live", rr->ttl);
+	wl_tree_uint(d, c, name_end + 8, 2, "Data length", rdlength);
+	if (rr->data[0])
+		wl_tree_text(d, c, rdata, rdlength, "Data", rr->data);
+	else if (rdlength)
+		wl_tree_bytes(d, c, rdata, rdlength, "Data");
+	wl_tree_pop(d);
+}
+
+static void tree_header(struct wl_dctx *d, const struct cursor *c, const struct dns_header *h)
+{
+	uint8_t opcode = (uint8_t)(h->flags >> 11 & 0xf), rcode = (uint8_t)(h->flags & 0xf);
+
+	wl_tree_hex(d, c, 0, 2, "Transaction ID", h->id);
+	wl_tree_hex(d, c, 2, 2, "Flags", h->flags);
+	wl_tree_push(d);
+	wl_tree_text(d, c, 2, 1, "Response", h->flags & 0x8000 ? "Message is a response"
+								: "Message is a query");
+	wl_tree_named(d, c, 2, 1, "Opcode", opcode, opcode_names[opcode]);
+	wl_tree_pop(d);
+	wl_tree_flag(d, c, 2, 1, "Authoritative", h->flags, 0x0400);
+	wl_tree_flag(d, c, 2, 1, "Truncated", h->flags, 0x0200);
+	wl_tree_flag(d, c, 2, 1, "Recursion desired", h->flags, 0x0100);
+	wl_tree_flag(d, c, 3, 1, "Recursion available", h->flags, 0x0080);
+	wl_tree_push(d);
+	wl_tree_named(d, c, 3, 1, "Reply code", rcode, rcode ? rcode_names[rcode] : "No error");
+	wl_tree_pop(d);
+	wl_tree_uint(d, c, 4, 2, "Questions", h->qdcount);
+	wl_tree_uint(d, c, 6, 2, "Answer RRs", h->ancount);
+	wl_tree_uint(d, c, 8, 2, "Authority RRs", h->nscount);
+	wl_tree_uint(d, c, 10, 2, "Additional RRs", h->arcount);
+}
+
 /*
  * One resource record. It is counted (and kept, while answers[] has room) as
  * soon as its fixed fields are read, so a record whose rdata was cut off
@@ -472,12 +569,14 @@ static int read_record(struct dns_msg *m, struct cursor *c, uint8_t section)
 	struct wl_dns_rr scratch;
 	struct wl_dns_rr *rr = record_slot(m, &scratch);
 	struct wl_sb name = wl_sb_make(rr->name, sizeof(rr->name));
+	size_t start = c->off;
 	uint16_t class, rdlength;
 	int r;
 
 	r = read_name(m, c, &name);
 	if (r < 0)
 		return r;
+	size_t name_end = c->off;
 	if (cur_be16(c, &rr->type) < 0 || cur_be16(c, &class) < 0 ||
 	    cur_be32(c, &rr->ttl) < 0 || cur_be16(c, &rdlength) < 0)
 		return end_err(m, c);
@@ -493,6 +592,8 @@ static int read_record(struct dns_msg *m, struct cursor *c, uint8_t section)
 	r = read_rdata(m, c, rr, rdlength);
 	if (m->out)
 		info_record(&m->info, rr, m->mdns && rr->type != T_OPT && (class & 0x8000));
+	if (m->d->tree)
+		tree_record(m, c, start, name_end, rr, class, rdlength);
 	return r;
 }
 
@@ -503,14 +604,18 @@ static int read_question(struct dns_msg *m, struct cursor *c, bool first)
 	bool keep = first && m->out;
 	struct wl_sb name = keep ? wl_sb_make(m->out->qname, sizeof(m->out->qname))
 				 : wl_sb_make(scratch, sizeof(scratch));
+	size_t start = c->off;
 	uint16_t type, class;
 	int r;
 
 	r = read_name(m, c, &name);
 	if (r < 0)
 		return r;
+	size_t name_end = c->off;
 	if (cur_be16(c, &type) < 0 || cur_be16(c, &class) < 0)
 		return end_err(m, c);
+	if (m->d->tree)
+		tree_question(m, c, start, name_end, name.buf, type, class);
 	if (keep) {
 		m->out->qtype = type;
 		m->out->has_question = true;
@@ -529,11 +634,6 @@ static int read_question(struct dns_msg *m, struct cursor *c, bool first)
 }
 
 /* ---- Messages ------------------------------------------------------------ */
-
-struct dns_header {
-	uint16_t id, flags;
-	uint16_t qdcount, ancount, nscount, arcount;
-};
 
 static int read_header(const struct dns_msg *m, struct cursor *c, struct dns_header *h)
 {
@@ -602,6 +702,8 @@ static int decode_message(struct wl_dctx *d, struct cursor msg, bool cut, bool m
 	r = read_header(&m, &c, &h);
 	if (r < 0)
 		return r;
+	if (d->tree)
+		tree_header(d, &c, &h);
 	claim_packet(&m, &h);
 	for (unsigned i = 0; i < h.qdcount; i++) {
 		r = read_question(&m, &c, i == 0);
@@ -637,6 +739,8 @@ static int decode_udp(struct wl_dctx *d, enum wl_proto proto, bool mdns, struct 
 	if (cur_left(&msg) == 0)
 		return 0;
 	wl_enter(d, proto, c);
+	if (d->tree)
+		wl_tree_layer(d, proto, proto == WL_P_DNS ? "Domain Name System" : wl_proto_name(proto), c);
 	return wl_fail(d, decode_message(d, msg, capture_ends_with(d, &msg), mdns));
 }
 
@@ -668,6 +772,8 @@ int wl_decode_dns_tcp(struct wl_dctx *d, struct cursor *c)
 	if (cur_left(&seg) == 0)
 		return 0; /* a bare ACK carries no DNS */
 	wl_enter(d, WL_P_DNS, c);
+	if (d->tree)
+		wl_tree_layer(d, WL_P_DNS, "Domain Name System", c);
 	while (cur_left(&seg) > 0) {
 		struct cursor msg;
 		uint16_t len;
@@ -676,6 +782,8 @@ int wl_decode_dns_tcp(struct wl_dctx *d, struct cursor *c)
 
 		if (cur_be16(&seg, &len) < 0)
 			return wl_fail(d, -EMSGSIZE); /* the length goes on in the next segment */
+		if (d->tree)
+			wl_tree_uint(d, &seg, seg.off - 2, 2, "Length", len);
 		msg = cur_rest(&seg);
 		cut = cur_narrow(&msg, len) < 0;
 		seg.off += cur_left(&msg);

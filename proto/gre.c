@@ -67,6 +67,29 @@ static int decode_erspan(struct wl_dctx *d, uint16_t protocol, uint16_t gre_flag
 	return wl_decode_ethernet(d, &frame);
 }
 
+/* Flags, protocol, and the optional key and sequence number when captured. */
+static void tree_gre(struct wl_dctx *d, const struct cursor *c, uint16_t flags, uint16_t protocol)
+{
+	struct cursor opt = *c;
+	uint32_t word;
+
+	wl_tree_hex(d, c, 0, 2, "Flags and version", flags);
+	wl_tree_flag(d, c, 0, 1, "Checksum", flags, GRE_CHECKSUM);
+	wl_tree_flag(d, c, 0, 1, "Routing", flags, GRE_ROUTING);
+	wl_tree_flag(d, c, 0, 1, "Key", flags, GRE_KEY);
+	wl_tree_flag(d, c, 0, 1, "Sequence number", flags, GRE_SEQ);
+	d->tree_depth = 2;
+	wl_tree_uint(d, c, 1, 1, "Version", flags & GRE_VERSION);
+	wl_tree_pop(d);
+	wl_tree_ethertype(d, c, 2, "Protocol type", protocol);
+	if ((flags & (GRE_CHECKSUM | GRE_ROUTING)) && cur_be32(&opt, &word) == 0)
+		wl_tree_hex(d, c, opt.off - 4, 2, "Checksum", word >> 16);
+	if ((flags & GRE_KEY) && cur_be32(&opt, &word) == 0)
+		wl_tree_hex(d, c, opt.off - 4, 4, "Key", word);
+	if ((flags & GRE_SEQ) && cur_be32(&opt, &word) == 0)
+		wl_tree_uint(d, c, opt.off - 4, 4, "Sequence number", word);
+}
+
 int wl_decode_gre(struct wl_dctx *d, struct cursor *c)
 {
 	uint16_t flags, protocol;
@@ -74,8 +97,12 @@ int wl_decode_gre(struct wl_dctx *d, struct cursor *c)
 
 	d->flow = NULL;
 	wl_enter(d, WL_P_GRE, c);
+	if (d->tree)
+		wl_tree_layer(d, WL_P_GRE, "Generic Routing Encapsulation", c);
 	if ((r = cur_be16(c, &flags)) < 0 || (r = cur_be16(c, &protocol)) < 0)
 		return wl_fail(d, r);
+	if (d->tree)
+		tree_gre(d, c, flags, protocol);
 	if ((flags & GRE_VERSION) > 1)
 		return wl_fail(d, -EBADMSG);
 	if ((r = skip_optional_fields(flags, c)) < 0)

@@ -244,6 +244,23 @@ static void http_keep(struct wl_dctx *d, const struct wl_http *h)
 	pkt->has |= WL_PKT_HTTP;
 }
 
+#define HTTP_TREE_LINES_MAX 32
+
+/* The first line and the header lines, each as it stands, up to the empty line. */
+static void tree_http(struct wl_dctx *d, const struct cursor *c, bool request)
+{
+	struct cursor msg = cur_rest(c), line;
+
+	for (unsigned i = 0; i < HTTP_TREE_LINES_MAX && cur_left(&msg) > 0; i++) {
+		bool complete = http_next_line(&msg, &line);
+
+		if (complete && cur_left(&line) == 0)
+			return;
+		wl_tree_printable(d, &line, 0, cur_left(&line),
+				  i > 0 ? "Header" : request ? "Request line" : "Status line");
+	}
+}
+
 int wl_decode_http(struct wl_dctx *d, struct cursor *c)
 {
 	struct cursor msg = cur_rest(c), line;
@@ -255,6 +272,10 @@ int wl_decode_http(struct wl_dctx *d, struct cursor *c)
 	if (!request && !http_starts_with(c, HTTP_RESPONSE_PREFIX))
 		return 0;
 	wl_enter(d, WL_P_HTTP, c);
+	if (d->tree) {
+		wl_tree_layer(d, WL_P_HTTP, "Hypertext Transfer Protocol", c);
+		tree_http(d, c, request);
+	}
 	bool complete = http_next_line(&msg, &line);
 
 	/* Wireshark's Info column is the first line itself. */

@@ -50,8 +50,17 @@ int wl_decode_icmp(struct wl_dctx *d, struct cursor *c)
 
 	d->flow = NULL;
 	wl_enter(d, WL_P_ICMP, c);
+	if (d->tree)
+		wl_tree_layer(d, WL_P_ICMP, "Internet Control Message Protocol", c);
 	if ((r = cur_u8(c, &type)) < 0 || (r = cur_u8(c, &code)) < 0 || (r = cur_be16(c, &csum)) < 0)
 		return wl_fail(d, r);
+	if (d->tree) {
+		wl_tree_named(d, c, 0, 1, "Type", type, type_name(type));
+		wl_tree_named(d, c, 1, 1, "Code", code,
+			      type == 3 && code < sizeof(unreachable_codes) / sizeof(unreachable_codes[0])
+				      ? unreachable_codes[code] : NULL);
+		wl_tree_hex(d, c, 2, 2, "Checksum", csum);
+	}
 
 	struct wl_sb info = wl_info(d);
 	const char *name = type_name(type);
@@ -67,6 +76,10 @@ int wl_decode_icmp(struct wl_dctx *d, struct cursor *c)
 		wl_sb_char(&info, ')');
 	}
 	if ((type == 0 || type == 8) && cur_be16(c, &id) == 0 && cur_be16(c, &seq) == 0) {
+		if (d->tree) {
+			wl_tree_hex(d, c, 4, 2, "Identifier", id);
+			wl_tree_uint(d, c, 6, 2, "Sequence number", seq);
+		}
 		wl_sb_str(&info, "  id=0x");
 		wl_sb_hex(&info, id, 4);
 		wl_sb_str(&info, ", seq=");

@@ -45,6 +45,8 @@ int wl_decode_icmpv6(struct wl_dctx *d, struct cursor *c)
 
 	d->flow = NULL;
 	wl_enter(d, WL_P_ICMPV6, c);
+	if (d->tree)
+		wl_tree_layer(d, WL_P_ICMPV6, "ICMPv6", c);
 	if ((r = cur_u8(c, &type)) < 0 || (r = cur_u8(c, &code)) < 0 || (r = cur_be16(c, &csum)) < 0)
 		return wl_fail(d, r);
 
@@ -58,6 +60,28 @@ int wl_decode_icmpv6(struct wl_dctx *d, struct cursor *c)
 	} else {
 		wl_sb_str(&info, "Type ");
 		wl_sb_u64(&info, type);
+	}
+	if (d->tree) {
+		uint16_t id, seq;
+		struct cursor echo = *c;
+
+		wl_tree_named(d, c, 0, 1, "Type", type, name);
+		wl_tree_uint(d, c, 1, 1, "Code", code);
+		wl_tree_hex(d, c, 2, 2, "Checksum", csum);
+		if ((type == 128 || type == 129) && cur_be16(&echo, &id) == 0 && cur_be16(&echo, &seq) == 0) {
+			wl_tree_hex(d, c, 4, 2, "Identifier", id);
+			wl_tree_uint(d, c, 6, 2, "Sequence number", seq);
+		}
+		if (type == 135 || type == 136) {
+			struct cursor t = *c;
+			const uint8_t *b;
+			struct wl_addr a = { .family = 6 };
+
+			if (cur_skip(&t, 4) == 0 && cur_bytes(&t, 16, &b) == 0) {
+				memcpy(a.b, b, 16);
+				wl_tree_addr(d, c, 8, "Target address", &a);
+			}
+		}
 	}
 	if (type == 135 || type == 136)
 		sb_target(&info, c);

@@ -26,6 +26,70 @@ static void summarise(struct wl_dctx *d, const struct wl_addr *src, const struct
 	wl_sb_u64(&info, proto);
 }
 
+static const char *ipproto_name(uint8_t p)
+{
+	switch (p) {
+	case 1: return "ICMP";
+	case 2: return "IGMP";
+	case 4: return "IPIP";
+	case 6: return "TCP";
+	case 17: return "UDP";
+	case 41: return "IPv6";
+	case 47: return "GRE";
+	case 50: return "ESP";
+	case 51: return "AH";
+	case 58: return "ICMPv6";
+	case 132: return "SCTP";
+	case 137: return "MPLS-in-IP";
+	default: return NULL;
+	}
+}
+
+void wl_tree_ipproto(struct wl_dctx *d, const struct cursor *c, size_t at, const char *name,
+		     uint8_t proto)
+{
+	wl_tree_named(d, c, at, 1, name, proto, ipproto_name(proto));
+}
+
+/* The header from its first byte at c->p + start; the decoder has read it all. */
+static void tree_ipv4(struct wl_dctx *d, const struct cursor *c, size_t start, uint8_t vhl,
+		      uint8_t tos, uint16_t total, uint16_t id, uint16_t frag, uint8_t ttl,
+		      uint8_t proto, uint16_t csum, const struct wl_addr *src,
+		      const struct wl_addr *dst, size_t hlen)
+{
+	struct wl_sb sb;
+
+	wl_tree_uint(d, c, start, 1, "Version", vhl >> 4);
+	if (wl_tree_field(d, c, start, 1, "Header length", &sb)) {
+		wl_sb_u64(&sb, hlen);
+		wl_sb_str(&sb, " bytes (");
+		wl_sb_u64(&sb, vhl & 0x0f);
+		wl_sb_char(&sb, ')');
+	}
+	wl_tree_uint(d, c, start + 1, 1, "DSCP", tos >> 2);
+	wl_tree_uint(d, c, start + 1, 1, "ECN", tos & 3);
+	wl_tree_uint(d, c, start + 2, 2, "Total length", total);
+	wl_tree_hex(d, c, start + 4, 2, "Identification", id);
+	wl_tree_hex(d, c, start + 6, 1, "Flags", frag >> 13);
+	wl_tree_flag(d, c, start + 6, 1, "Reserved bit", frag, 0x8000);
+	wl_tree_flag(d, c, start + 6, 1, "Don't fragment", frag, 0x4000);
+	wl_tree_flag(d, c, start + 6, 1, "More fragments", frag, IPV4_MF);
+	wl_tree_uint(d, c, start + 6, 2, "Fragment offset", (uint64_t)(frag & IPV4_OFFSET_MASK) * 8);
+	wl_tree_uint(d, c, start + 8, 1, "Time to live", ttl);
+	wl_tree_ipproto(d, c, start + 9, "Protocol", proto);
+	wl_tree_hex(d, c, start + 10, 2, "Header checksum", csum);
+	wl_tree_addr(d, c, start + 12, "Source address", src);
+	wl_tree_addr(d, c, start + 16, "Destination address", dst);
+	if (hlen > IPV4_MIN_HEADER)
+		wl_tree_bytes(d, c, start + IPV4_MIN_HEADER, hlen - IPV4_MIN_HEADER, "Options");
+	if (wl_tree_layer_value(d, &sb)) {
+		wl_sb_str(&sb, "Src: ");
+		wl_sb_addr(&sb, src);
+		wl_sb_str(&sb, ", Dst: ");
+		wl_sb_addr(&sb, dst);
+	}
+}
+
 int wl_decode_ipv4(struct wl_dctx *d, struct cursor *c)
 {
 	struct wl_addr src = { .family = 4 }, dst = { .family = 4 };
@@ -40,6 +104,8 @@ int wl_decode_ipv4(struct wl_dctx *d, struct cursor *c)
 		return wl_decode_ipv6(d, c);
 
 	wl_enter(d, WL_P_IPV4, c);
+	if (d->tree)
+		wl_tree_layer(d, WL_P_IPV4, "Internet Protocol Version 4", c);
 	size_t start = c->off;
 	struct wl_flow *flow = wl_begin_ip(d);
 	if (flow)
@@ -71,6 +137,8 @@ int wl_decode_ipv4(struct wl_dctx *d, struct cursor *c)
 	payload.off = start;
 	if (cur_narrow(&payload, total) == -EBADMSG)
 		wl_fail(d, -EBADMSG); /* longer than the whole frame */
+	if (d->tree)
+		tree_ipv4(d, c, start, vhl, tos, total, id, frag, ttl, proto, csum, &src, &dst, hlen);
 	if (frag & IPV4_MF)
 		payload.cut = true; /* the datagram goes on in the next fragment */
 	if ((r = cur_skip(&payload, hlen)) < 0)

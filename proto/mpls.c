@@ -45,18 +45,36 @@ static int dispatch_payload(struct wl_dctx *d, uint32_t bottom_label, struct cur
 	}
 }
 
+/* One label stack entry, just read from c. */
+static void tree_label(struct wl_dctx *d, const struct cursor *c, uint32_t entry)
+{
+	size_t at = c->off - 4;
+
+	wl_tree_uint(d, c, at, 4, "MPLS Label", entry >> 12);
+	wl_tree_push(d);
+	wl_tree_uint(d, c, at, 3, "Label", entry >> 12);
+	wl_tree_uint(d, c, at + 2, 1, "Traffic class", entry >> 9 & 7);
+	wl_tree_uint(d, c, at + 2, 1, "Bottom of stack", entry >> 8 & 1);
+	wl_tree_uint(d, c, at + 3, 1, "TTL", entry & 0xff);
+	wl_tree_pop(d);
+}
+
 int wl_decode_mpls(struct wl_dctx *d, struct cursor *c)
 {
 	uint32_t entry = 0, label = 0;
 	int r;
 
 	wl_enter(d, WL_P_MPLS, c);
+	if (d->tree)
+		wl_tree_layer(d, WL_P_MPLS, "MultiProtocol Label Switching", c);
 	struct wl_sb info = wl_info(d);
 	wl_sb_str(&info, "MPLS Label");
 	for (int n = 0; n < MPLS_MAX_LABELS; n++) {
 		if ((r = cur_be32(c, &entry)) < 0)
 			return wl_fail(d, r);
 		label = entry >> 12;
+		if (d->tree)
+			tree_label(d, c, entry);
 		wl_sb_char(&info, ' ');
 		wl_sb_u64(&info, label);
 		if (entry & 0x100) /* bottom of stack */

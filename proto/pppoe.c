@@ -28,6 +28,8 @@ int wl_decode_ppp(struct wl_dctx *d, struct cursor *c)
 	int r;
 
 	wl_enter(d, WL_P_PPP, c);
+	if (d->tree)
+		wl_tree_layer(d, WL_P_PPP, "Point-to-Point Protocol", c);
 	if ((r = cur_peek_u8(c, c->off, &b0)) < 0)
 		return wl_fail(d, r);
 	if (b0 == 0xff) {
@@ -44,6 +46,8 @@ int wl_decode_ppp(struct wl_dctx *d, struct cursor *c)
 	} else if ((r = cur_be16(c, &protocol)) < 0) {
 		return wl_fail(d, r);
 	}
+	if (d->tree)
+		wl_tree_hex(d, c, c->off - (b0 & 1 ? 1 : 2), b0 & 1 ? 1 : 2, "Protocol", protocol);
 	struct cursor payload = cur_rest(c);
 
 	return dispatch_ppp(d, protocol, &payload);
@@ -56,9 +60,18 @@ int wl_decode_pppoe(struct wl_dctx *d, struct cursor *c)
 	int r;
 
 	wl_enter(d, WL_P_PPPOE, c);
+	if (d->tree)
+		wl_tree_layer(d, WL_P_PPPOE, "PPP-over-Ethernet Session", c);
 	if ((r = cur_u8(c, &ver_type)) < 0 || (r = cur_u8(c, &code)) < 0 ||
 	    (r = cur_be16(c, &session)) < 0 || (r = cur_be16(c, &length)) < 0)
 		return wl_fail(d, r);
+	if (d->tree) {
+		wl_tree_uint(d, c, 0, 1, "Version", ver_type >> 4);
+		wl_tree_uint(d, c, 0, 1, "Type", ver_type & 0xf);
+		wl_tree_hex(d, c, 1, 1, "Code", code);
+		wl_tree_hex(d, c, 2, 2, "Session ID", session);
+		wl_tree_uint(d, c, 4, 2, "Payload length", length);
+	}
 	if (ver_type != 0x11 || code != 0)
 		return wl_fail(d, -EBADMSG);
 
@@ -88,11 +101,21 @@ int wl_decode_pppoed(struct wl_dctx *d, struct cursor *c)
 	int r;
 
 	wl_enter(d, WL_P_PPPOED, c);
+	if (d->tree)
+		wl_tree_layer(d, WL_P_PPPOED, "PPP-over-Ethernet Discovery", c);
 	if ((r = cur_u8(c, &ver_type)) < 0 || (r = cur_u8(c, &code)) < 0)
 		return wl_fail(d, r);
 	struct wl_sb info = wl_info(d);
+	const char *name = NULL;
 	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
 		if (codes[i].code == code)
-			wl_sb_str(&info, codes[i].name);
+			name = codes[i].name;
+	if (name)
+		wl_sb_str(&info, name);
+	if (d->tree) {
+		wl_tree_uint(d, c, 0, 1, "Version", ver_type >> 4);
+		wl_tree_uint(d, c, 0, 1, "Type", ver_type & 0xf);
+		wl_tree_named(d, c, 1, 1, "Code", code, name);
+	}
 	return 0;
 }

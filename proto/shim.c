@@ -13,8 +13,14 @@ int wl_decode_vntag(struct wl_dctx *d, struct cursor *c)
 	int r;
 
 	wl_enter(d, WL_P_ETH, c);
+	if (d->tree)
+		wl_tree_layer(d, WL_P_ETH, "VN-Tag", c);
 	if ((r = cur_skip(c, 4)) < 0 || (r = cur_be16(c, &type)) < 0)
 		return wl_fail(d, r);
+	if (d->tree) {
+		wl_tree_bytes(d, c, 0, 4, "Tag");
+		wl_tree_ethertype(d, c, 4, "Type", type);
+	}
 	struct cursor payload = cur_rest(c);
 	return wl_dispatch_ethertype(d, type, &payload);
 }
@@ -30,8 +36,14 @@ int wl_decode_arista(struct wl_dctx *d, struct cursor *c)
 	int r;
 
 	wl_enter(d, WL_P_ETH, c);
+	if (d->tree)
+		wl_tree_layer(d, WL_P_ETH, "Arista timestamp", c);
 	if ((r = cur_be16(c, &subtype)) < 0 || (r = cur_be16(c, &version)) < 0)
 		return wl_fail(d, r);
+	if (d->tree) {
+		wl_tree_uint(d, c, 0, 2, "Subtype", subtype);
+		wl_tree_hex(d, c, 2, 2, "Version", version);
+	}
 	if (subtype != 1)
 		return 0;
 	switch (version & 0xff) {
@@ -46,6 +58,10 @@ int wl_decode_arista(struct wl_dctx *d, struct cursor *c)
 	}
 	if ((r = cur_skip(c, ts_len)) < 0 || (r = cur_be16(c, &type)) < 0)
 		return wl_fail(d, r);
+	if (d->tree) {
+		wl_tree_bytes(d, c, 4, ts_len, "Timestamp");
+		wl_tree_ethertype(d, c, 4 + ts_len, "Type", type);
+	}
 	struct cursor payload = cur_rest(c);
 	return wl_dispatch_ethertype(d, type, &payload);
 }
@@ -56,8 +72,12 @@ int wl_decode_pbb(struct wl_dctx *d, struct cursor *c)
 	int r;
 
 	wl_enter(d, WL_P_ETH, c);
+	if (d->tree)
+		wl_tree_layer(d, WL_P_ETH, "802.1ah PBB", c);
 	if ((r = cur_skip(c, 4)) < 0)
 		return wl_fail(d, r);
+	if (d->tree)
+		wl_tree_bytes(d, c, 0, 4, "I-TAG");
 	struct cursor frame = cur_rest(c);
 	return wl_decode_ethernet(d, &frame);
 }
@@ -80,11 +100,23 @@ int wl_decode_macsec(struct wl_dctx *d, struct cursor *c)
 	int r;
 
 	wl_enter(d, WL_P_ETH, c);
+	if (d->tree)
+		wl_tree_layer(d, WL_P_ETH, "MACsec", c);
 	if ((r = cur_u8(c, &tci)) < 0 || (r = cur_u8(c, &short_len)) < 0 ||
 	    (r = cur_be32(c, &pn)) < 0)
 		return wl_fail(d, r);
+	if (d->tree) {
+		wl_tree_hex(d, c, 0, 1, "TCI/AN", tci);
+		wl_tree_flag(d, c, 0, 1, "SC", tci, MACSEC_TCI_SC);
+		wl_tree_flag(d, c, 0, 1, "E (encrypted)", tci, MACSEC_TCI_E);
+		wl_tree_flag(d, c, 0, 1, "C (changed)", tci, MACSEC_TCI_C);
+		wl_tree_uint(d, c, 1, 1, "Short length", short_len);
+		wl_tree_uint(d, c, 2, 4, "Packet number", pn);
+	}
 	if ((tci & MACSEC_TCI_SC) && (r = cur_skip(c, 8)) < 0)
 		return wl_fail(d, r);
+	if (d->tree && (tci & MACSEC_TCI_SC))
+		wl_tree_bytes(d, c, 6, 8, "SCI");
 	if (tci & (MACSEC_TCI_E | MACSEC_TCI_C))
 		return 0; /* encrypted: nothing more to read */
 	struct cursor payload = cur_rest(c);
@@ -95,6 +127,8 @@ int wl_decode_macsec(struct wl_dctx *d, struct cursor *c)
 		cur_narrow(&payload, cur_left(&payload) - MACSEC_ICV_LEN);
 	if ((r = cur_be16(&payload, &type)) < 0)
 		return wl_fail(d, r);
+	if (d->tree)
+		wl_tree_ethertype(d, &payload, 0, "Type", type);
 	struct cursor inner = cur_rest(&payload);
 	return wl_dispatch_ethertype(d, type, &inner);
 }

@@ -21,6 +21,52 @@ static void sb_flags(struct wl_sb *sb, uint16_t flags)
 	wl_sb_char(sb, ']');
 }
 
+/* The header, which the decoder has read up to the options: c->off is 16. */
+static void tree_tcp(struct wl_dctx *d, const struct cursor *c, uint16_t sport, uint16_t dport,
+		     uint32_t seq, uint32_t ack, uint16_t offset_flags, uint16_t win, size_t hlen)
+{
+	static const char *const names[] = { "FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR", "AE" };
+	uint16_t flags = offset_flags & 0x0fff, csum = 0, urg = 0;
+	struct cursor rest = *c;
+	struct wl_sb sb;
+
+	wl_tree_uint(d, c, 0, 2, "Source port", sport);
+	wl_tree_uint(d, c, 2, 2, "Destination port", dport);
+	wl_tree_uint(d, c, 4, 4, "Sequence number (raw)", seq);
+	wl_tree_uint(d, c, 8, 4, "Acknowledgment number (raw)", ack);
+	if (wl_tree_field(d, c, 12, 1, "Header length", &sb)) {
+		wl_sb_u64(&sb, hlen);
+		wl_sb_str(&sb, " bytes (");
+		wl_sb_u64(&sb, offset_flags >> 12);
+		wl_sb_char(&sb, ')');
+	}
+	if (wl_tree_field(d, c, 12, 2, "Flags", &sb)) {
+		wl_sb_str(&sb, "0x");
+		wl_sb_hex(&sb, flags, 3);
+		wl_sb_char(&sb, ' ');
+		sb_flags(&sb, flags);
+	}
+	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (flags & (1u << i))
+			wl_tree_flag(d, c, i < 8 ? 13 : 12, 1, names[i], flags, 1u << i);
+	wl_tree_uint(d, c, 14, 2, "Window", win);
+	/* Checksum and urgent pointer: shown if captured. */
+	if (cur_be16(&rest, &csum) == 0)
+		wl_tree_hex(d, c, 16, 2, "Checksum", csum);
+	if (cur_be16(&rest, &urg) == 0)
+		wl_tree_uint(d, c, 18, 2, "Urgent pointer", urg);
+	if (hlen > TCP_MIN_HEADER && cur_left(c) > 4)
+		wl_tree_bytes(d, c, TCP_MIN_HEADER, hlen - TCP_MIN_HEADER, "Options");
+	wl_tree_uint(d, c, hlen, c->len > hlen ? c->len - hlen : 0, "Payload length",
+		     c->len > hlen ? c->len - hlen : 0);
+	if (wl_tree_layer_value(d, &sb)) {
+		wl_sb_str(&sb, "Src Port: ");
+		wl_sb_u64(&sb, sport);
+		wl_sb_str(&sb, ", Dst Port: ");
+		wl_sb_u64(&sb, dport);
+	}
+}
+
 static void summarise(struct wl_dctx *d, uint16_t sport, uint16_t dport, uint16_t flags,
 		      uint16_t win, size_t payload)
 {
@@ -47,6 +93,8 @@ int wl_decode_tcp(struct wl_dctx *d, struct cursor *c)
 
 	d->flow = NULL; /* whatever this segment carries has its own header */
 	wl_enter(d, WL_P_TCP, c);
+	if (d->tree)
+		wl_tree_layer(d, WL_P_TCP, "Transmission Control Protocol", c);
 	if ((r = cur_be16(c, &sport)) < 0)
 		return wl_fail(d, r);
 	if (flow) {
@@ -75,6 +123,8 @@ int wl_decode_tcp(struct wl_dctx *d, struct cursor *c)
 	if ((r = cur_be16(c, &win)) < 0)
 		return wl_fail(d, r);
 	summarise(d, sport, dport, flags, win, c->len > hlen ? c->len - hlen : 0);
+	if (d->tree)
+		tree_tcp(d, c, sport, dport, seq, ack, offset_flags, win, hlen);
 	if ((r = cur_skip(c, hlen - 16)) < 0)
 		return wl_fail(d, r); /* options cut short */
 	struct cursor payload = cur_rest(c);

@@ -48,6 +48,7 @@ struct tls_walk {
 
 /* What a ClientHello yields for the summary. */
 struct tls_hello {
+	struct wl_dctx *d; /* for its detail tree lines */
 	bool has_sni;
 	char sni[WL_NAME_MAX];
 };
@@ -156,6 +157,8 @@ static int tls_server_name(struct tls_span ext, struct tls_hello *ret)
 
 		wl_sb_printable(&sb, name.c);
 		ret->has_sni = true;
+		if (ret->d->tree)
+			wl_tree_text(ret->d, &name.c, 0, cur_left(&name.c), "Server name", ret->sni);
 		return 0;
 	}
 	return 0;
@@ -171,6 +174,15 @@ static int tls_extensions(struct tls_span exts, struct tls_hello *ret)
 	uint16_t type;
 	int r;
 
+	if (ret->d->tree) {
+		unsigned n = 0;
+		struct tls_span walk = exts;
+
+		while (cur_left(&walk.c) > 0 && span_be16(&walk, &type) == 0 &&
+		       span_vector(&walk, 2, &ext) == 0)
+			n++;
+		wl_tree_uint(ret->d, &exts.c, 0, cur_left(&exts.c), "Extensions (captured)", n);
+	}
 	while (!span_done(&exts)) {
 		r = span_be16(&exts, &type);
 		if (!r)
@@ -189,11 +201,14 @@ static int tls_extensions(struct tls_span exts, struct tls_hello *ret)
 }
 
 /* Steps over the fixed fields and vectors that come before the extensions. */
-static int tls_skip_hello_prefix(struct tls_span *hello)
+static int tls_skip_hello_prefix(struct tls_span *hello, struct wl_dctx *d)
 {
 	struct tls_span vec;
+	uint16_t version;
 	int r;
 
+	if (d->tree && cur_peek_be16(&hello->c, hello->c.off, &version) == 0)
+		wl_tree_hex(d, &hello->c, hello->c.off, 2, "Version", version);
 	r = span_skip(hello, 2 + TLS_RANDOM_LEN); /* legacy_version, random */
 	if (r)
 		return r;
@@ -205,6 +220,9 @@ static int tls_skip_hello_prefix(struct tls_span *hello)
 	r = span_vector(hello, 2, &vec); /* cipher_suites */
 	if (r)
 		return r;
+	if (d->tree)
+		wl_tree_uint(d, &vec.c, 0, cur_left(&vec.c), "Cipher suites",
+			     (cur_left(&vec.c) + vec.missing) / 2);
 	return span_vector(hello, 1, &vec); /* legacy_compression_methods */
 }
 
@@ -213,7 +231,7 @@ static int tls_client_hello(struct tls_span hello, struct tls_hello *ret)
 	struct tls_span exts;
 	int r;
 
-	r = tls_skip_hello_prefix(&hello);
+	r = tls_skip_hello_prefix(&hello, ret->d);
 	if (r)
 		return r;
 	/* Before TLS 1.2, a hello without extensions simply ends here. */
@@ -266,7 +284,7 @@ static void tls_keep_sni(struct wl_dctx *d, const struct tls_hello *hello)
 
 static int tls_handshake_message(struct tls_walk *w, uint8_t type, struct tls_span msg)
 {
-	struct tls_hello hello = { .has_sni = false };
+	struct tls_hello hello = { .d = w->d, .has_sni = false };
 	int r = 0;
 
 	info_item(&w->info, tls_handshake_name(type));
@@ -315,10 +333,15 @@ static int tls_handshake_record(struct tls_walk *w, struct tls_span rec)
 		struct tls_span msg = { .missing = 0 };
 		uint8_t type = 0;
 		uint32_t len = 0;
+		size_t at = rec.c.off;
 		int r = span_u8(&rec, &type);
 
 		if (!r)
 			r = span_be24(&rec, &len);
+		if (!r && w->d->tree) {
+			wl_tree_named(w->d, &rec.c, at, 1, "Handshake type", type, tls_handshake_name(type));
+			wl_tree_uint(w->d, &rec.c, at + 1, 3, "Handshake length", len);
+		}
 		if (!r)
 			r = span_take(&rec, len, &msg);
 		if (!r)
@@ -361,6 +384,41 @@ static bool tls_record_header_ok(uint8_t type, uint8_t major, uint8_t minor)
 	       minor <= 4;
 }
 
+static const char *tls_content_type_name(uint8_t type)
+{
+	static const char *const names[] = { "Change Cipher Spec", "Alert", "Handshake",
+					     "Application Data", "Heartbeat" };
+
+	return type >= TLS_CT_CHANGE_CIPHER_SPEC && type <= TLS_CT_HEARTBEAT
+		       ? names[type - TLS_CT_CHANGE_CIPHER_SPEC] : NULL;
+}
+
+/* The record's line, over its header and body, and its header fields. */
+static void tree_record(struct wl_dctx *d, const struct cursor *c, size_t at, uint8_t type,
+			uint8_t major, uint8_t minor, uint16_t len)
+{
+	static const char *const versions[] = { "SSL 3.0", "TLS 1.0", "TLS 1.1", "TLS 1.2", "TLS 1.3" };
+	struct wl_sb sb;
+
+	if (wl_tree_field(d, c, at, 5 + (size_t)len, "TLS record", &sb)) {
+		wl_sb_str(&sb, tls_content_type_name(type));
+		wl_sb_str(&sb, ", ");
+		wl_sb_str(&sb, versions[minor]);
+		wl_sb_str(&sb, ", length ");
+		wl_sb_u64(&sb, len);
+	}
+	wl_tree_push(d);
+	wl_tree_named(d, c, at, 1, "Content type", type, tls_content_type_name(type));
+	if (wl_tree_field(d, c, at + 1, 2, "Version", &sb)) {
+		wl_sb_str(&sb, versions[minor]);
+		wl_sb_str(&sb, " (0x");
+		wl_sb_hex(&sb, (unsigned)major << 8 | minor, 4);
+		wl_sb_char(&sb, ')');
+	}
+	wl_tree_uint(d, c, at + 3, 2, "Length", len);
+	wl_tree_pop(d);
+}
+
 /* One record: a 5-byte header (type, version, length), then its fragment. */
 static int tls_record(struct tls_walk *w, struct tls_span *seg)
 {
@@ -378,8 +436,17 @@ static int tls_record(struct tls_walk *w, struct tls_span *seg)
 	}
 	if (len > TLS_RECORD_MAX)
 		return -EBADMSG;
+	if (w->d->tree)
+		tree_record(w->d, &seg->c, seg->c.off - 5, type, major, minor, len);
 	r = span_take(seg, len, &rec);
-	return r ? r : tls_record_body(w, type, rec);
+	if (r)
+		return r;
+	if (w->d->tree)
+		wl_tree_push(w->d);
+	r = tls_record_body(w, type, rec);
+	if (w->d->tree)
+		wl_tree_pop(w->d);
+	return r;
 }
 
 /*
@@ -404,6 +471,8 @@ static int tls_sslv2_hello(struct wl_dctx *d, const struct cursor *c)
 	uint16_t len;
 
 	wl_enter(d, WL_P_TLS, c);
+	if (d->tree)
+		wl_tree_layer(d, WL_P_TLS, "SSLv2-compatible Client Hello", c);
 	struct wl_sb info = wl_info(d);
 
 	wl_sb_str(&info, "Client Hello");
@@ -444,6 +513,8 @@ int wl_decode_tls(struct wl_dctx *d, struct cursor *c)
 	if (!tls_first_length_plausible(c))
 		return 0;
 	wl_enter(d, WL_P_TLS, c);
+	if (d->tree)
+		wl_tree_layer(d, WL_P_TLS, "Transport Layer Security", c);
 	struct tls_walk w = { .d = d, .info = wl_info(d), .after_ccs = false };
 
 	/* A segment can hold several records; the first cut one ends it. */

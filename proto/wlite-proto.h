@@ -243,6 +243,42 @@ struct wl_packet {
  */
 int wl_dissect(struct wl_packet *pkt, int linktype, const uint8_t *data, size_t caplen);
 
+/*
+ * A detail tree: the decoded layers of one frame as a flat list of lines in
+ * display order. depth 0 is a layer's header line, 1 one of its fields, 2 a
+ * part of a field (a flag bit, a part of a DNS record). Each line names the
+ * frame bytes it covers, so a UI can highlight them. Values are printable
+ * ASCII plus UTF-8 that the decoders write themselves (an arrow): network text
+ * is escaped as \xHH or DNS's \DDD.
+ */
+#define WL_FIELD_NAME_MAX 32
+#define WL_FIELD_VALUE_MAX 160
+
+struct wl_field {
+	uint8_t depth;
+	uint8_t proto;    /* enum wl_proto of the layer the line belongs to */
+	uint16_t off, len; /* frame bytes covered: off + len <= caplen */
+	char name[WL_FIELD_NAME_MAX];
+	char value[WL_FIELD_VALUE_MAX];
+};
+
+/* The caller provides fields[max]; wl_dissect_tree() sets n and truncated. */
+struct wl_tree {
+	struct wl_field *fields;
+	unsigned max;
+	unsigned n;
+	bool truncated; /* more lines than max (or past 64 KiB into the frame) */
+};
+
+/*
+ * wl_dissect() that also fills tree, for one packet's detail pane. The
+ * summary in pkt comes out exactly as wl_dissect() would leave it. Lines that
+ * do not fit in tree->max are dropped and tree->truncated is set. Not for the
+ * per-packet path: formatting every field costs.
+ */
+int wl_dissect_tree(struct wl_packet *pkt, int linktype, const uint8_t *data, size_t caplen,
+		    struct wl_tree *tree);
+
 /* Formats an address as text (IPv6 in RFC 5952 form). buf must hold 46 bytes. */
 const char *wl_addr_str(const struct wl_addr *a, char *buf, size_t size);
 

@@ -73,6 +73,37 @@ wl_meson_setup() {
 	fi
 }
 
+# The free country database the geolocation tests read (flat layout; CC BY
+# 4.0, credit to nro.net), from the npm registry. Its publisher keeps only
+# the latest version on the registry, so when the pinned one is gone the
+# latest is installed instead (the tests only rely on long-stable answers).
+WL_GEO_DB_PKG="@ip-location-db/geo-whois-asn-country-mmdb"
+WL_GEO_DB_VERSION="2.3.2026061719"
+WL_GEO_DIR="$WL_ROOT/build/geo"
+WL_GEO_COUNTRY_DB="$WL_GEO_DIR/node_modules/$WL_GEO_DB_PKG/geo-whois-asn-country.mmdb"
+
+wl_npm_install() {
+	npm install --no-audit --no-fund --update-notifier=false --prefix "$WL_GEO_DIR" "$1"
+}
+
+# Installs the country database into build/geo unless it is there already;
+# installs Debian's nodejs and npm first if there is no npm.
+wl_install_geo_db() {
+	if [[ -f "$WL_GEO_COUNTRY_DB" ]]; then
+		return 0
+	fi
+	if ! command -v npm >/dev/null 2>&1; then
+		wl_install_packages nodejs npm || return 1
+	fi
+	mkdir -p "$WL_GEO_DIR" || return 1
+	wl_log "installing $WL_GEO_DB_PKG@$WL_GEO_DB_VERSION into $WL_GEO_DIR"
+	if ! wl_npm_install "$WL_GEO_DB_PKG@$WL_GEO_DB_VERSION"; then
+		wl_log "warning: $WL_GEO_DB_PKG@$WL_GEO_DB_VERSION is no longer on the registry; installing the latest"
+		wl_npm_install "$WL_GEO_DB_PKG" || return 1
+	fi
+	[[ -f "$WL_GEO_COUNTRY_DB" ]]
+}
+
 # Parallel jobs for builds: the machines are shared, so never more than 2.
 WL_JOBS="${WLITE_JOBS:-2}"
 if ! [[ "$WL_JOBS" =~ ^[1-9][0-9]*$ ]] || ((WL_JOBS > 2)); then WL_JOBS=2; fi

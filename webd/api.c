@@ -344,8 +344,8 @@ static int api_packet(struct webd *w, struct mg_connection *conn, const char *id
 	e = state_find_packet(&w->state, id);
 	if (e && row_decode(e, rec) == 0) {
 		n = row_json(&w->state, e, &rec->pkt, row, ROW_JSON_MAX);
-		root = webd_packet_detail(&rec->pkt, rec->linktype, rec->raw, rec->raw_len);
 		hex = hex_of(rec->raw, rec->raw_len);
+		root = webd_packet_detail(&rec->pkt, rec->linktype, rec->raw, rec->raw_len);
 	}
 	pthread_mutex_unlock(&w->state.lock);
 	if (!e || n < 0 || !root || !hex) {

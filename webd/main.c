@@ -32,6 +32,8 @@ static void on_ipapi_result(const struct wl_addr *a, const struct geo_info *info
 	struct webd *w = userdata;
 	struct host *h;
 
+	if (info->source == GEO_SRC_NONE)
+		return; /* ip-api could not place it either */
 	pthread_mutex_lock(&w->state.lock);
 	h = state_find_host(&w->state, a);
 	if (h) {
@@ -43,6 +45,11 @@ static void on_ipapi_result(const struct wl_addr *a, const struct geo_info *info
 		}
 		if (!h->geo.city[0])
 			memcpy(h->geo.city, info->city, sizeof(h->geo.city));
+		if (!h->geo.has_location && info->has_location) {
+			h->geo.has_location = true;
+			h->geo.latitude = info->latitude;
+			h->geo.longitude = info->longitude;
+		}
 		if (h->geo.source == GEO_SRC_NONE)
 			h->geo.source = GEO_SRC_IPAPI;
 	}
@@ -62,13 +69,18 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		struct host *h = &s->hosts[i];
 		struct geo_info info;
 
+		struct wl_addr addr = h->addr;
+		int r;
+
 		if (h->geo.scope != GEO_PUBLIC || (h->geo.country[0] && h->geo.asn) || h->ipapi_asked)
 			continue;
-		h->ipapi_asked = true;
 		asked++;
-		if (ipapi_lookup(w->ipapi, &h->addr, &info) == 0) {
+		r = ipapi_lookup(w->ipapi, &addr, &info);
+		/* Queued (-EAGAIN) is asked again next second; the client folds repeats. */
+		h->ipapi_asked = r != -EAGAIN;
+		if (r == 0) {
 			pthread_mutex_unlock(&s->lock);
-			on_ipapi_result(&h->addr, &info, w);
+			on_ipapi_result(&addr, &info, w);
 			pthread_mutex_lock(&s->lock);
 		}
 	}

@@ -33,6 +33,33 @@ int wl_fuzz_link_index(int linktype)
 	return -1;
 }
 
+/*
+ * The same frame through wl_dissect_tree(): the same result, and every line
+ * terminated, within the frame and within a tree kept small enough to fill.
+ */
+static void fuzz_tree(const uint8_t *frame, size_t frame_len, int linktype, int ret)
+{
+	enum { TREE_MAX = 64 };
+	static struct wl_packet pkt;
+	static struct wl_field fields[TREE_MAX + 1];
+	struct wl_tree tree = { .fields = fields, .max = TREE_MAX };
+
+	memset(&pkt, 0xa5, sizeof(pkt));
+	memset(fields, 0xa5, sizeof(fields));
+	pkt.len = (uint32_t)frame_len;
+	pkt.caplen = (uint32_t)frame_len;
+	CHECK(wl_dissect_tree(&pkt, linktype, frame, frame_len, &tree) == ret);
+	wl_fuzz_check_packet(&pkt, ret, frame_len);
+	CHECK(tree.n <= TREE_MAX);
+	CHECK(fields[TREE_MAX].depth == 0xa5); /* nothing past max */
+	for (unsigned i = 0; i < tree.n; i++) {
+		CHECK(fields[i].depth <= 2);
+		CHECK((size_t)fields[i].off + fields[i].len <= frame_len);
+		CHECK(strlen(fields[i].name) < sizeof(fields[i].name));
+		CHECK(strlen(fields[i].value) < sizeof(fields[i].value));
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* Static: the struct is large (about 18 KiB) and reused, as capd does. */
@@ -61,5 +88,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int ret = wl_dissect(&pkt, linktype, frame, frame_len);
 
 	wl_fuzz_check_packet(&pkt, ret, frame_len);
+	fuzz_tree(frame, frame_len, linktype, ret);
 	return 0;
 }
