@@ -33,7 +33,8 @@ struct replay_clock {
 };
 
 struct capd {
-	struct capd_options opt;
+	struct capd_options opt;    /* as running: control requests change it */
+	struct capd_options loaded; /* as last read from flags and file */
 	char **argv; /* kept for SIGHUP: flags still override the reloaded file */
 	int argc;
 	gid_t gid;   /* group given the sockets */

@@ -27,13 +27,17 @@ static bool is_loopback(const struct wl_addr *a)
 	return a->family == 6 && memcmp(a->b, v6_loopback, 16) == 0;
 }
 
-/* The original tool left out traffic with both ends on loopback; so do we. */
+/*
+ * Live, the original tool left out traffic with both ends on loopback (the
+ * dashboard's own, mostly); so do we. A file is replayed whole: its reader
+ * chose what is in it, and it then matches --read --json.
+ */
 static bool skip_as_loopback(const struct capd *d, const struct wl_packet *pkt)
 {
 	const struct wl_flow *f = &pkt->outer;
 
-	return !d->opt.include_loopback && (f->has & WL_HAS_SRC) && (f->has & WL_HAS_DST) &&
-	       is_loopback(&f->src) && is_loopback(&f->dst);
+	return d->cap.live && !d->opt.include_loopback && (f->has & WL_HAS_SRC) &&
+	       (f->has & WL_HAS_DST) && is_loopback(&f->src) && is_loopback(&f->dst);
 }
 
 /* --- Untrusted bytes start here: only proto/ reads them, through its cursor. --- */

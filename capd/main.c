@@ -12,6 +12,7 @@
  */
 #include "capd.h"
 #include "log.h"
+#include "notify.h"
 #include "offline.h"
 
 #include <errno.h>
@@ -69,6 +70,7 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 	struct capd *d = arg;
 
 	wl_notice("%s: stopping", strsignal((int)sig));
+	wl_notify("STOPPING=1");
 	event_base_loopbreak(d->base);
 }
 
@@ -79,16 +81,25 @@ static void on_reload_signal(evutil_socket_t sig, short what, void *arg)
 	struct capd_options fresh;
 	char err[CAPD_ERR_MAX] = "";
 
+	wl_notify("RELOADING=1");
 	if (capd_options_parse(d->argc, d->argv, &fresh, err, sizeof(err)) != CAPD_PARSE_RUN) {
 		wl_err("reload refused, keeping the running configuration: %s", err);
+		wl_notify("READY=1");
 		return;
 	}
-	if (strcmp(fresh.filter, d->cap.filter) != 0 && capd_set_filter(d, fresh.filter, err, sizeof(err)) < 0)
+	/*
+	 * Only what changed in the configuration is applied: a filter or an
+	 * interface set over the control channel since stays unless the file
+	 * now says otherwise.
+	 */
+	if (strcmp(fresh.filter, d->loaded.filter) != 0 && capd_set_filter(d, fresh.filter, err, sizeof(err)) < 0)
 		wl_err("reload: %s", err);
-	if (d->cap.live && fresh.interface[0] && strcmp(fresh.interface, d->cap.source) != 0 &&
+	if (d->cap.live && fresh.interface[0] && strcmp(fresh.interface, d->loaded.interface) != 0 &&
 	    capd_set_interface(d, fresh.interface, err, sizeof(err)) < 0)
 		wl_err("reload: %s", err);
+	d->loaded = fresh;
 	wl_notice("configuration reloaded");
+	wl_notify("READY=1");
 }
 
 static int register_events(struct capd *d, char *err, size_t errlen)
@@ -196,6 +207,7 @@ int main(int argc, char **argv)
 	}
 	if (d.opt.verbose)
 		wl_log_setup("wlite-capd", WL_LOG_DEBUG);
+	d.loaded = d.opt;
 	if (d.opt.json) {
 		if (!d.opt.read_file[0]) {
 			wl_err("--json needs --read FILE");
@@ -230,6 +242,7 @@ int main(int argc, char **argv)
 		  d.cap.source, d.cap.filter[0] ? " with filter " : "", d.cap.filter, d.opt.publish,
 		  d.opt.control);
 	capd_publish_status(&d);
+	wl_notify("READY=1");
 
 	/* dispatch */
 	r = event_base_dispatch(d.base);

@@ -2,12 +2,14 @@
 #ifndef CAPD_OPTIONS_H
 #define CAPD_OPTIONS_H
 
+#include "version.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
 #define CAPD_DEFAULT_PUBLISH "ipc:///run/wlite/capd.sock"
 #define CAPD_DEFAULT_CONTROL "ipc:///run/wlite/capd-ctl.sock"
-#define CAPD_DEFAULT_CONFIG "/etc/wlite/wlite.conf"
+#define CAPD_DEFAULT_CONFIG WLITE_SYSCONFDIR "/wlite.conf"
 #define CAPD_STR_MAX 512
 
 /* Everything that decides how capd runs: defaults, then the file, then flags. */

@@ -8,7 +8,7 @@
 WL_PACKAGES=(
 	meson ninja-build pkg-config gcc clang libclang-rt-14-dev
 	libpcap-dev libevent-dev libnanomsg-dev nanomsg-utils libcjson-dev
-	libmaxminddb-dev mmdb-bin libcivetweb-dev libcmocka-dev libcap-dev
+	libmaxminddb-dev mmdb-bin libcivetweb-dev libcmocka-dev libcap-dev libsystemd-dev systemd
 	tshark tcpdump tcpreplay zstd iproute2 iputils-ping python3
 )
 

@@ -13,6 +13,8 @@
 #include "version.h"
 #include "wlite-wire.h"
 
+#include <cjson/cJSON.h>
+
 #include <errno.h>
 #include <getopt.h>
 #include <nanomsg/nn.h>
@@ -223,6 +225,28 @@ static int handle_batch(struct tap *t, struct sensor *s, const uint8_t *body, si
 	return 0;
 }
 
+/*
+ * capd sends "stats" after the packets it has counted, on the same pipe:
+ * a stats seq beyond the last packet seen means those packets were lost,
+ * even when no later packet arrives to show the gap.
+ */
+static void check_stats_seq(struct sensor *s, const char *json, size_t len)
+{
+	cJSON *root = cJSON_ParseWithLength(json, len);
+	const cJSON *seq = cJSON_GetObjectItemCaseSensitive(root, "seq");
+
+	if (cJSON_IsNumber(seq) && s->last_seq && seq->valuedouble > (double)s->last_seq) {
+		uint64_t missed = (uint64_t)seq->valuedouble - s->last_seq;
+
+		s->gaps++;
+		s->missed += missed;
+		wl_warn("%s: %llu packet(s) after seq %llu lost (capd's stats say it sent them)", s->name,
+			(unsigned long long)missed, (unsigned long long)s->last_seq);
+		s->last_seq = (uint64_t)seq->valuedouble;
+	}
+	cJSON_Delete(root);
+}
+
 static void print_event(const struct sensor *s, const char *topic, const char *json, size_t len,
 			bool with_sensor)
 {
@@ -247,6 +271,8 @@ static int handle_message(struct tap *t, struct sensor *s, const uint8_t *msg, s
 	tlen = (size_t)(nul - msg) + 1;
 	if (strcmp((const char *)msg, WL_TOPIC_PKT) == 0)
 		return t->topics[TOPIC_PKT] ? handle_batch(t, s, msg + tlen, len - tlen) : 0;
+	if (strcmp((const char *)msg, WL_TOPIC_STATS) == 0 && t->topics[TOPIC_PKT])
+		check_stats_seq(s, (const char *)msg + tlen, len - tlen);
 	for (int i = TOPIC_STATS; i <= TOPIC_STATUS; i++)
 		if (t->topics[i] && !t->quiet && strcmp((const char *)msg, topic_names[i]) == 0)
 			print_event(s, topic_names[i], (const char *)msg + tlen, len - tlen, t->n_sensors > 1);
@@ -263,8 +289,11 @@ static int subscribe(struct tap *t, struct sensor *s)
 	nn_setsockopt(s->sock, NN_SOL_SOCKET, NN_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	nn_setsockopt(s->sock, NN_SOL_SOCKET, NN_RCVMAXSIZE, &maxsize, sizeof(maxsize));
 	for (int i = 0; i < 3; i++) {
+		/* stats is needed for packets too: it shows losses at the end. */
+		bool want = t->topics[i] || (i == TOPIC_STATS && t->topics[TOPIC_PKT]);
+
 		/* The NUL is part of the topic, so "stats" never matches "status". */
-		if (t->topics[i] &&
+		if (want &&
 		    nn_setsockopt(s->sock, NN_SUB, NN_SUB_SUBSCRIBE, topic_names[i], strlen(topic_names[i]) + 1) < 0)
 			return -nn_errno();
 	}

@@ -10,6 +10,8 @@
 #include "log.h"
 #include "wlite-wire.h"
 
+#include <cjson/cJSON.h>
+
 #include <errno.h>
 #include <nanomsg/nn.h>
 #include <nanomsg/pubsub.h>
@@ -68,11 +70,27 @@ static void add_batch(struct webd *w, uint8_t sensor, const uint8_t *body, size_
 	ss->last_heard = now;
 }
 
+/* A stats seq beyond the last packet: capd sent packets this sensor lost at the end. */
+static void check_stats_seq(struct sensor_stats *ss, const char *json, size_t len)
+{
+	cJSON *root = cJSON_ParseWithLength(json, len);
+	const cJSON *seq = cJSON_GetObjectItemCaseSensitive(root, "seq");
+
+	if (cJSON_IsNumber(seq) && ss->last_seq && seq->valuedouble > (double)ss->last_seq) {
+		ss->gaps++;
+		ss->missed += (uint64_t)seq->valuedouble - ss->last_seq;
+		ss->last_seq = (uint64_t)seq->valuedouble;
+	}
+	cJSON_Delete(root);
+}
+
 static void keep_event(struct sensor_stats *ss, const char *topic, const char *json, size_t len)
 {
 	char *dst = strcmp(topic, WL_TOPIC_STATS) == 0 ? ss->last_stats : ss->last_status;
 	size_t size = sizeof(ss->last_stats);
 
+	if (dst == ss->last_stats)
+		check_stats_seq(ss, json, len);
 	if (len >= size)
 		return; /* not ours to cut: keep the previous one */
 	memcpy(dst, json, len);

@@ -13,6 +13,7 @@
 #include "webd.h"
 
 #include "log.h"
+#include "notify.h"
 #include "wlite-wire.h"
 
 #include <errno.h>
@@ -92,7 +93,47 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 	struct webd *w = arg;
 
 	wl_notice("%s: stopping", strsignal((int)sig));
+	wl_notify("STOPPING=1");
 	event_base_loopbreak(w->base);
+}
+
+/*
+ * SIGHUP: read the configuration again and reopen the geolocation databases
+ * (newer .mmdb files dropped in place); clients stay connected. Hosts
+ * already seen keep what they were given; new ones use the new files.
+ */
+static void on_reload_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct webd *w = arg;
+	struct webd_options fresh;
+	struct geo_db *db = NULL, *old;
+	char err[1024] = "";
+
+	wl_notify("RELOADING=1");
+	if (webd_options_parse(w->argc, w->argv, &fresh, err, sizeof(err)) != WEBD_PARSE_RUN) {
+		wl_err("reload refused, keeping the running configuration: %s", err);
+		wl_notify("READY=1");
+		return;
+	}
+	struct geo_paths paths = { .country = fresh.geo_country, .city = fresh.geo_city, .asn = fresh.geo_asn };
+	if (geo_open(&db, &paths, err, sizeof(err)) < 0) {
+		wl_err("reload: cannot reopen the geolocation databases: out of memory");
+		wl_notify("READY=1");
+		return;
+	}
+	if (err[0])
+		wl_warn("geolocation: %s", err);
+	/* geo_lookup runs under the state lock, so the swap does too. */
+	pthread_mutex_lock(&w->state.lock);
+	old = w->geo;
+	w->geo = db;
+	memcpy(w->opt.geo_country, fresh.geo_country, sizeof(w->opt.geo_country));
+	memcpy(w->opt.geo_city, fresh.geo_city, sizeof(w->opt.geo_city));
+	memcpy(w->opt.geo_asn, fresh.geo_asn, sizeof(w->opt.geo_asn));
+	pthread_mutex_unlock(&w->state.lock);
+	geo_close(old);
+	wl_notice("configuration reloaded; geolocation databases reopened");
+	wl_notify("READY=1");
 }
 
 static int open_geo(struct webd *w)
@@ -110,7 +151,7 @@ static int register_events(struct webd *w, char *err, size_t errlen)
 {
 	struct ipapi_config ipc = { .base_url = w->opt.ip_api };
 	struct timeval one_second = { 1, 0 }, tenth = { 0, 100000 };
-	static const int stop_signals[] = { SIGTERM, SIGINT };
+	static const int stop_signals[] = { SIGTERM, SIGINT, SIGHUP };
 	int r;
 
 	w->base = event_base_new();
@@ -129,8 +170,8 @@ static int register_events(struct webd *w, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot start timers");
 		return -ENOMEM;
 	}
-	for (int i = 0; i < 2; i++) {
-		w->ev_signals[i] = evsignal_new(w->base, stop_signals[i], on_stop_signal, w);
+	for (int i = 0; i < 3; i++) {
+		w->ev_signals[i] = evsignal_new(w->base, stop_signals[i], i < 2 ? on_stop_signal : on_reload_signal, w);
 		if (!w->ev_signals[i] || event_add(w->ev_signals[i], NULL) < 0) {
 			snprintf(err, errlen, "cannot watch signals");
 			return -ENOMEM;
@@ -178,6 +219,8 @@ int main(int argc, char **argv)
 	/* setup */
 	wl_log_setup("wlite-webd", WL_LOG_INFO);
 	w.ctl_sock = -1;
+	w.argc = argc;
+	w.argv = argv;
 	for (size_t i = 0; i < WEBD_MAX_SENSORS; i++)
 		w.conns[i].sock = -1;
 	r = webd_options_parse(argc, argv, &w.opt, err, sizeof(err));
@@ -212,6 +255,7 @@ int main(int argc, char **argv)
 		return fail(&w, err);
 	wl_notice("serving http://%s/ from %s; subscribed to %zu capd address(es)", w.opt.listen,
 		  w.opt.web_root[0] ? w.opt.web_root : "(no web root)", w.opt.n_sensors);
+	wl_notify("READY=1");
 
 	/* dispatch */
 	r = event_base_dispatch(w.base);

@@ -131,8 +131,8 @@ static const struct wl_option webd_option_table[] = {
 	{ "listen", 'l', NULL, "HOST:PORT", true, set_listen, "where to serve (default 127.0.0.1:8080)" },
 	{ "token", 0, NULL, "TOKEN", true, set_token, "require this access token on every API call and the feed" },
 	{ "allow-origin", 0, NULL, "ORIGINS", true, set_allowed_origins, "extra origins allowed for WebSocket and POST, space-separated" },
-	{ "web-root", 0, NULL, "DIR", true, set_web_root, "the dashboard's files" },
-	{ "geo-country", 0, NULL, "PATH", true, set_geo_country, "country .mmdb (MaxMind or flat layout)" },
+	{ "web-root", 0, NULL, "DIR", true, set_web_root, "the dashboard's files (default " WLITE_DATADIR "/web)" },
+	{ "geo-country", 0, NULL, "PATH", true, set_geo_country, "country .mmdb, MaxMind or flat layout (default " WLITE_DATADIR "/geo-whois-asn-country.mmdb)" },
 	{ "geo-city", 0, NULL, "PATH", true, set_geo_city, "city .mmdb (optional)" },
 	{ "geo-asn", 0, NULL, "PATH", true, set_geo_asn, "ASN .mmdb (optional)" },
 	{ "ip-api", 0, NULL, "URL|off", true, set_ip_api, "ip-api fallback base URL (default http://ip-api.com)" },
@@ -170,6 +170,9 @@ static void set_defaults(struct webd_options *opt)
 	strcpy(opt->control, WEBD_DEFAULT_CONTROL);
 	strcpy(opt->listen, "127.0.0.1:8080");
 	strcpy(opt->ip_api, "http://ip-api.com");
+	/* Where meson install puts them; a missing database only means no local geo. */
+	snprintf(opt->web_root, sizeof(opt->web_root), "%s/web", WLITE_DATADIR);
+	snprintf(opt->geo_country, sizeof(opt->geo_country), "%s/geo-whois-asn-country.mmdb", WLITE_DATADIR);
 	state_default_limits(&opt->limits);
 	opt->max_clients = 32;
 	opt->feed_rows = 50;

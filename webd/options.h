@@ -3,13 +3,14 @@
 #define WEBD_OPTIONS_H
 
 #include "state.h"
+#include "version.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 
 #define WEBD_DEFAULT_CAPD "ipc:///run/wlite/capd.sock"
 #define WEBD_DEFAULT_CONTROL "ipc:///run/wlite/capd-ctl.sock"
-#define WEBD_DEFAULT_CONFIG "/etc/wlite/wlite.conf"
+#define WEBD_DEFAULT_CONFIG WLITE_SYSCONFDIR "/wlite.conf"
 #define WEBD_MAX_SENSORS 16
 #define WEBD_STR_MAX 512
 

@@ -31,6 +31,8 @@ struct sensor_conn {
 
 struct webd {
 	struct webd_options opt;
+	int argc;
+	char **argv; /* kept for SIGHUP: flags still override the reloaded file */
 	struct state state;
 	struct geo_db *geo;
 	struct ipapi *ipapi;
