@@ -1,0 +1,350 @@
+// Wires the dashboard together: the live feed fills a row store, and one
+// requestAnimationFrame pass per frame applies what arrived (table,
+// indicators, chart), however many updates came in between.
+import { apiUrl, getJSON, getText, poll } from './api.js';
+import { Feed } from './feed.js';
+import { Filters } from './filters.js';
+import { PacketTable } from './table.js';
+import { PpsChart } from './chart.js';
+import { DetailPane } from './detail.js';
+import { AlertsPanel, Breakdown, DnsPanel, DropIndicators, HostsPanel, NamesPanel } from './panels.js';
+import { CaptureControls } from './capture.js';
+import { bindTheme } from './theme.js';
+import { RowStore, STORE_MAX } from './store.js';
+import { formatBits, formatCount, loadSetting, saveSetting, setText } from './dom.js';
+
+const $ = (id) => document.getElementById(id);
+
+// ---- Settings -------------------------------------------------------------------
+
+const settings = {
+  maxRows: Math.max(10, Math.min(1000, Number(loadSetting('wlite-max-rows', 100)) || 100)),
+  transport: loadSetting('wlite-transport', 'sse') === 'ws' ? 'ws' : 'sse',
+};
+
+// ---- State ----------------------------------------------------------------------
+
+const store = new RowStore();
+const filters = new Filters();
+let incoming = []; // rows received since the last frame
+let pending = []; // rows held back by the soft pause
+let pendingDropped = 0; // ... and those beyond what we are willing to hold
+let softPaused = false;
+let latestSummary = null;
+let frameQueued = false;
+let tableDirty = true;
+
+// ---- Components -------------------------------------------------------------------
+
+const detail = new DetailPane({
+  pane: $('detail-pane'),
+  tree: $('detail-tree'),
+  hex: $('detail-hex'),
+  summary: $('detail-summary'),
+  closeButton: $('detail-close'),
+  onClose: () => table.focusSelected(),
+});
+
+const table = new PacketTable({
+  table: $('packets-table'),
+  body: $('packets-body'),
+  empty: $('table-empty'),
+  scroller: $('table-scroll'),
+  onOpen: (seq) => detail.open(seq),
+});
+table.setMaxRows(settings.maxRows);
+
+const chart = new PpsChart({
+  canvas: $('pps-chart'),
+  wrap: $('chart-wrap'),
+  dragBox: $('drag-box'),
+  spanButtons: [...document.querySelectorAll('#span-select [data-span]')],
+  zoomIn: $('zoom-in'),
+  zoomOut: $('zoom-out'),
+  zoomReset: $('zoom-reset'),
+  rangeLabel: $('chart-range'),
+});
+
+const breakdown = new Breakdown($('breakdown-list'));
+const drops = new DropIndicators({
+  kernel: $('drops-kernel'),
+  ipc: $('drops-ipc'),
+  sampled: $('drops-sampled'),
+  sampledServer: $('drops-sampled-server'),
+  evicted: $('drops-evicted'),
+  sensors: $('sensor-list'),
+});
+const alerts = new AlertsPanel({ list: $('alerts-list'), count: $('alerts-count'), rule: $('alerts-rule') });
+const dns = new DnsPanel({ list: $('dns-list'), filter: $('dns-filter') });
+const names = new NamesPanel({ body: $('names-body'), filter: $('names-filter') });
+const hosts = new HostsPanel({ body: $('hosts-body') });
+const capture = new CaptureControls({
+  select: $('interface-select'),
+  switchButton: $('interface-apply'),
+  form: $('bpf-form'),
+  filterInput: $('bpf-filter'),
+  error: $('bpf-error'),
+  message: $('capture-message'),
+  source: $('capture-source'),
+  pauseButton: $('hard-pause'),
+});
+
+bindTheme($('theme-toggle'), () => chart.applyTheme());
+
+// ---- The frame loop ------------------------------------------------------------------
+
+function queueFrame() {
+  if (frameQueued)
+    return;
+  frameQueued = true;
+  requestAnimationFrame(applyFrame);
+}
+
+function applyFrame() {
+  frameQueued = false;
+  if (incoming.length) {
+    const rows = incoming;
+    incoming = [];
+    if (softPaused) {
+      pending.push(...rows);
+      if (pending.length > STORE_MAX) {
+        pendingDropped += pending.length - STORE_MAX;
+        pending = pending.slice(-STORE_MAX);
+      }
+    } else if (store.add(rows)) {
+      tableDirty = true;
+    }
+  }
+  if (latestSummary) {
+    renderSummary(latestSummary);
+    latestSummary = null;
+  }
+  if (tableDirty && !softPaused) {
+    tableDirty = false;
+    table.render(store.newest(settings.maxRows, (r) => filters.matches(r)));
+  }
+  renderTableNote();
+}
+
+function renderSummary(summary) {
+  setText($('stat-packets'), formatCount(summary.packets));
+  setText($('stat-pps'), `${formatCount(summary.pps)} pkt/s`);
+  setText($('stat-bps'), formatBits(summary.bps));
+  setText($('stat-malformed'), formatCount(summary.malformed));
+  breakdown.update(summary.protocols);
+  drops.update(summary);
+  alerts.setActive(summary.alerts);
+}
+
+function renderTableNote() {
+  const parts = [];
+  const shown = table.shown.length;
+  parts.push(`${shown} shown (max ${settings.maxRows}) of ${formatCount(store.rows.length)} held`);
+  if (filters.isActive())
+    parts.push('filtered');
+  if (softPaused)
+    parts.push(`view paused: ${formatCount(pending.length)} new rows waiting${pendingDropped ? `, ${formatCount(pendingDropped)} dropped` : ''}`);
+  setText($('table-note'), parts.join(' · '));
+}
+
+// ---- Feed -------------------------------------------------------------------------------
+
+const feed = new Feed({
+  transport: settings.transport,
+  lastSeq: () => Math.max(store.newestSeq, pending.length ? pending[pending.length - 1].seq : 0),
+  onStatus: (state, text) => {
+    const node = $('connection-status');
+    node.dataset.state = state;
+    setText(node, text);
+  },
+  onUpdate: ({ rows, skipped, summary }) => {
+    if (rows.length) {
+      incoming.push(...rows);
+      // A background tab gets no animation frames: keep the queue bounded.
+      if (incoming.length > STORE_MAX)
+        incoming = incoming.slice(-STORE_MAX);
+    }
+    drops.addSkipped(skipped);
+    if (summary) {
+      latestSummary = summary;
+      chart.addSummary(summary);
+    }
+    queueFrame();
+  },
+});
+
+// ---- Pause, clear, status ----------------------------------------------------------------
+
+function renderStatus() {
+  const node = $('status-indicator');
+  let state = 'live';
+  let text = 'Live';
+  if (capture.stopped && softPaused) {
+    state = 'capture-stopped';
+    text = 'Capture stopped · view paused';
+  } else if (capture.stopped) {
+    state = 'capture-stopped';
+    text = 'Capture stopped';
+  } else if (softPaused) {
+    state = 'soft-paused';
+    text = 'Paused (soft)';
+  }
+  node.dataset.state = state;
+  node.dataset.softPaused = String(softPaused);
+  node.dataset.captureStopped = String(capture.stopped);
+  setText(node, text);
+}
+
+function setSoftPaused(paused) {
+  softPaused = paused;
+  const button = $('soft-pause');
+  button.setAttribute('aria-pressed', String(paused));
+  setText(button, paused ? 'Resume view' : 'Pause view');
+  chart.setFrozen(paused);
+  if (!paused) {
+    // Catch up with what arrived meanwhile (bounded by STORE_MAX).
+    store.add(pending);
+    pending = [];
+    pendingDropped = 0;
+    tableDirty = true;
+  }
+  renderStatus();
+  queueFrame();
+}
+
+$('soft-pause').addEventListener('click', () => setSoftPaused(!softPaused));
+capture.addEventListener('change', renderStatus);
+
+$('clear').addEventListener('click', () => {
+  store.add(pending);
+  pending = [];
+  pendingDropped = 0;
+  store.clear();
+  detail.close();
+  table.select(null);
+  tableDirty = true;
+  queueFrame();
+});
+
+// ---- Filters and exports ---------------------------------------------------------------------
+
+function updateExportLinks() {
+  const { params, exact } = filters.toQuery();
+  $('export-csv').href = apiUrl('api/export.csv', params).href;
+  $('export-pcap').href = apiUrl('api/export.pcap', params).href;
+  const note = $('export-note');
+  note.hidden = exact;
+  setText(note, exact ? '' : 'Exports include all protocols: the server cannot exclude “Other”.');
+}
+
+// After a filter change, ask the server for matching rows the page never
+// held (the feed is sampled), so a narrow filter still fills the table.
+let backfill = null;
+async function backfillFiltered() {
+  if (!filters.isActive() || softPaused)
+    return;
+  if (backfill)
+    backfill.abort();
+  backfill = new AbortController();
+  const { params } = filters.toQuery();
+  try {
+    const data = await getJSON('api/packets', { ...params, limit: settings.maxRows }, { signal: backfill.signal });
+    if (store.add(data.packets || [])) {
+      tableDirty = true;
+      queueFrame();
+    }
+  } catch (err) {
+    if (err.name !== 'AbortError')
+      console.debug('backfill failed:', err.message);
+  }
+}
+
+filters.bind({ toggles: $('proto-toggles'), foreign: $('foreign-only'), search: $('search') });
+filters.addEventListener('change', () => {
+  updateExportLinks();
+  tableDirty = true;
+  // A filter is the user's own action: apply it even to a paused view.
+  if (softPaused) {
+    table.render(store.newest(settings.maxRows, (r) => filters.matches(r)));
+    tableDirty = false;
+  }
+  queueFrame();
+  backfillFiltered();
+});
+updateExportLinks();
+
+$('export-chart').addEventListener('click', () => {
+  const blob = new Blob([chart.toCSV()], { type: 'text/csv' });
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = 'wlite-pps.csv';
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+});
+
+// ---- Settings controls ---------------------------------------------------------------------
+
+const maxRowsInput = $('max-rows');
+maxRowsInput.value = String(settings.maxRows);
+maxRowsInput.addEventListener('change', () => {
+  const n = Math.max(10, Math.min(1000, Math.round(Number(maxRowsInput.value) || 100)));
+  maxRowsInput.value = String(n);
+  settings.maxRows = n;
+  saveSetting('wlite-max-rows', n);
+  table.setMaxRows(n);
+  tableDirty = true;
+  if (softPaused)
+    table.render(store.newest(n, (r) => filters.matches(r)));
+  queueFrame();
+});
+
+const transportSelect = $('transport');
+transportSelect.value = settings.transport;
+transportSelect.addEventListener('change', () => {
+  settings.transport = transportSelect.value === 'ws' ? 'ws' : 'sse';
+  saveSetting('wlite-transport', settings.transport);
+  feed.setTransport(settings.transport);
+});
+
+// ---- Keyboard ---------------------------------------------------------------------------------
+
+document.addEventListener('keydown', (ev) => {
+  if (ev.key !== 'Escape' || !detail.isOpen())
+    return;
+  const tag = ev.target && ev.target.tagName;
+  if (tag === 'INPUT' || tag === 'SELECT' || tag === 'TEXTAREA')
+    return;
+  detail.close();
+});
+
+// ---- Start ------------------------------------------------------------------------------------
+
+async function start() {
+  renderStatus();
+  feed.start();
+  // History first, so the chart is not empty for the first minutes.
+  getText('api/rates.csv').then((csv) => chart.loadHistory(csv)).catch((err) => console.debug('rates:', err.message));
+  getJSON('api/packets', { limit: Math.max(settings.maxRows, 500) })
+    .then((data) => {
+      if (store.add(data.packets || [])) {
+        tableDirty = true;
+        queueFrame();
+      }
+    })
+    .catch((err) => console.debug('packets:', err.message));
+  capture.loadInterfaces();
+  poll(async () => {
+    const stats = await getJSON('api/stats');
+    capture.updateStatus(stats);
+    setText($('footer-version'), stats.version ? `wlite ${stats.version}` : '');
+  }, 3000);
+  poll(() => alerts.refresh(), 4000);
+  poll(() => dns.refresh(), 3000);
+  poll(() => hosts.refresh(), 5000);
+  poll(() => names.refresh(), 8000);
+}
+
+start();
