@@ -57,6 +57,23 @@ static const struct rate_bucket *bucket_at(const struct state *s, int64_t second
 	return b->second == second ? b : NULL;
 }
 
+/* Over the last 5 complete seconds: a headline that does not flicker to 0. */
+static void add_smoothed_rates(cJSON *root, const struct state *s, int64_t now)
+{
+	uint64_t packets = 0, bytes = 0;
+
+	for (int64_t t = now - 5; t < now; t++) {
+		const struct rate_bucket *b = bucket_at(s, t);
+
+		if (b) {
+			packets += b->packets;
+			bytes += b->bytes;
+		}
+	}
+	cJSON_AddNumberToObject(root, "pps_5s", (double)packets / 5);
+	cJSON_AddNumberToObject(root, "bps_5s", (double)bytes * 8 / 5);
+}
+
 static cJSON *protocols_json(const struct state *s)
 {
 	cJSON *list = cJSON_CreateArray();
@@ -85,7 +102,7 @@ static void add_capd_json(cJSON *o, const char *key, const char *text)
 		cJSON_AddItemToObject(o, key, parsed);
 }
 
-static cJSON *sensors_json(const struct state *s, bool full)
+static cJSON *sensors_json(const struct state *s)
 {
 	cJSON *list = cJSON_CreateArray();
 
@@ -101,8 +118,8 @@ static cJSON *sensors_json(const struct state *s, bool full)
 		add_u64(item, "bad_batches", ss->bad_batches);
 		cJSON_AddNumberToObject(item, "last_heard", (double)ss->last_heard);
 		add_capd_json(item, "capd_stats", ss->last_stats);
-		if (full)
-			add_capd_json(item, "capd_status", ss->last_status);
+		/* The feed carries it too: a pause made elsewhere shows at once. */
+		add_capd_json(item, "capd_status", ss->last_status);
 		cJSON_AddItemToArray(list, item);
 	}
 	return list;
@@ -142,8 +159,9 @@ cJSON *webd_summary_json(struct webd *w)
 	add_u64(root, "malformed", s->malformed);
 	add_u64(root, "pps", last ? last->packets : 0);
 	add_u64(root, "bps", last ? last->bytes * 8 : 0);
+	add_smoothed_rates(root, s, now);
 	cJSON_AddItemToObject(root, "protocols", protocols_json(s));
-	cJSON_AddItemToObject(root, "sensors", sensors_json(s, false));
+	cJSON_AddItemToObject(root, "sensors", sensors_json(s));
 	cJSON_AddItemToObject(root, "alerts", active_alerts_json(s));
 	ring = cJSON_AddObjectToObject(root, "ring");
 	add_u64(ring, "packets", s->ring_count);
@@ -161,7 +179,6 @@ static int api_stats(struct webd *w, struct mg_connection *conn)
 
 	pthread_mutex_lock(&w->state.lock);
 	root = webd_summary_json(w);
-	cJSON_ReplaceItemInObject(root, "sensors", sensors_json(&w->state, true));
 	add_u64(root, "hosts", w->state.n_hosts);
 	add_u64(root, "hosts_evicted", w->state.hosts_evicted);
 	pthread_mutex_unlock(&w->state.lock);

@@ -39,7 +39,7 @@ static int url_decode(const char *in, size_t n, char *out, size_t size)
 	return 0;
 }
 
-static int parse_protos(struct row_filter *f, const char *v, char *err, size_t errlen)
+static int parse_protos(const char *key, const char *v, uint8_t *list, size_t *n, char *err, size_t errlen)
 {
 	char copy[256], *save = NULL, *tok;
 
@@ -51,14 +51,14 @@ static int parse_protos(struct row_filter *f, const char *v, char *err, size_t e
 			if (strcasecmp(tok, wl_proto_name((enum wl_proto)p)) == 0)
 				found = p;
 		if (found < 0) {
-			snprintf(err, errlen, "unknown protocol '%.32s' in proto=", tok);
+			snprintf(err, errlen, "unknown protocol '%.32s' in %s=", tok, key);
 			return -EINVAL;
 		}
-		if (f->n_protos >= ROW_FILTER_PROTOS) {
-			snprintf(err, errlen, "at most %d protocols in proto=", ROW_FILTER_PROTOS);
+		if (*n >= ROW_FILTER_PROTOS) {
+			snprintf(err, errlen, "at most %d protocols in %s=", ROW_FILTER_PROTOS, key);
 			return -EINVAL;
 		}
-		f->protos[f->n_protos++] = (uint8_t)found;
+		list[(*n)++] = (uint8_t)found;
 	}
 	return 0;
 }
@@ -68,7 +68,9 @@ static int parse_param(struct row_filter *f, const char *key, const char *value,
 	char *end;
 
 	if (strcmp(key, "proto") == 0)
-		return parse_protos(f, value, err, errlen);
+		return parse_protos(key, value, f->protos, &f->n_protos, err, errlen);
+	if (strcmp(key, "proto_not") == 0)
+		return parse_protos(key, value, f->not_protos, &f->n_not_protos, err, errlen);
 	if (strcmp(key, "foreign") == 0) {
 		if (strcmp(value, "1") != 0 && strcmp(value, "0") != 0) {
 			snprintf(err, errlen, "foreign= must be 0 or 1");
@@ -185,19 +187,23 @@ static bool text_matches(struct state *s, const struct row_filter *f, const stru
 	return (pkt->has & WL_PKT_HTTP) && contains(pkt->http.host, f->q);
 }
 
+static bool in_list(const uint8_t *list, size_t n, uint8_t proto)
+{
+	for (size_t i = 0; i < n; i++)
+		if (list[i] == proto)
+			return true;
+	return false;
+}
+
 bool row_matches(struct state *s, const struct row_filter *f, const struct ring_entry *e,
 		 const struct wl_packet *pkt)
 {
 	if (e->id <= f->after_id || (f->foreign_only && !e->foreign))
 		return false;
-	if (f->n_protos) {
-		bool any = false;
-
-		for (size_t i = 0; i < f->n_protos && !any; i++)
-			any = f->protos[i] == e->proto;
-		if (!any)
-			return false;
-	}
+	if (f->n_protos && !in_list(f->protos, f->n_protos, e->proto))
+		return false;
+	if (in_list(f->not_protos, f->n_not_protos, e->proto))
+		return false;
 	return !f->q[0] || text_matches(s, f, pkt);
 }
 

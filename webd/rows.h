@@ -23,12 +23,14 @@ struct row_filter {
 	uint64_t after_id;
 	bool foreign_only;
 	size_t n_protos;
-	uint8_t protos[ROW_FILTER_PROTOS]; /* enum wl_proto */
+	uint8_t protos[ROW_FILTER_PROTOS]; /* enum wl_proto: only these */
+	size_t n_not_protos;
+	uint8_t not_protos[ROW_FILTER_PROTOS]; /* none of these */
 	char q[ROW_FILTER_Q_MAX];          /* lowercase; "" matches all */
 };
 
 /*
- * Parses the query string (proto=TCP,DNS&foreign=1&q=text&after_seq=N).
+ * Parses the query string (proto=TCP,DNS&proto_not=ARP&foreign=1&q=text&after_seq=N).
  * Returns 0, or -EINVAL with a message for a malformed parameter.
  */
 int row_filter_parse(struct row_filter *f, const char *query, char *err, size_t errlen);

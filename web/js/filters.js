@@ -61,22 +61,19 @@ export class Filters extends EventTarget {
     return has(row.dns && row.dns.qname) || has(row.sni) || has(row.http && row.http.host);
   }
 
-  // Query parameters for /api/packets and the exports. `exact` is false when
-  // the server cannot express the toggles (it has no "all but these"), and
-  // the protocol part was then left out.
+  // Query parameters for /api/packets and the exports: "only these" when
+  // Other is off, "all but these" (proto_not=) when it is on. `exact` is
+  // false when the server cannot express the toggles (too many names).
   toQuery() {
     const params = {};
     let exact = true;
     if (!this.allProtocols()) {
-      if (this.enabled.has('other')) {
+      const other = this.enabled.has('other');
+      const names = CATEGORIES.filter((c) => c.protos && this.enabled.has(c.id) !== other).flatMap((c) => c.protos);
+      if (names.length === 0 || names.length > SERVER_PROTO_MAX)
         exact = false;
-      } else {
-        const names = CATEGORIES.filter((c) => this.enabled.has(c.id)).flatMap((c) => c.protos);
-        if (names.length === 0 || names.length > SERVER_PROTO_MAX)
-          exact = false;
-        else
-          params.proto = names.join(',');
-      }
+      else
+        params[other ? 'proto_not' : 'proto'] = names.join(',');
     }
     if (this.foreignOnly)
       params.foreign = '1';

@@ -128,8 +128,9 @@ function applyFrame() {
 
 function renderSummary(summary) {
   setText($('stat-packets'), formatCount(summary.packets));
-  setText($('stat-pps'), `${formatCount(summary.pps)} pkt/s`);
-  setText($('stat-bps'), formatBits(summary.bps));
+  // The headline is smoothed over 5 s; the chart keeps every second.
+  setText($('stat-pps'), `${formatCount(Math.round(summary.pps_5s ?? summary.pps))} pkt/s`);
+  setText($('stat-bps'), formatBits(summary.bps_5s ?? summary.bps));
   setText($('stat-malformed'), formatCount(summary.malformed));
   breakdown.update(summary.protocols);
   drops.update(summary);
@@ -168,6 +169,8 @@ const feed = new Feed({
     if (summary) {
       latestSummary = summary;
       chart.addSummary(summary);
+      // Every update carries capd's status: a pause made elsewhere shows at once.
+      capture.updateStatus(summary);
     }
     queueFrame();
   },
