@@ -9,7 +9,9 @@ WL_PACKAGES=(
 	meson ninja-build pkg-config gcc clang libclang-rt-14-dev
 	libpcap-dev libevent-dev libnanomsg-dev nanomsg-utils libcjson-dev
 	libmaxminddb-dev mmdb-bin libcivetweb-dev libcmocka-dev libcap-dev libsystemd-dev systemd
-	tshark tcpdump tcpreplay zstd iproute2 iputils-ping python3
+	tshark tcpdump tcpreplay zstd iproute2 iputils-ping python3 curl
+	# tests/integration/boot.sh: boots the units in a debootstrapped container.
+	systemd-container debootstrap
 )
 
 : "${WL_PROG:=wlite}"
@@ -102,6 +104,20 @@ wl_install_geo_db() {
 		wl_npm_install "$WL_GEO_DB_PKG" || return 1
 	fi
 	[[ -f "$WL_GEO_COUNTRY_DB" ]]
+}
+
+# The unprivileged user capd drops to (and whose group may use its sockets).
+wl_ensure_user() {
+	local name=wlite
+	if getent passwd "$name" >/dev/null && getent group "$name" >/dev/null; then
+		return 0
+	fi
+	[[ $EUID -eq 0 ]] || { wl_log "the '$name' user does not exist and creating it needs root"; return 1; }
+	getent group "$name" >/dev/null || groupadd --system "$name" || return 1
+	if ! getent passwd "$name" >/dev/null; then
+		wl_log "creating system user $name"
+		useradd --system --no-create-home --shell /usr/sbin/nologin -g "$name" "$name" || return 1
+	fi
 }
 
 # Parallel jobs for builds: the machines are shared, so never more than 2.
