@@ -8,6 +8,7 @@
 #include "api.h"
 
 #include "feed.h"
+#include "history.h"
 #include "http.h"
 #include "rows.h"
 #include "version.h"
@@ -203,6 +204,7 @@ static int api_stats(struct webd *w, struct mg_connection *conn)
 	add_u64(lim, "alert_packets", w->opt.limits.alert_packets);
 	add_u64(lim, "alert_window", w->opt.limits.alert_window_s);
 	add_u64(root, "http_rejected", atomic_load(&w->http_rejected));
+	cJSON_AddItemToObject(root, "history", history_stats_json(w->history));
 	send_cjson(conn, root);
 	return 200;
 }
@@ -636,11 +638,16 @@ int api_handle(struct mg_connection *conn, void *cbdata)
 	}
 	if (!http_authorize(w, conn, post))
 		return 401;
-	if (post)
-		return strcmp(path, "/api/capture") == 0 ? api_capture(w, conn)
-							 : (http_send_error(w, conn, 404, "no such endpoint"), 404);
+	if (post && strcmp(path, "/api/capture") == 0)
+		return api_capture(w, conn);
+	if (post) {
+		http_send_error(w, conn, 404, "no such endpoint");
+		return 404;
+	}
 	if (strcmp(path, "/api/stats") == 0)
 		return api_stats(w, conn);
+	if (strncmp(path, "/api/history/", 13) == 0)
+		return history_api_handle(w, conn, path);
 	if (strcmp(path, "/api/packets") == 0)
 		return api_packets(w, conn);
 	if (strncmp(path, "/api/packet/", 12) == 0)
