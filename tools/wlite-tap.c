@@ -240,7 +240,7 @@ static void check_stats_seq(struct sensor *s, const char *json, size_t len)
 
 		s->gaps++;
 		s->missed += missed;
-		wl_warn("%s: %llu packet(s) after seq %llu lost (capd's stats say it sent them)", s->name,
+		wl_warn("%s: gap of %llu packet(s) after seq %llu (capd's stats say it sent them)", s->name,
 			(unsigned long long)missed, (unsigned long long)s->last_seq);
 		s->last_seq = (uint64_t)seq->valuedouble;
 	}
