@@ -7,6 +7,7 @@
  */
 #include "webd.h"
 
+#include "history.h"
 #include "log.h"
 #include "wlite-wire.h"
 
@@ -51,6 +52,7 @@ static void add_batch(struct webd *w, uint8_t sensor, const uint8_t *body, size_
 	struct wl_wire_reader r;
 	struct packet_origin from = { .sensor = sensor };
 	size_t rec_start;
+	uint64_t id;
 	int rc = wl_wire_reader_init(&r, body, len);
 	int64_t now = wall_now();
 
@@ -63,7 +65,13 @@ static void add_batch(struct webd *w, uint8_t sensor, const uint8_t *body, size_
 		note_seq(ss, rec->pkt.seq);
 		ss->packets++;
 		ss->bytes += rec->pkt.len;
-		state_add_packet(&w->state, &from, &rec->pkt, body + rec_start, r.off - rec_start, w->geo, now);
+		id = state_add_packet(&w->state, &from, &rec->pkt, body + rec_start, r.off - rec_start, w->geo, now);
+		if (!w->history)
+			continue;
+		/* A packet of a later second closes the seconds before it (captures arrive in order). */
+		if (rec->pkt.ts_sec - 1 > w->rates_done || rec->pkt.ts_sec + 2 < w->rates_done)
+			ingest_history_rates(w, rec->pkt.ts_sec - 1);
+		history_add_packet(w->history, id, sensor, &rec->pkt, rec->raw, rec->raw_len, rec->linktype);
 	}
 	if (rc < 0)
 		ss->bad_batches++;
@@ -195,11 +203,44 @@ void ingest_close(struct webd *w)
 	}
 }
 
+/*
+ * Hands history the per-second counters of the seconds after rates_done up
+ * to upto, from the state's buckets (lock held). A clock that went back
+ * (a replay of an older capture) starts over from there.
+ */
+void ingest_history_rates(struct webd *w, int64_t upto)
+{
+	int64_t t = w->rates_done + 1;
+
+	if (!w->history)
+		return;
+	if (upto + 2 < w->rates_done) {
+		w->rates_done = upto;
+		return;
+	}
+	if (t < upto - STATE_RATE_SECONDS + 1)
+		t = upto - STATE_RATE_SECONDS + 1;
+	for (; t <= upto; t++) {
+		const struct rate_bucket *b = &w->state.rates[(uint64_t)t % STATE_RATE_SECONDS];
+
+		if (b->second == t && b->packets)
+			history_add_rate(w->history, t, b->packets, b->bytes);
+	}
+	w->rates_done = upto;
+}
+
+/*
+ * Once a second: alerts close; the last complete second goes to history,
+ * with a second's grace for the batch still on its way.
+ */
 void webd_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct webd *w = arg;
+	int64_t now = wall_now();
 
 	pthread_mutex_lock(&w->state.lock);
-	state_tick(&w->state, wall_now());
+	state_tick(&w->state, now);
+	if (state_now(&w->state, now) - 2 > w->rates_done)
+		ingest_history_rates(w, state_now(&w->state, now) - 2);
 	pthread_mutex_unlock(&w->state.lock);
 }

@@ -10,6 +10,7 @@
  * There is nothing to drop: webd never holds privileges.
  */
 #include "feed.h"
+#include "history.h"
 #include "webd.h"
 
 #include "log.h"
@@ -143,8 +144,49 @@ static int open_geo(struct webd *w)
 	int r = geo_open(&w->geo, &paths, err, sizeof(err));
 
 	if (err[0])
-		wl_warn("geolocation: %s; countries come from ip-api only", err);
+		wl_warn("geolocation: %s; %s", err,
+			strcmp(w->opt.ip_api, "off") == 0 ? "no country look-ups (ip-api is off too)"
+							   : "countries come from ip-api only");
 	return r;
+}
+
+static void on_alert(void *ctx, const struct alert *a)
+{
+	struct webd *w = ctx;
+
+	history_add_alert(w->history, a);
+}
+
+/* History is optional: without it webd serves the live view as before. */
+static void open_history(struct webd *w)
+{
+	struct history_config cfg;
+	char err[1024] = "";
+
+	history_default_config(&cfg);
+	cfg.path = w->opt.history;
+	cfg.max_age_days = w->opt.history_max_age_days;
+	cfg.max_bytes = (uint64_t)w->opt.history_max_mb << 20;
+	cfg.raw_window_hours = w->opt.history_raw_hours;
+	/* Room for the texts and raw bytes of a typical packet each, 64 MiB at least. */
+	cfg.queue_packets = w->opt.history_queue;
+	if ((uint64_t)cfg.queue_packets * 256 > cfg.queue_bytes)
+		cfg.queue_bytes = (size_t)cfg.queue_packets * 256;
+	cfg.n_sensors = w->opt.n_sensors;
+	for (size_t i = 0; i < w->opt.n_sensors && i < HISTORY_MAX_SENSORS; i++)
+		cfg.sensor_names[i] = w->opt.sensors[i].name;
+	if (history_open(&w->history, &cfg, err, sizeof(err)) < 0) {
+		wl_err("history: %s; running without history", err);
+		return;
+	}
+	if (err[0])
+		wl_warn("history: %s; paused until it can write", err);
+	if (w->history) {
+		w->state.on_alert = on_alert;
+		w->state.on_alert_ctx = w;
+		wl_notice("history: %s (%u days, %u MB, raw bytes %u h)", cfg.path, cfg.max_age_days,
+			  w->opt.history_max_mb, cfg.raw_window_hours);
+	}
 }
 
 static int register_events(struct webd *w, char *err, size_t errlen)
@@ -185,6 +227,8 @@ static void cleanup(struct webd *w)
 {
 	server_stop(w);
 	ingest_close(w);
+	/* After the ingest and the API: nothing adds or reads any more. Flushes the queue. */
+	w->history = history_close(w->history);
 	for (int i = 0; i < 3; i++)
 		if (w->ev_signals[i])
 			event_free(w->ev_signals[i]);
@@ -247,6 +291,7 @@ int main(int argc, char **argv)
 	/* acquire */
 	if (open_geo(&w) < 0)
 		return fail(&w, "out of memory");
+	open_history(&w);
 	if (server_start(&w, err, sizeof(err)) < 0)
 		return fail(&w, err);
 

@@ -3,6 +3,7 @@
 #include "options.h"
 
 #include "cli.h"
+#include "history.h"
 #include "version.h"
 
 #include <ctype.h>
@@ -36,6 +37,7 @@ STRING_SETTER(geo_city, "geo-city")
 STRING_SETTER(geo_asn, "geo-asn")
 STRING_SETTER(ip_api, "ip-api")
 STRING_SETTER(allowed_origins, "allow-origin")
+STRING_SETTER(history, "history")
 NUMBER_SETTER(ring_packets, OPT(o)->limits.ring_packets, 100, 10000000, "ring-packets")
 NUMBER_SETTER(hosts, OPT(o)->limits.hosts, 16, 10000000, "hosts")
 NUMBER_SETTER(dns_log, OPT(o)->limits.dns_log, 10, 1000000, "dns-log")
@@ -45,6 +47,10 @@ NUMBER_SETTER(alert_cooldown, OPT(o)->limits.alert_cooldown_s, 0, 86400, "alert-
 NUMBER_SETTER(max_clients, OPT(o)->max_clients, 1, 1000, "max-clients")
 NUMBER_SETTER(feed_rows, OPT(o)->feed_rows, 1, 10000, "feed-rows")
 NUMBER_SETTER(threads, OPT(o)->threads, 4, 256, "threads")
+NUMBER_SETTER(history_max_age, OPT(o)->history_max_age_days, 1, 36500, "history-max-age (days)")
+NUMBER_SETTER(history_max_mb, OPT(o)->history_max_mb, 1, 16777216, "history-max-mb")
+NUMBER_SETTER(history_raw_hours, OPT(o)->history_raw_hours, 0, 87600, "history-raw-hours")
+NUMBER_SETTER(history_queue, OPT(o)->history_queue, 1024, 16777216, "history-queue")
 
 static int set_ring_mb(void *o, const char *v, char *err, size_t errlen)
 {
@@ -147,6 +153,11 @@ static const struct wl_option webd_option_table[] = {
 	{ "max-clients", 0, NULL, "N", true, set_max_clients, "live feed clients at once (default 32)" },
 	{ "feed-rows", 0, NULL, "N", true, set_feed_rows, "rows per live update at most; more are sampled (default 50)" },
 	{ "threads", 0, NULL, "N", true, set_threads, "HTTP worker threads (default 48)" },
+	{ "history", 0, NULL, "PATH|off", true, set_history, "history database (default " HISTORY_DEFAULT_PATH ")" },
+	{ "history-max-age", 0, NULL, "DAYS", true, set_history_max_age, "history kept this long (default 30)" },
+	{ "history-max-mb", 0, NULL, "MB", true, set_history_max_mb, "history database size, at most (default 2048)" },
+	{ "history-raw-hours", 0, NULL, "H", true, set_history_raw_hours, "raw bytes kept for PCAP export, 0: none (default 24)" },
+	{ "history-queue", 0, NULL, "N", true, set_history_queue, "packets waiting for the history writer, at most (default 262144)" },
 	{ "allow-root", 0, "yes", NULL, false, set_allow_root, "run even as root (not recommended)" },
 	{ "verbose", 'v', "yes", NULL, true, set_verbose, "log more" },
 };
@@ -177,6 +188,11 @@ static void set_defaults(struct webd_options *opt)
 	opt->max_clients = 32;
 	opt->feed_rows = 50;
 	opt->threads = 48;
+	snprintf(opt->history, sizeof(opt->history), "%s", HISTORY_DEFAULT_PATH);
+	opt->history_max_age_days = 30;
+	opt->history_max_mb = 2048;
+	opt->history_raw_hours = 24;
+	opt->history_queue = 262144;
 }
 
 enum webd_parse_result webd_options_parse(int argc, char **argv, struct webd_options *opt, char *err,

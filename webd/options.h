@@ -32,6 +32,11 @@ struct webd_options {
 	char geo_asn[WEBD_STR_MAX];
 	char ip_api[256];   /* URL, or "off" */
 	char allowed_origins[WEBD_STR_MAX]; /* extra origins allowed, space-separated */
+	char history[WEBD_STR_MAX]; /* the history database, or "off" */
+	unsigned history_max_age_days;
+	unsigned history_max_mb;
+	unsigned history_raw_hours;
+	unsigned history_queue;
 	struct state_limits limits;
 	int max_clients;
 	int feed_rows;      /* rows per live update, at most */

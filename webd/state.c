@@ -425,6 +425,8 @@ static void raise_alert(struct state *s, struct host *h, uint8_t sensor, int64_t
 			     .threshold = s->lim.alert_packets, .window_s = s->lim.alert_window_s };
 	h->alerting = true;
 	h->alert_index = s->alerts_head;
+	if (s->on_alert)
+		s->on_alert(s->on_alert_ctx, a);
 	s->alerts_head = (s->alerts_head + 1) % s->lim.alerts;
 	if (s->alerts_count < s->lim.alerts)
 		s->alerts_count++;
@@ -484,6 +486,8 @@ void state_tick(struct state *s, int64_t wall_now)
 			a->cleared = now;
 			h->alerting = false;
 			h->alert_cleared_at = now;
+			if (s->on_alert)
+				s->on_alert(s->on_alert_ctx, a);
 		}
 	}
 }

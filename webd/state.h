@@ -106,6 +106,9 @@ struct alert {
 	unsigned threshold, window_s;
 };
 
+/* Told of every alert raised and cleared (lock held); set after state_init. */
+typedef void (*state_alert_fn)(void *ctx, const struct alert *a);
+
 struct sensor_stats {
 	char name[SENSOR_NAME_MAX];
 	char addr[256];
@@ -152,6 +155,9 @@ struct state {
 
 	struct sensor_stats sensors[16];
 	size_t n_sensors;
+
+	state_alert_fn on_alert; /* NULL: nobody listens */
+	void *on_alert_ctx;
 };
 
 int state_init(struct state *s, const struct state_limits *lim);

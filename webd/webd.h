@@ -23,6 +23,7 @@
 
 struct mg_context;
 struct feed;
+struct history;
 
 struct sensor_conn {
 	int sock;
@@ -45,6 +46,8 @@ struct webd {
 	int ctl_sock;
 	int64_t started;
 	struct wl_wire_record *scratch; /* ingest's decoded record */
+	struct history *history;        /* NULL: --history off, or it could not open */
+	int64_t rates_done;             /* history has every second up to this one */
 	atomic_uint_fast64_t http_rejected; /* 4xx for bad requests, tokens, origins */
 };
 
@@ -52,6 +55,7 @@ struct webd {
 int ingest_connect(struct webd *w, char *err, size_t errlen);
 void ingest_close(struct webd *w);
 void webd_tick(evutil_socket_t fd, short what, void *arg);
+void ingest_history_rates(struct webd *w, int64_t upto);
 
 /* api.c: the figures both /api/stats and the live feed carry (state lock held). */
 struct cJSON;
