@@ -9,6 +9,7 @@ WL_PACKAGES=(
 	meson ninja-build pkg-config gcc clang libclang-rt-14-dev
 	libpcap-dev libevent-dev libnanomsg-dev nanomsg-utils libcjson-dev
 	libmaxminddb-dev mmdb-bin libcivetweb-dev libcmocka-dev libcap-dev libsystemd-dev systemd
+	libsqlite3-dev sqlite3
 	tshark tcpdump tcpreplay zstd iproute2 iputils-ping python3 curl
 	# tests/integration/boot.sh: boots the units in a debootstrapped container.
 	systemd-container debootstrap
