@@ -11,6 +11,7 @@
 #include "history.h"
 #include "http.h"
 #include "rows.h"
+#include "text.h"
 #include "version.h"
 #include "webd.h"
 
@@ -263,7 +264,7 @@ static size_t select_packets(struct webd *w, const struct packet_query *q, struc
 }
 
 struct json_rows {
-	struct mg_connection *conn;
+	struct text out; /* built under the lock, sent after it */
 	char *buf;
 	bool first;
 };
@@ -276,8 +277,8 @@ static void emit_json_row(struct webd *w, const struct ring_entry *e, struct wl_
 	if (n < 0)
 		return;
 	if (!jr->first)
-		mg_write(jr->conn, ",", 1);
-	mg_write(jr->conn, jr->buf, (size_t)n);
+		text_add(&jr->out, ",", 1);
+	text_add(&jr->out, jr->buf, (size_t)n);
 	jr->first = false;
 }
 
@@ -285,7 +286,7 @@ static int api_packets(struct webd *w, struct mg_connection *conn)
 {
 	struct packet_query q;
 	struct wl_wire_record *rec = malloc(sizeof(*rec));
-	struct json_rows jr = { .conn = conn, .buf = malloc(ROW_JSON_MAX), .first = true };
+	struct json_rows jr = { .buf = malloc(ROW_JSON_MAX), .first = true };
 	uint64_t newest;
 
 	if (!rec || !jr.buf) {
@@ -295,15 +296,20 @@ static int api_packets(struct webd *w, struct mg_connection *conn)
 		return 503;
 	}
 	if (parse_packet_query(w, conn, &q, PACKETS_LIMIT_MAX)) {
-		http_start_stream(conn, "application/json", NULL);
-		mg_printf(conn, "{\"packets\":[");
+		text_add(&jr.out, "{\"packets\":[", 12);
+		/* Built under the lock, written after it: a client that does not read
+		 * must never hold up the ingest. */
 		pthread_mutex_lock(&w->state.lock);
-		/* Rows are written under the lock: they are small, and this keeps them consistent. */
 		select_packets(w, &q, rec, emit_json_row, &jr);
 		newest = state_ring_at(&w->state, 0) ? state_ring_at(&w->state, 0)->id : 0;
 		pthread_mutex_unlock(&w->state.lock);
-		mg_printf(conn, "],\"newest_seq\":%llu}", (unsigned long long)newest);
+		text_addf(&jr.out, "],\"newest_seq\":%llu}", (unsigned long long)newest);
+		if (jr.out.failed)
+			http_send_error(w, conn, 503, "out of memory");
+		else
+			http_send(conn, 200, "application/json", jr.out.buf, jr.out.len);
 	}
+	text_free(&jr.out);
 	free(rec);
 	free(jr.buf);
 	return 200;
@@ -557,6 +563,8 @@ static int relay_to_capd(struct webd *w, struct mg_connection *conn, const char 
 	ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(parsed, "ok"));
 	cJSON_Delete(parsed);
 	/* capd's refusal (a bad filter, say) is the user's 400, with capd's words. */
+	if (!ok)
+		atomic_fetch_add(&w->http_rejected, 1);
 	http_send_json(conn, ok ? 200 : 400, reply);
 	free(reply);
 	return ok ? 200 : 400;

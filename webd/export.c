@@ -124,7 +124,7 @@ static int decode_copy(const struct copied *c, size_t i, struct wl_wire_record *
  * RFC 4180 quoting, and a leading apostrophe for cells a spreadsheet would
  * run as a formula: names on the wire can start with '=' too.
  */
-static void csv_cell(struct mg_connection *conn, const char *v)
+static void csv_cell(struct http_stream *out, const char *v)
 {
 	char buf[600];
 	size_t o = 0;
@@ -138,10 +138,10 @@ static void csv_cell(struct mg_connection *conn, const char *v)
 		buf[o++] = *v;
 	}
 	buf[o++] = '"';
-	mg_write(conn, buf, o);
+	http_stream_write(out, buf, o);
 }
 
-static void csv_row(struct mg_connection *conn, uint64_t id, const struct wl_packet *pkt, const char *sensor)
+static void csv_row(struct http_stream *out, uint64_t id, const struct wl_packet *pkt, const char *sensor)
 {
 	const struct wl_flow *f = &pkt->outer;
 	char src[64] = "", dst[64] = "";
@@ -150,38 +150,47 @@ static void csv_row(struct mg_connection *conn, uint64_t id, const struct wl_pac
 		wl_addr_str(&f->src, src, sizeof(src));
 	if (f->has & WL_HAS_DST)
 		wl_addr_str(&f->dst, dst, sizeof(dst));
-	mg_printf(conn, "%llu,%lld.%06u,", (unsigned long long)id, (long long)pkt->ts_sec, pkt->ts_usec);
-	csv_cell(conn, sensor);
-	mg_printf(conn, ",%s,%s,%s,", src, dst, wl_proto_name(pkt->proto));
+	http_stream_printf(out, "%llu,%lld.%06u,", (unsigned long long)id, (long long)pkt->ts_sec, pkt->ts_usec);
+	csv_cell(out, sensor);
+	http_stream_printf(out, ",%s,%s,%s,", src, dst, wl_proto_name(pkt->proto));
 	if (f->has & WL_HAS_SPORT)
-		mg_printf(conn, "%u", f->sport);
-	mg_write(conn, ",", 1);
+		http_stream_printf(out, "%u", f->sport);
+	http_stream_write(out, ",", 1);
 	if (f->has & WL_HAS_DPORT)
-		mg_printf(conn, "%u", f->dport);
-	mg_printf(conn, ",%u,", pkt->len);
-	csv_cell(conn, pkt->info);
-	mg_write(conn, ",", 1);
-	csv_cell(conn, (pkt->has & WL_PKT_DNS) && pkt->dns.has_question ? pkt->dns.qname : "");
-	mg_write(conn, "\r\n", 2);
+		http_stream_printf(out, "%u", f->dport);
+	http_stream_printf(out, ",%u,", pkt->len);
+	csv_cell(out, pkt->info);
+	http_stream_write(out, ",", 1);
+	csv_cell(out, (pkt->has & WL_PKT_DNS) && pkt->dns.has_question ? pkt->dns.qname : "");
+	http_stream_write(out, "\r\n", 2);
 }
 
 static int export_csv(struct webd *w, struct mg_connection *conn, struct wl_wire_record *rec)
 {
 	struct copied c;
 	char sensor[SENSOR_NAME_MAX];
+	struct http_stream *out = malloc(sizeof(*out));
 
-	if (!gather(w, conn, &c, rec))
+	if (!out) {
+		http_send_error(w, conn, 503, "out of memory");
+		return 503;
+	}
+	if (!gather(w, conn, &c, rec)) {
+		free(out);
 		return 400;
-	http_start_stream(conn, "text/csv; charset=utf-8",
+	}
+	http_stream_start(out, conn, "text/csv; charset=utf-8",
 			  "Content-Disposition: attachment; filename=\"wlite-packets.csv\"\r\n");
-	mg_printf(conn, "seq,ts,sensor,src,dst,proto,sport,dport,len,info,dns_qname\r\n");
+	http_stream_printf(out, "seq,ts,sensor,src,dst,proto,sport,dport,len,info,dns_qname\r\n");
 	for (size_t i = 0; i < c.n; i++) {
 		if (decode_copy(&c, i, rec) < 0)
 			continue;
 		/* Sensor names are set at start-up and never change. */
 		snprintf(sensor, sizeof(sensor), "%s", w->state.sensors[c.sensors[i]].name);
-		csv_row(conn, c.ids[i], &rec->pkt, sensor);
+		csv_row(out, c.ids[i], &rec->pkt, sensor);
 	}
+	http_stream_end(out);
+	free(out);
 	free_copied(&c);
 	return 200;
 }
@@ -208,9 +217,16 @@ static int export_pcap(struct webd *w, struct mg_connection *conn, struct wl_wir
 	int linktype = -1;
 	size_t skipped = 0;
 	char extra[160];
+	struct http_stream *out = malloc(sizeof(*out));
 
-	if (!gather(w, conn, &c, rec))
+	if (!out) {
+		http_send_error(w, conn, 503, "out of memory");
+		return 503;
+	}
+	if (!gather(w, conn, &c, rec)) {
+		free(out);
 		return 400;
+	}
 	for (size_t i = 0; i < c.n && linktype < 0; i++)
 		if (decode_copy(&c, i, rec) == 0)
 			linktype = rec->linktype;
@@ -219,10 +235,10 @@ static int export_pcap(struct webd *w, struct mg_connection *conn, struct wl_wir
 			skipped++;
 	snprintf(extra, sizeof(extra),
 		 "Content-Disposition: attachment; filename=\"wlite-packets.pcap\"\r\nX-Wlite-Skipped: %zu\r\n", skipped);
-	http_start_stream(conn, "application/vnd.tcpdump.pcap", extra);
+	http_stream_start(out, conn, "application/vnd.tcpdump.pcap", extra);
 	put_le32(header + 16, 262144);
 	put_le32(header + 20, (uint32_t)(linktype < 0 ? 1 : linktype));
-	mg_write(conn, header, sizeof(header));
+	http_stream_write(out, header, sizeof(header));
 	for (size_t i = 0; i < c.n; i++) {
 		uint8_t rh[16];
 
@@ -232,9 +248,11 @@ static int export_pcap(struct webd *w, struct mg_connection *conn, struct wl_wir
 		put_le32(rh + 4, rec->pkt.ts_usec);
 		put_le32(rh + 8, (uint32_t)rec->raw_len);
 		put_le32(rh + 12, rec->pkt.len);
-		mg_write(conn, rh, sizeof(rh));
-		mg_write(conn, rec->raw, rec->raw_len);
+		http_stream_write(out, rh, sizeof(rh));
+		http_stream_write(out, rec->raw, rec->raw_len);
 	}
+	http_stream_end(out);
+	free(out);
 	free_copied(&c);
 	return 200;
 }
@@ -244,9 +262,12 @@ static int export_pcap(struct webd *w, struct mg_connection *conn, struct wl_wir
 static int export_rates(struct webd *w, struct mg_connection *conn)
 {
 	struct rate_bucket *copy = malloc(sizeof(w->state.rates));
+	struct http_stream *out = malloc(sizeof(*out));
 	int64_t now;
 
-	if (!copy) {
+	if (!copy || !out) {
+		free(copy);
+		free(out);
 		http_send_error(w, conn, 503, "out of memory");
 		return 503;
 	}
@@ -254,17 +275,19 @@ static int export_rates(struct webd *w, struct mg_connection *conn)
 	memcpy(copy, w->state.rates, sizeof(w->state.rates));
 	now = state_now(&w->state, (int64_t)time(NULL));
 	pthread_mutex_unlock(&w->state.lock);
-	http_start_stream(conn, "text/csv; charset=utf-8",
+	http_stream_start(out, conn, "text/csv; charset=utf-8",
 			  "Content-Disposition: attachment; filename=\"wlite-rates.csv\"\r\n");
-	mg_printf(conn, "second,packets,bytes\r\n");
+	http_stream_printf(out, "second,packets,bytes\r\n");
 	/* The last hour, a line per second, quiet seconds included as zeros. */
 	for (int64_t t = now - STATE_RATE_SECONDS + 1; t <= now; t++) {
 		const struct rate_bucket *b = &copy[(uint64_t)t % STATE_RATE_SECONDS];
 		bool here = b->second == t;
 
-		mg_printf(conn, "%lld,%llu,%llu\r\n", (long long)t, here ? (unsigned long long)b->packets : 0ULL,
-			  here ? (unsigned long long)b->bytes : 0ULL);
+		http_stream_printf(out, "%lld,%llu,%llu\r\n", (long long)t,
+				   here ? (unsigned long long)b->packets : 0ULL, here ? (unsigned long long)b->bytes : 0ULL);
 	}
+	http_stream_end(out);
+	free(out);
 	free(copy);
 	return 200;
 }

@@ -2,6 +2,7 @@
 #include "feed.h"
 
 #include "rows.h"
+#include "text.h"
 #include "webd.h"
 
 #include <cjson/cJSON.h>
@@ -173,39 +174,6 @@ void feed_free(struct feed *f)
 
 /* ---- Building an update ------------------------------------------------------- */
 
-/* Text being built for one update; grows, since its size depends on the rows. */
-struct text {
-	char *buf;
-	size_t len, cap;
-	bool failed;
-};
-
-static void text_reserve(struct text *t, size_t more)
-{
-	char *bigger;
-
-	if (t->failed || t->len + more <= t->cap)
-		return;
-	while (t->len + more > t->cap)
-		t->cap = t->cap ? t->cap * 2 : 16384;
-	bigger = realloc(t->buf, t->cap);
-	if (!bigger) {
-		t->failed = true;
-		return;
-	}
-	t->buf = bigger;
-}
-
-static void text_add(struct text *t, const char *s, size_t n)
-{
-	text_reserve(t, n + 1);
-	if (t->failed)
-		return;
-	memcpy(t->buf + t->len, s, n);
-	t->len += n;
-	t->buf[t->len] = '\0';
-}
-
 /*
  * The rows since the last update, at most feed_rows of them, spread evenly
  * over what arrived when there are more: a sample, never just the oldest.
@@ -255,13 +223,13 @@ static struct feed_msg *finish_message(struct text *t)
 	struct feed_msg *m;
 
 	if (t->failed || !(m = malloc(sizeof(*m) + t->len + 1))) {
-		free(t->buf);
+		text_free(t);
 		return NULL;
 	}
 	m->refs = 1;
 	m->len = t->len;
 	memcpy(m->data, t->buf, t->len + 1);
-	free(t->buf);
+	text_free(t);
 	return m;
 }
 

@@ -62,6 +62,64 @@ void http_start_stream(struct mg_connection *conn, const char *type, const char 
 		  type, extra_headers ? extra_headers : "");
 }
 
+void http_stream_start(struct http_stream *s, struct mg_connection *conn, const char *type,
+		       const char *extra_headers)
+{
+	s->conn = conn;
+	s->used = 0;
+	s->failed = mg_printf(conn,
+			      "HTTP/1.1 200 OK\r\n"
+			      "Content-Type: %s\r\n"
+			      "Cache-Control: no-store\r\n"
+			      "Transfer-Encoding: chunked\r\n" WEBD_SECURITY_HEADERS "%s\r\n",
+			      type, extra_headers ? extra_headers : "") <= 0;
+}
+
+bool http_stream_flush(struct http_stream *s)
+{
+	if (!s->failed && s->used && mg_send_chunk(s->conn, s->buf, (unsigned)s->used) <= 0)
+		s->failed = true;
+	s->used = 0;
+	return !s->failed;
+}
+
+void http_stream_write(struct http_stream *s, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len && !s->failed) {
+		size_t n = sizeof(s->buf) - s->used < len ? sizeof(s->buf) - s->used : len;
+
+		memcpy(s->buf + s->used, p, n);
+		s->used += n;
+		p += n;
+		len -= n;
+		if (s->used == sizeof(s->buf))
+			http_stream_flush(s);
+	}
+}
+
+void http_stream_printf(struct http_stream *s, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		http_stream_write(s, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
+void http_stream_end(struct http_stream *s)
+{
+	http_stream_flush(s);
+	/* The empty chunk: the end of the body. */
+	if (!s->failed)
+		mg_send_chunk(s->conn, "", 0);
+}
+
 bool http_query_param(const struct mg_connection *conn, const char *name, char *buf, size_t size)
 {
 	const struct mg_request_info *ri = mg_get_request_info(conn);

@@ -36,8 +36,29 @@ void http_send_json(struct mg_connection *conn, int status, const char *json);
 void http_send_error(struct webd *w, struct mg_connection *conn, int status, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-/* Starts a streamed response (no Content-Length; the connection closes at the end). */
+/* Older streamed form (no length; the client waits for the close): prefer http_stream. */
 void http_start_stream(struct mg_connection *conn, const char *type, const char *extra_headers);
+
+/*
+ * A response written in pieces as it is produced (exports, the SSE feed):
+ * HTTP/1.1 chunked encoding, so the client knows where it ends and the
+ * connection can be kept. Writes are buffered into chunks of up to 16 KiB.
+ */
+struct http_stream {
+	struct mg_connection *conn;
+	size_t used;
+	bool failed; /* the client went away: later writes do nothing */
+	char buf[16384];
+};
+
+void http_stream_start(struct http_stream *s, struct mg_connection *conn, const char *type,
+		       const char *extra_headers);
+void http_stream_write(struct http_stream *s, const void *data, size_t len);
+void http_stream_printf(struct http_stream *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Sends what is buffered now; returns false once the client is gone. */
+bool http_stream_flush(struct http_stream *s);
+/* Flushes and sends the final empty chunk. */
+void http_stream_end(struct http_stream *s);
 
 /*
  * Checks the access token (when one is set) and, for a request that

@@ -281,8 +281,11 @@ long row_json(struct state *s, const struct ring_entry *e, struct wl_packet *pkt
 	used = put_kv(buf, size, used, "sensor", s->sensors[e->sensor].name);
 	if (pkt->outer.has & WL_HAS_SRC)
 		used = put_host(s, &pkt->outer.src, "src", buf, size, used, &alerting);
-	if (pkt->outer.has & WL_HAS_DST)
-		used = put_host(s, &pkt->outer.dst, "dst", buf, size, used, &alerting);
+	if (pkt->outer.has & WL_HAS_DST) {
+		bool replies_to_flooder = false; /* only the source's flood marks a row */
+
+		used = put_host(s, &pkt->outer.dst, "dst", buf, size, used, &replies_to_flooder);
+	}
 	if (used + 40 >= size)
 		return -ENOBUFS;
 	used += (size_t)snprintf(buf + used, size - used, ",\"foreign\":%s%s}", e->foreign ? "true" : "false",

@@ -27,32 +27,38 @@ static int sse_handle(struct mg_connection *conn, void *cbdata)
 {
 	struct webd *w = cbdata;
 	struct feed_client *c;
+	struct http_stream *out;
 	bool gone = false;
 
 	if (!http_authorize(w, conn, false))
 		return 401;
-	c = feed_attach(w->feed);
+	out = malloc(sizeof(*out));
+	c = out ? feed_attach(w->feed) : NULL;
 	if (!c) {
+		free(out);
 		http_send_error(w, conn, 503, "too many live feed clients (at most %d)", w->opt.max_clients);
 		return 503;
 	}
-	http_start_stream(conn, "text/event-stream", "X-Accel-Buffering: no\r\n");
-	if (mg_printf(conn, "retry: 2000\n\n") <= 0)
-		gone = true;
-	while (!gone) {
+	http_stream_start(out, conn, "text/event-stream", "X-Accel-Buffering: no\r\n");
+	http_stream_printf(out, "retry: 2000\n\n");
+	while (http_stream_flush(out) && !gone) {
 		struct feed_msg *m = feed_next(w->feed, c, KEEPALIVE_MS, &gone);
-		int r;
 
 		if (gone)
 			break;
 		/* A comment line now and then keeps proxies and the socket honest. */
-		r = m ? mg_printf(conn, "event: update\ndata: %s\n\n", m->data) : mg_printf(conn, ": keepalive\n\n");
-		if (m)
+		if (m) {
+			http_stream_write(out, "event: update\ndata: ", 20);
+			http_stream_write(out, m->data, m->len);
+			http_stream_write(out, "\n\n", 2);
 			feed_release(w->feed, m);
-		if (r <= 0)
-			break;
+		} else {
+			http_stream_printf(out, ": keepalive\n\n");
+		}
 	}
+	http_stream_end(out);
 	feed_detach(w->feed, c);
+	free(out);
 	return 200;
 }
 

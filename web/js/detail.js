@@ -15,6 +15,16 @@ function hexToBytes(hex) {
   return bytes;
 }
 
+// The API nests sub-fields (a flag's bits, a DNS record's parts) under their
+// field: list them in order, each with its depth.
+function flatten(fields, out = []) {
+  for (const f of Array.isArray(fields) ? fields : []) {
+    out.push(f);
+    flatten(f.fields, out);
+  }
+  return out;
+}
+
 export class DetailPane {
   constructor({ pane, tree, hex, summary, closeButton, onClose }) {
     this.pane = pane;
@@ -107,10 +117,13 @@ export class DetailPane {
         className: 'tree-item layer-name',
         attrs: { role: 'treeitem', 'aria-level': '1', tabindex: i === 0 ? '0' : '-1', 'data-testid': 'detail-layer' },
       });
-      head.append(el('span', { text: layer.name }), el('span', { className: 'span-note', text: ` bytes ${layer.offset}–${layer.offset + layer.length - 1} (${layer.length})` }));
+      head.append(el('span', { text: layer.name }));
+      if (layer.value)
+        head.append(el('span', { className: 'field-value', text: `, ${layer.value}` }));
+      head.append(el('span', { className: 'span-note', text: ` bytes ${layer.offset}–${layer.offset + layer.length - 1} (${layer.length})` }));
       this.bindSelect(head, layer.offset, layer.length);
       details.append(head);
-      const fields = Array.isArray(layer.fields) ? layer.fields : [];
+      const fields = flatten(layer.fields);
       if (fields.length)
         details.append(this.fieldList(fields));
       else
@@ -121,7 +134,7 @@ export class DetailPane {
     });
   }
 
-  // Fields arrive flat with a depth: nest them with a stack of lists.
+  // Fields are listed in order with their depth: nest them with a stack of lists.
   fieldList(fields) {
     const root = el('ul', { className: 'fields', attrs: { role: 'group' } });
     const stack = [{ depth: -1, list: root }];

@@ -118,8 +118,10 @@ export class PacketTable {
       const tr = this.pool[i];
       const row = rows[i];
       if (!row) {
+        // An empty slot forgets its packet, so that filling it again redraws it.
         tr.hidden = true;
         tr.dataset.seq = '';
+        tr.row_ = null;
         continue;
       }
       tr.hidden = false;

@@ -1,0 +1,137 @@
+// The captures the tests replay: corpus files as they are, a "mix" made of
+// corpus packets re-timed to a steady stream (every protocol toggle has
+// rows in it), a flood, and the hostile names.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { CAPD, CORPUS, WORK } from './backend.mjs';
+import { dnsMessage, ipv4Data, readPcap, tcp, tlsClientHello, udp, writePcap } from './pcap.mjs';
+
+export const corpus = (name) => join(CORPUS, name);
+
+// capd's own decoding of a file: the oracle for what the dashboard shows.
+// Each object keeps its line's text too (`_ts`: ts exactly as printed).
+export function capdJson(path) {
+  const out = execFileSync(CAPD, ['--read', path, '--json'], { encoding: 'utf8', maxBuffer: 256 << 20 });
+  return out.split('\n').filter(Boolean).map((line) => {
+    const o = JSON.parse(line);
+    o._ts = /"ts":([0-9.]+)/.exec(line)[1];
+    return o;
+  });
+}
+
+// The mix: corpus packets of all the toggles' categories (TCP, UDP, ICMP,
+// DNS/MDNS, TLS, HTTP, ARP, and "other": SSH, FTP, NTP), public and private
+// addresses, interleaved and re-timed from T0 so that each second carries 10, 16, 22 or 16
+// packets in turn (about 20 s a loop): the chart has something to draw.
+export const MIX_FILES = ['zeek-var-services-std-ports.pcap', 'zeek-tls__certificate-with-sct.pcap', 'icmp-rfc8335.pcap', 'zeek-web.pcap'];
+export const MIX_T0 = 1700000000;
+
+export function buildMix() {
+  const path = join(WORK, 'mix.pcap');
+  if (existsSync(path))
+    return path;
+  // Interleaved, each file's packets in their own order, spread over the
+  // whole loop: every category shows up within the first seconds.
+  const tagged = [];
+  for (const f of MIX_FILES) {
+    const p = readPcap(corpus(f));
+    if (p.linktype !== 1)
+      throw new Error(`${f}: link type ${p.linktype}, the mix needs Ethernet`);
+    p.packets.forEach((pkt, i) => tagged.push({ key: (i + 0.5) / p.packets.length, pkt }));
+  }
+  const packets = tagged.sort((a, b) => a.key - b.key).map((x) => x.pkt);
+  const pattern = [10, 16, 22, 16];
+  const out = [];
+  let second = 0;
+  let i = 0;
+  while (i < packets.length) {
+    const n = pattern[second % pattern.length];
+    for (let k = 0; k < n && i < packets.length; k++, i++) {
+      const usec = Math.floor((k * 1e6) / n);
+      out.push({ sec: MIX_T0 + second, usec, data: packets[i].data, len: packets[i].len });
+    }
+    second++;
+  }
+  writePcap(path, out);
+  return path;
+}
+
+// A flood: FLOOD_IP sends 320 UDP packets in 3.2 s (more than 200 in 10 s),
+// gets 5 replies, amid a trickle from a quiet host, 20 s in all.
+export const FLOOD_IP = '198.51.100.77';
+export const QUIET_IP = '10.20.30.40';
+
+export function buildFlood() {
+  const path = join(WORK, 'flood.pcap');
+  const t0 = 1710000000;
+  const out = [];
+  for (let s = 0; s < 20; s++)
+    out.push({ t: t0 + s + 0.5, data: udp(QUIET_IP, '10.20.30.1', 40000 + s, 9999, Buffer.from(`quiet ${s}`)) });
+  for (let k = 0; k < 320; k++)
+    out.push({ t: t0 + 2 + k * 0.01, data: udp(FLOOD_IP, '10.20.30.1', 50000, 7777, Buffer.from(`flood ${k}`)) });
+  // Replies to the flooder while it floods: their source is not flooding.
+  for (let k = 0; k < 5; k++)
+    out.push({ t: t0 + 4.5 + k * 0.1 + 0.005, data: udp('10.20.30.1', FLOOD_IP, 7777, 50000, Buffer.from(`reply ${k}`)) });
+  out.sort((a, b) => a.t - b.t);
+  writePcap(path, out.map((p) => ({ sec: Math.floor(p.t), usec: Math.round((p.t % 1) * 1e6) % 1000000, data: p.data })));
+  return path;
+}
+
+// ---- hostile names -------------------------------------------------------------
+// Each payload assigns a global the page's guard watches (xss1..xss6) or
+// calls alert(); DNS labels carry no spaces (they would show as \032) and
+// no dots (label separators), so their payloads use '/' instead.
+export const HOSTILE = {
+  dnsQuery: '<img/src=x/onerror=xss1=1>',
+  dnsAnswerName: '<script>xss2=1</script>',
+  dnsCname: '"><svg/onload=xss3=1>',
+  dnsJs: 'javascript:alert(1)',
+  dnsScriptAlert: '<script>alert(1)</script>',
+  txt: '<img src=x onerror=alert(1)>',
+  sni: '<img src=x onerror=xss4=1>',
+  httpPath: '/<script>xss5=1</script>',
+  httpHost: '"><svg onload=xss6=1>',
+  httpHost2: 'javascript:alert(1)',
+};
+export const HOSTILE_IPS = { client: '10.66.0.2', resolver: '10.66.0.53', web: '10.66.0.80', tls: '10.66.0.43', answer: '192.0.2.10' };
+
+export function buildHostile() {
+  const path = join(WORK, 'hostile.pcap');
+  const { client, resolver, web, tls, answer } = HOSTILE_IPS;
+  const H = HOSTILE;
+  const txtData = (s) => Buffer.concat([Buffer.from([Buffer.byteLength(s, 'latin1')]), Buffer.from(s, 'latin1')]);
+  const nameData = (labels) => {
+    const parts = [];
+    for (const l of labels)
+      parts.push(Buffer.from([Buffer.byteLength(l, 'latin1')]), Buffer.from(l, 'latin1'));
+    parts.push(Buffer.from([0]));
+    return Buffer.concat(parts);
+  };
+  const frames = [
+    udp(client, resolver, 33001, 53, dnsMessage({ id: 1, question: [H.dnsQuery, 'evil', 'test'] })),
+    udp(resolver, client, 53, 33001, dnsMessage({
+      id: 1, response: true, question: [H.dnsQuery, 'evil', 'test'],
+      answers: [
+        { labels: [H.dnsQuery, 'evil', 'test'], type: 5, data: nameData([H.dnsCname, 'evil', 'test']) },
+        { labels: [H.dnsAnswerName, 'evil', 'test'], type: 1, data: ipv4Data(answer) },
+      ],
+    })),
+    udp(client, resolver, 33002, 53, dnsMessage({ id: 2, question: [H.dnsJs, 'evil', 'test'], qtype: 16 })),
+    udp(resolver, client, 53, 33002, dnsMessage({
+      id: 2, response: true, question: [H.dnsJs, 'evil', 'test'], qtype: 16,
+      answers: [{ labels: [H.dnsJs, 'evil', 'test'], type: 16, data: txtData(H.txt) }],
+    })),
+    udp(client, resolver, 33003, 53, dnsMessage({ id: 3, question: [H.dnsScriptAlert, 'evil', 'test'] })),
+    udp(resolver, client, 53, 33003, dnsMessage({
+      id: 3, response: true, question: [H.dnsScriptAlert, 'evil', 'test'],
+      answers: [{ labels: [H.dnsScriptAlert, 'evil', 'test'], type: 1, data: ipv4Data('192.0.2.11') }],
+    })),
+    tcp(client, tls, 44001, 443, tlsClientHello(H.sni)),
+    tcp(client, web, 44002, 80, Buffer.from(`GET ${H.httpPath} HTTP/1.1\r\nHost: ${H.httpHost}\r\nUser-Agent: e2e\r\n\r\n`, 'latin1')),
+    tcp(client, '10.66.0.81', 44003, 80, Buffer.from(`GET /?q=${H.dnsScriptAlert} HTTP/1.1\r\nHost: ${H.httpHost2}\r\n\r\n`, 'latin1')),
+  ];
+  const t0 = 1720000000;
+  writePcap(path, frames.map((data, i) => ({ sec: t0 + Math.floor(i / 4), usec: (i % 4) * 200000, data })));
+  return path;
+}

@@ -1,0 +1,243 @@
+#!/usr/bin/env bash
+# tests/integration/webd.sh: wlite-webd end to end, against real capd replays.
+#
+# Every daemon here is real: wlite-capd replays captures (--read only, never
+# a live interface) from the shared corpus or generated ones, and wlite-webd
+# runs as the wlite user on a free 127.0.0.1 port; the nanomsg sockets live in
+# a private mktemp -d directory (group wlite, mode 2770). All traffic stays on
+# 127.0.0.1, including a fake ip-api server. The checks themselves are in
+# webd_checks.py (Python 3, standard library only), one scenario a run:
+#
+#   main    every REST endpoint against capd --json, the pcap's own bytes and
+#           tshark (zeek-wikipedia.pcap: DNS, HTTP, ARP, IPv6); the live feed
+#           over SSE and WebSocket; exports; bad requests, Origin checks,
+#           security headers, http_rejected
+#   token   --token: Bearer, ?token=, cookie, on the API, SSE, WebSocket, POST
+#   alerts  a generated flood capture: one alert per episode, cleared after,
+#           none inside the cooldown, a second one after it
+#   ipapi   --ip-api against a fake server: batching, no private addresses,
+#           countries shown, then the server down: back-off, still serving
+#   slow    a stalled SSE client is dropped while a reading one keeps getting
+#           updates during a --speed max replay of a busy capture, no gaps
+#
+# and here: refusing root, a bad flag and a bad configuration key.
+#
+# Output: TAP on stdout ("1..N", "ok K - ...", "not ok K - ..." plus "# "
+# diagnostics); exits 1 if anything failed. Needs root (to become wlite).
+# Takes about a minute; every scenario has a time limit, the whole well under
+# four minutes. On failure the daemons' logs are kept and their path printed.
+#
+# Environment: WLITE_WEBD, WLITE_CAPD, WLITE_BUILD, WLITE_GEO_COUNTRY (the
+# country .mmdb; default: build/geo's, if installed), WLITE_SHARED (default:
+# the repository's sibling ../shared).
+set -uo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+SHARED="${WLITE_SHARED:-$(dirname "$0")/../../../shared}"
+BUILD="${WLITE_BUILD:-$ROOT/build}"
+WEBD="${WLITE_WEBD:-$BUILD/webd/wlite-webd}"
+CAPD="${WLITE_CAPD:-$BUILD/capd/wlite-capd}"
+CORPUS="$SHARED/pcap-corpus/dev"
+GEO_DEFAULT="$BUILD/geo/node_modules/@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb"
+GEO="${WLITE_GEO_COUNTRY:-}"
+if [[ -z "$GEO" && -f "$GEO_DEFAULT" ]]; then GEO="$GEO_DEFAULT"; fi
+CHECKS="$HERE/webd_checks.py"
+
+# Scenarios and their time limits (s); the sum stays well under 4 minutes.
+SCENARIOS=(main token alerts ipapi slow)
+declare -A LIMIT=([main]=60 [token]=25 [alerts]=45 [ipapi]=45 [slow]=45)
+FIXED_CHECKS=4 # the checks in this file; keep in step with the report calls
+
+# ------------------------------------------------------------------ TAP
+
+N=0
+FAILS=0
+WHY=""
+# shellcheck disable=SC2001
+diag() { [[ -n "$1" ]] && sed -e 's/^/# /' <<<"${1%$'\n'}"; }
+why() { WHY+="$*"$'\n'; }
+report() {
+	N=$((N + 1))
+	if [[ -z "$WHY" ]]; then
+		printf 'ok %d - %s\n' "$N" "$1"
+	else
+		FAILS=$((FAILS + 1))
+		printf 'not ok %d - %s\n' "$N" "$1"
+		diag "$WHY"
+	fi
+	WHY=""
+}
+
+if [[ $EUID -ne 0 ]]; then
+	echo "1..0 # SKIP needs root (to run webd as the wlite user)"
+	exit 0
+fi
+missing=""
+for f in "$WEBD" "$CAPD"; do [[ -x "$f" ]] || missing+=" $f"; done
+for c in python3 setpriv tshark; do command -v "$c" >/dev/null 2>&1 || missing+=" $c"; done
+[[ -f "$CORPUS/zeek-wikipedia.pcap" ]] || missing+=" $CORPUS/zeek-wikipedia.pcap (set WLITE_SHARED)"
+if [[ -n "$missing" ]]; then
+	echo "1..1"
+	echo "not ok 1 - webd integration test prerequisites"
+	echo "# missing:$missing"
+	exit 1
+fi
+if ! getent passwd wlite >/dev/null; then
+	useradd --system --no-create-home --shell /usr/sbin/nologin wlite || {
+		echo "1..1"
+		echo "not ok 1 - cannot create the wlite user"
+		exit 1
+	}
+fi
+
+# ------------------------------------------------------------- clean-up
+
+WORK="$(mktemp -d /tmp/wlite-webd-test.XXXXXX)"
+chgrp wlite "$WORK" && chmod 2770 "$WORK"
+HELPER_PID=""
+KEEP=0
+
+# Kills the helper (which stops its daemons), then whatever it left behind:
+# the pids it listed in $WORK/pids, by pid only.
+# shellcheck disable=SC2317 # called by the EXIT trap
+cleanup() {
+	local pid
+	if [[ -n "$HELPER_PID" ]] && kill -0 "$HELPER_PID" 2>/dev/null; then
+		kill -TERM "$HELPER_PID" 2>/dev/null
+		for _ in $(seq 1 50); do kill -0 "$HELPER_PID" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$HELPER_PID" 2>/dev/null
+	fi
+	if [[ -f "$WORK/pids" ]]; then
+		while read -r pid; do
+			[[ "$pid" =~ ^[0-9]+$ ]] && kill -TERM "$pid" 2>/dev/null
+		done <"$WORK/pids"
+		sleep 1
+		while read -r pid; do
+			[[ "$pid" =~ ^[0-9]+$ ]] && kill -KILL "$pid" 2>/dev/null
+		done <"$WORK/pids"
+	fi
+	if ((KEEP)); then
+		find "$WORK" -name '*.pcap' -size +1M -delete 2>/dev/null
+		echo "# logs kept in $WORK"
+	else
+		rm -rf "$WORK"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if ! PLANNED="$(python3 "$CHECKS" --count all)"; then
+	echo "1..1"
+	echo "not ok 1 - $CHECKS --count failed"
+	exit 1
+fi
+echo "1..$((FIXED_CHECKS + PLANNED))"
+
+# ------------------------------------------- start-up refusals (no server)
+
+AS_WLITE=(setpriv --reuid wlite --regid wlite --init-groups --)
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+BASE_ARGS=(--capd "ipc://$WORK/none-pub.sock" --control "ipc://$WORK/none-ctl.sock" --ip-api off)
+
+# run_refused NAME CMD...: runs CMD (which must refuse to start) with a
+# time limit; sets RC and ERR (its stderr).
+run_refused() {
+	local out="$WORK/$1.err"
+	shift
+	RC=0
+	timeout -k 2 10 "$@" >"$WORK/refused.out" 2>"$out" </dev/null || RC=$?
+	ERR="$(cat "$out")"
+}
+
+port="$(free_port)"
+run_refused root "$WEBD" "${BASE_ARGS[@]}" --listen "127.0.0.1:$port"
+if ((RC == 0 || RC == 124 || RC == 137)); then why "exit status $RC (0: ran; 124: still running after 10 s)"; fi
+lines="$(grep -c . <<<"$ERR")"
+((lines == 1)) || why "expected one line on stderr, got $lines: $ERR"
+if ! grep -qi 'root' <<<"$ERR" || ! grep -q -- '--allow-root' <<<"$ERR"; then
+	why "the message does not say root / --allow-root: $ERR"
+fi
+report "webd refuses to run as root without --allow-root (non-zero, one clear line)"
+
+run_refused flag "${AS_WLITE[@]}" "$WEBD" "${BASE_ARGS[@]}" --listen "127.0.0.1:$port" --no-such-flag
+((RC != 0 && RC != 124 && RC != 137)) || why "exit status $RC"
+grep -q -- '--no-such-flag' <<<"$ERR" || why "the message does not name the flag: $ERR"
+run_refused value "${AS_WLITE[@]}" "$WEBD" "${BASE_ARGS[@]}" --listen "127.0.0.1:$port" --alert-window 0
+((RC != 0 && RC != 124 && RC != 137)) || why "--alert-window 0: exit status $RC"
+grep -q 'alert-window' <<<"$ERR" || why "--alert-window 0: the message does not name the option: $ERR"
+report "a bad flag or value exits non-zero naming it"
+
+conf="$WORK/bad.conf"
+printf '[capd]\nfilter = udp\n[webd]\nbogus = 1\n' >"$conf"
+chgrp wlite "$conf" && chmod 640 "$conf"
+run_refused config "${AS_WLITE[@]}" "$WEBD" "${BASE_ARGS[@]}" --listen "127.0.0.1:$port" --config "$conf"
+((RC != 0 && RC != 124 && RC != 137)) || why "exit status $RC"
+grep -qF "$conf:4" <<<"$ERR" || why "the message does not name $conf:4: $ERR"
+grep -q 'bogus' <<<"$ERR" || why "the message does not name the key: $ERR"
+report "a bad configuration key exits non-zero naming the file and line"
+
+printf '[webd]\n\nlisten = 127.0.0.1:%s\nalert-packets = lots\n' "$port" >"$conf"
+run_refused config2 "${AS_WLITE[@]}" "$WEBD" "${BASE_ARGS[@]}" --config "$conf"
+((RC != 0 && RC != 124 && RC != 137)) || why "exit status $RC"
+grep -qF "$conf:4" <<<"$ERR" || why "the message does not name $conf:4: $ERR"
+report "a bad configuration value exits non-zero naming the file and line"
+
+# -------------------------------------------------------------- scenarios
+
+export WLW_WORK="$WORK" WLW_WEBD="$WEBD" WLW_CAPD="$CAPD" WLW_CORPUS="$CORPUS"
+export WLW_GEO_COUNTRY="$GEO" WLW_BENCH="$BUILD/bench/bench.pcap"
+export PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
+
+# The slow-client scenario runs in a network namespace of its own (loopback
+# only) with small TCP send buffers, net.ipv4.tcp_wmem being per namespace:
+# a stalled client's socket then fills with a few updates instead of 4 MiB.
+# Where namespaces are not available it runs here, with bigger updates.
+SMALL_WMEM="4096 16384 65536"
+# shellcheck disable=SC2016 # expanded by the inner shell
+IN_NETNS=(unshare --net -- bash -c 'ip link set lo up && echo "$1" >/proc/sys/net/ipv4/tcp_wmem && shift && exec "$@"'
+	_ "$SMALL_WMEM")
+if "${IN_NETNS[@]}" true 2>/dev/null; then NETNS=1; else NETNS=0; fi
+
+for scen in "${SCENARIOS[@]}"; do
+	want="$(python3 "$CHECKS" --count "$scen")"
+	out="$WORK/$scen.out"
+	t0=$SECONDS
+	wrap=()
+	if [[ "$scen" == slow ]] && ((NETNS)); then wrap=("${IN_NETNS[@]}"); fi
+	WLW_NETNS=$((${#wrap[@]} > 0)) timeout -k 5 "${LIMIT[$scen]}" "${wrap[@]}" python3 "$CHECKS" "$scen" \
+		>"$out" 2>"$WORK/$scen.stderr" </dev/null &
+	HELPER_PID=$!
+	wait "$HELPER_PID"
+	rc=$?
+	HELPER_PID=""
+	got=0
+	bad=0
+	while IFS= read -r line; do
+		case "$line" in
+		"ok - "*)
+			N=$((N + 1)) got=$((got + 1))
+			printf 'ok %d - %s\n' "$N" "${line#ok - }"
+			;;
+		"not ok - "*)
+			N=$((N + 1)) got=$((got + 1)) bad=$((bad + 1)) FAILS=$((FAILS + 1))
+			printf 'not ok %d - %s\n' "$N" "${line#not ok - }"
+			;;
+		*) printf '# %s\n' "${line#\# }" ;;
+		esac
+	done <"$out"
+	while ((got < want)); do
+		N=$((N + 1)) got=$((got + 1)) bad=$((bad + 1)) FAILS=$((FAILS + 1))
+		printf 'not ok %d - %s: check did not report (helper exit %d%s)\n' "$N" "$scen" "$rc" \
+			"$( ((rc == 124)) && echo ", timed out after ${LIMIT[$scen]} s")"
+	done
+	if ((bad > 0)); then
+		KEEP=1
+		diag "$scen: helper's log (tail):"
+		diag "$(tail -n 25 "$WORK/$scen.stderr")"
+	fi
+	echo "# $scen: $((SECONDS - t0)) s"
+done
+
+((FAILS == 0)) || exit 1
+exit 0
