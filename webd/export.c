@@ -8,6 +8,7 @@
 #include "api.h"
 
 #include "http.h"
+#include "pcap_out.h"
 #include "rows.h"
 #include "webd.h"
 
@@ -197,14 +198,6 @@ static int export_csv(struct webd *w, struct mg_connection *conn, struct wl_wire
 
 /* ---- PCAP -------------------------------------------------------------------- */
 
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
 /*
  * Classic pcap, microseconds, little-endian. A file has one link type:
  * packets of another one (after a set_interface) are left out, and the
@@ -213,7 +206,6 @@ static void put_le32(uint8_t *p, uint32_t v)
 static int export_pcap(struct webd *w, struct mg_connection *conn, struct wl_wire_record *rec)
 {
 	struct copied c;
-	uint8_t header[24] = { 0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0 };
 	int linktype = -1;
 	size_t skipped = 0;
 	char extra[160];
@@ -236,20 +228,11 @@ static int export_pcap(struct webd *w, struct mg_connection *conn, struct wl_wir
 	snprintf(extra, sizeof(extra),
 		 "Content-Disposition: attachment; filename=\"wlite-packets.pcap\"\r\nX-Wlite-Skipped: %zu\r\n", skipped);
 	http_stream_start(out, conn, "application/vnd.tcpdump.pcap", extra);
-	put_le32(header + 16, 262144);
-	put_le32(header + 20, (uint32_t)(linktype < 0 ? 1 : linktype));
-	http_stream_write(out, header, sizeof(header));
+	pcap_out_header(out, linktype < 0 ? 1 : linktype);
 	for (size_t i = 0; i < c.n; i++) {
-		uint8_t rh[16];
-
 		if (decode_copy(&c, i, rec) < 0 || rec->linktype != linktype)
 			continue;
-		put_le32(rh, (uint32_t)rec->pkt.ts_sec);
-		put_le32(rh + 4, rec->pkt.ts_usec);
-		put_le32(rh + 8, (uint32_t)rec->raw_len);
-		put_le32(rh + 12, rec->pkt.len);
-		http_stream_write(out, rh, sizeof(rh));
-		http_stream_write(out, rec->raw, rec->raw_len);
+		pcap_out_record(out, rec->pkt.ts_sec, rec->pkt.ts_usec, rec->pkt.len, rec->raw, rec->raw_len);
 	}
 	http_stream_end(out);
 	free(out);

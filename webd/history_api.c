@@ -20,6 +20,7 @@
 #include "history.h"
 
 #include "http.h"
+#include "pcap_out.h"
 #include "rows.h"
 #include "webd.h"
 
@@ -570,26 +571,12 @@ static int api_rates(struct webd *w, struct mg_connection *conn, sqlite3 *db)
 
 /* ---- PCAP export ------------------------------------------------------------------------ */
 
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
-static void write_pcap_record(struct mg_connection *conn, sqlite3_stmt *st)
+static void write_pcap_record(struct http_stream *out, sqlite3_stmt *st)
 {
 	int64_t ts = sqlite3_column_int64(st, 0);
-	uint32_t caplen = (uint32_t)sqlite3_column_bytes(st, 3);
-	uint8_t rh[16];
 
-	put_le32(rh, (uint32_t)(ts / 1000000));
-	put_le32(rh + 4, (uint32_t)(ts % 1000000));
-	put_le32(rh + 8, caplen);
-	put_le32(rh + 12, (uint32_t)sqlite3_column_int64(st, 1));
-	mg_write(conn, rh, sizeof(rh));
-	mg_write(conn, sqlite3_column_blob(st, 3), caplen);
+	pcap_out_record(out, ts / 1000000, (uint32_t)(ts % 1000000), (uint32_t)sqlite3_column_int64(st, 1),
+			sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3));
 }
 
 /*
@@ -598,7 +585,7 @@ static void write_pcap_record(struct mg_connection *conn, sqlite3_stmt *st)
  */
 static int api_export_pcap(struct webd *w, struct mg_connection *conn, sqlite3 *db)
 {
-	uint8_t header[24] = { 0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0 };
+	struct http_stream *out;
 	struct hquery q;
 	char sql[SQL_MAX];
 	size_t used;
@@ -621,14 +608,20 @@ static int api_export_pcap(struct webd *w, struct mg_connection *conn, sqlite3 *
 		return 500;
 	}
 	linktype = rc == SQLITE_ROW ? sqlite3_column_int(st, 2) : 1;
-	http_start_stream(conn, "application/vnd.tcpdump.pcap",
+	out = malloc(sizeof(*out));
+	if (!out) {
+		sqlite3_finalize(st);
+		http_send_error(w, conn, 503, "out of memory");
+		return 503;
+	}
+	http_stream_start(out, conn, "application/vnd.tcpdump.pcap",
 			  "Content-Disposition: attachment; filename=\"wlite-history.pcap\"\r\n");
-	put_le32(header + 16, 262144);
-	put_le32(header + 20, (uint32_t)linktype);
-	mg_write(conn, header, sizeof(header));
+	pcap_out_header(out, linktype);
 	for (; rc == SQLITE_ROW; rc = sqlite3_step(st))
 		if (sqlite3_column_int(st, 2) == linktype)
-			write_pcap_record(conn, st);
+			write_pcap_record(out, st);
+	http_stream_end(out);
+	free(out);
 	sqlite3_finalize(st);
 	return 200;
 }

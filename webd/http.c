@@ -52,16 +52,6 @@ void http_send_error(struct webd *w, struct mg_connection *conn, int status, con
 	http_send_json(conn, status, body);
 }
 
-void http_start_stream(struct mg_connection *conn, const char *type, const char *extra_headers)
-{
-	mg_printf(conn,
-		  "HTTP/1.1 200 OK\r\n"
-		  "Content-Type: %s\r\n"
-		  "Cache-Control: no-store\r\n"
-		  "Connection: close\r\n" WEBD_SECURITY_HEADERS "%s\r\n",
-		  type, extra_headers ? extra_headers : "");
-}
-
 void http_stream_start(struct http_stream *s, struct mg_connection *conn, const char *type,
 		       const char *extra_headers)
 {

@@ -36,9 +36,6 @@ void http_send_json(struct mg_connection *conn, int status, const char *json);
 void http_send_error(struct webd *w, struct mg_connection *conn, int status, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-/* Older streamed form (no length; the client waits for the close): prefer http_stream. */
-void http_start_stream(struct mg_connection *conn, const char *type, const char *extra_headers);
-
 /*
  * A response written in pieces as it is produced (exports, the SSE feed):
  * HTTP/1.1 chunked encoding, so the client knows where it ends and the
