@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int capd_linktype(int dlt)
@@ -146,23 +148,71 @@ int capture_open_live(struct capture *cap, const char *iface, const struct capd_
 	return 0;
 }
 
-/* A pcap handle on our own copy of the kept descriptor, read from the start. */
-static pcap_t *open_from_fd(int fd, char *errbuf)
-{
-	int copy = dup(fd);
-	FILE *f;
-	pcap_t *pcap;
+struct file_view {
+	void *map; /* the file mapped, or NULL when read through stdio */
+	size_t len;
+};
 
+/*
+ * libpcap reads a file record by record through stdio. A regular file is
+ * mapped and handed over as a memory stream: no read(2) per buffer and no
+ * copy out of the kernel. Anything else (a pipe) is read with a big buffer.
+ */
+static FILE *open_stream(int fd, struct file_view *view)
+{
+	struct stat st;
+	int copy;
+	FILE *f;
+
+	view->map = NULL;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+		view->len = (size_t)st.st_size;
+		view->map = mmap(NULL, view->len, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (view->map != MAP_FAILED) {
+			madvise(view->map, view->len, MADV_SEQUENTIAL);
+			if ((f = fmemopen(view->map, view->len, "rb")))
+				return f;
+			munmap(view->map, view->len);
+		}
+		view->map = NULL;
+	}
+	copy = dup(fd);
 	if (copy < 0 || lseek(copy, 0, SEEK_SET) < 0 || !(f = fdopen(copy, "rb"))) {
-		snprintf(errbuf, PCAP_ERRBUF_SIZE, "%s", strerror(errno));
 		if (copy >= 0)
 			close(copy);
 		return NULL;
 	}
+	setvbuf(f, NULL, _IOFBF, 1 << 20);
+	return f;
+}
+
+/* A pcap handle on the kept descriptor, read from the start. */
+static pcap_t *open_from_fd(int fd, struct file_view *view, char *errbuf)
+{
+	FILE *f = open_stream(fd, view);
+	pcap_t *pcap;
+
+	if (!f) {
+		snprintf(errbuf, PCAP_ERRBUF_SIZE, "%s", strerror(errno));
+		return NULL;
+	}
 	pcap = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, errbuf);
-	if (!pcap)
+	if (!pcap) {
 		fclose(f);
+		if (view->map)
+			munmap(view->map, view->len);
+		view->map = NULL;
+	}
 	return pcap;
+}
+
+/* The old handle is closed: its mapping can go, and the new one is kept. */
+static void replace_view(struct capture *cap, const struct file_view *view)
+{
+	if (cap->map)
+		munmap(cap->map, cap->map_len);
+	cap->map = view->map;
+	cap->map_len = view->len;
 }
 
 static int adopt_file_handle(struct capture *cap, pcap_t *pcap, const char *filter, char *err,
@@ -190,13 +240,14 @@ int capture_open_file(struct capture *cap, const char *path, const char *filter,
 {
 	char errbuf[PCAP_ERRBUF_SIZE] = "";
 	int fd = open(path, O_RDONLY | O_CLOEXEC), r;
+	struct file_view view;
 	pcap_t *pcap;
 
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -errno;
 	}
-	pcap = open_from_fd(fd, errbuf);
+	pcap = open_from_fd(fd, &view, errbuf);
 	if (!pcap) {
 		snprintf(err, errlen, "%s: %s", path, errbuf);
 		close(fd);
@@ -204,9 +255,12 @@ int capture_open_file(struct capture *cap, const char *path, const char *filter,
 	}
 	capture_close(cap);
 	if ((r = adopt_file_handle(cap, pcap, filter, err, errlen)) < 0) {
+		if (view.map)
+			munmap(view.map, view.len);
 		close(fd);
 		return r;
 	}
+	replace_view(cap, &view);
 	cap->file_fd = fd;
 	snprintf(cap->source, sizeof(cap->source), "%s", path);
 	return 0;
@@ -215,13 +269,22 @@ int capture_open_file(struct capture *cap, const char *path, const char *filter,
 int capture_rewind_file(struct capture *cap, char *err, size_t errlen)
 {
 	char errbuf[PCAP_ERRBUF_SIZE] = "";
-	pcap_t *pcap = open_from_fd(cap->file_fd, errbuf);
+	struct file_view view;
+	pcap_t *pcap = open_from_fd(cap->file_fd, &view, errbuf);
+	int r;
 
 	if (!pcap) {
 		snprintf(err, errlen, "%s: %s", cap->source, errbuf);
 		return -EIO;
 	}
-	return adopt_file_handle(cap, pcap, cap->filter, err, errlen);
+	r = adopt_file_handle(cap, pcap, cap->filter, err, errlen);
+	if (r < 0) {
+		if (view.map)
+			munmap(view.map, view.len);
+		return r;
+	}
+	replace_view(cap, &view);
+	return 0;
 }
 
 void capture_init(struct capture *cap)
@@ -277,6 +340,9 @@ void capture_close(struct capture *cap)
 	cap->closed_ifdrop = st.ifdrop;
 	pcap_close(cap->pcap);
 	cap->pcap = NULL;
+	if (cap->map)
+		munmap(cap->map, cap->map_len);
+	cap->map = NULL;
 	if (cap->file_fd >= 0)
 		close(cap->file_fd);
 	cap->file_fd = -1;

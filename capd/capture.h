@@ -22,6 +22,8 @@ struct capture {
 	bool nano;    /* file timestamps in nanoseconds */
 	char source[CAPD_STR_MAX]; /* interface name or file path */
 	int file_fd; /* the file, opened before privileges were dropped; -1 live */
+	void *map;   /* the file's mapping while a handle reads it, or NULL */
+	size_t map_len;
 	char filter[CAPD_STR_MAX];
 	/* Counters of handles already closed (interface switches), so that the
 	 * published pcap_stats never go backwards. */

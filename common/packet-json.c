@@ -301,10 +301,8 @@ static void put_vlans(struct jw *w, const struct wl_packet *pkt)
 /* Protocol names are ours and plain ASCII: no scan needed, only a length. */
 static void put_proto(struct jw *w, uint8_t proto)
 {
-	const char *name = wl_proto_name(proto);
-
 	put_char(w, '"');
-	put_lit(w, name);
+	put_mem(w, wl_proto_name((enum wl_proto)proto), wl_proto_name_len((enum wl_proto)proto));
 	put_char(w, '"');
 }
 

@@ -13,23 +13,6 @@ int wl_fail(struct wl_dctx *d, int err)
 	return err;
 }
 
-void wl_enter(struct wl_dctx *d, enum wl_proto proto, const struct cursor *c)
-{
-	struct wl_packet *pkt = d->pkt;
-
-	pkt->proto = (uint8_t)proto;
-	if (pkt->n_layers < WL_LAYERS_MAX) {
-		size_t off = (size_t)(c->p + c->off - d->frame);
-		size_t len = cur_left(c);
-
-		pkt->layers[pkt->n_layers++] = (struct wl_layer){
-			.proto = (uint8_t)proto,
-			.off = (uint16_t)(off > UINT16_MAX ? UINT16_MAX : off),
-			.len = (uint16_t)(len > UINT16_MAX ? UINT16_MAX : len),
-		};
-	}
-}
-
 void wl_sb_hex(struct wl_sb *sb, uint64_t v, unsigned min_digits)
 {
 	static const char digits[] = "0123456789abcdef";
@@ -122,31 +105,77 @@ const char *wl_addr_str(const struct wl_addr *a, char *buf, size_t size)
 	return buf;
 }
 
-static const char *const proto_names[WL_P__MAX] = {
-	[WL_P_UNKNOWN] = "Unknown", [WL_P_ETH] = "Ethernet", [WL_P_SLL] = "SLL",
-	[WL_P_NULL] = "Null",       [WL_P_VLAN] = "VLAN",    [WL_P_PPPOE] = "PPPoES",
-	[WL_P_PPPOED] = "PPPoED",   [WL_P_PPP] = "PPP",      [WL_P_MPLS] = "MPLS",
-	[WL_P_ARP] = "ARP",         [WL_P_LLC] = "LLC",      [WL_P_IPV4] = "IPv4",
-	[WL_P_IPV6] = "IPv6",       [WL_P_TCP] = "TCP",      [WL_P_UDP] = "UDP",
-	[WL_P_SCTP] = "SCTP",       [WL_P_ICMP] = "ICMP",    [WL_P_ICMPV6] = "ICMPv6",
-	[WL_P_IGMP] = "IGMP",       [WL_P_GRE] = "GRE",      [WL_P_ESP] = "ESP",
-	[WL_P_AH] = "AH",           [WL_P_VXLAN] = "VXLAN",  [WL_P_GENEVE] = "Geneve",
-	[WL_P_DNS] = "DNS",         [WL_P_MDNS] = "MDNS",    [WL_P_LLMNR] = "LLMNR",
-	[WL_P_TLS] = "TLS",         [WL_P_HTTP] = "HTTP",    [WL_P_DHCP] = "DHCP",
-	[WL_P_DHCPV6] = "DHCPv6",   [WL_P_NTP] = "NTP",      [WL_P_QUIC] = "QUIC",
-	[WL_P_SSH] = "SSH",         [WL_P_TEREDO] = "Teredo", [WL_P_NBNS] = "NBNS",
-	[WL_P_NBDS] = "NBDS",       [WL_P_SNMP] = "SNMP",    [WL_P_SSDP] = "SSDP",
-	[WL_P_SYSLOG] = "Syslog",   [WL_P_TFTP] = "TFTP",    [WL_P_RIP] = "RIP",
-	[WL_P_RADIUS] = "RADIUS",   [WL_P_SIP] = "SIP",      [WL_P_ISAKMP] = "ISAKMP",
-	[WL_P_SMB] = "SMB",         [WL_P_SMTP] = "SMTP",    [WL_P_FTP] = "FTP",
-	[WL_P_TELNET] = "TELNET",   [WL_P_BGP] = "BGP",
+/* Names and their lengths: the JSON writer prints one per packet. */
+#define NAME(s) { s, sizeof(s) - 1 }
+static const struct {
+	const char *text;
+	uint8_t len;
+} proto_names[WL_P__MAX] = {
+	[WL_P_UNKNOWN] = NAME("Unknown"),
+	[WL_P_ETH] = NAME("Ethernet"),
+	[WL_P_SLL] = NAME("SLL"),
+	[WL_P_NULL] = NAME("Null"),
+	[WL_P_VLAN] = NAME("VLAN"),
+	[WL_P_PPPOE] = NAME("PPPoES"),
+	[WL_P_PPPOED] = NAME("PPPoED"),
+	[WL_P_PPP] = NAME("PPP"),
+	[WL_P_MPLS] = NAME("MPLS"),
+	[WL_P_ARP] = NAME("ARP"),
+	[WL_P_LLC] = NAME("LLC"),
+	[WL_P_IPV4] = NAME("IPv4"),
+	[WL_P_IPV6] = NAME("IPv6"),
+	[WL_P_TCP] = NAME("TCP"),
+	[WL_P_UDP] = NAME("UDP"),
+	[WL_P_SCTP] = NAME("SCTP"),
+	[WL_P_ICMP] = NAME("ICMP"),
+	[WL_P_ICMPV6] = NAME("ICMPv6"),
+	[WL_P_IGMP] = NAME("IGMP"),
+	[WL_P_GRE] = NAME("GRE"),
+	[WL_P_ESP] = NAME("ESP"),
+	[WL_P_AH] = NAME("AH"),
+	[WL_P_VXLAN] = NAME("VXLAN"),
+	[WL_P_GENEVE] = NAME("Geneve"),
+	[WL_P_DNS] = NAME("DNS"),
+	[WL_P_MDNS] = NAME("MDNS"),
+	[WL_P_LLMNR] = NAME("LLMNR"),
+	[WL_P_TLS] = NAME("TLS"),
+	[WL_P_HTTP] = NAME("HTTP"),
+	[WL_P_DHCP] = NAME("DHCP"),
+	[WL_P_DHCPV6] = NAME("DHCPv6"),
+	[WL_P_NTP] = NAME("NTP"),
+	[WL_P_QUIC] = NAME("QUIC"),
+	[WL_P_SSH] = NAME("SSH"),
+	[WL_P_TEREDO] = NAME("Teredo"),
+	[WL_P_NBNS] = NAME("NBNS"),
+	[WL_P_NBDS] = NAME("NBDS"),
+	[WL_P_SNMP] = NAME("SNMP"),
+	[WL_P_SSDP] = NAME("SSDP"),
+	[WL_P_SYSLOG] = NAME("Syslog"),
+	[WL_P_TFTP] = NAME("TFTP"),
+	[WL_P_RIP] = NAME("RIP"),
+	[WL_P_RADIUS] = NAME("RADIUS"),
+	[WL_P_SIP] = NAME("SIP"),
+	[WL_P_ISAKMP] = NAME("ISAKMP"),
+	[WL_P_SMB] = NAME("SMB"),
+	[WL_P_SMTP] = NAME("SMTP"),
+	[WL_P_FTP] = NAME("FTP"),
+	[WL_P_TELNET] = NAME("TELNET"),
+	[WL_P_BGP] = NAME("BGP"),
 };
+#undef NAME
 
 const char *wl_proto_name(enum wl_proto p)
 {
-	if ((unsigned)p >= WL_P__MAX || !proto_names[p])
+	if ((unsigned)p >= WL_P__MAX || !proto_names[p].text)
 		return "Unknown";
-	return proto_names[p];
+	return proto_names[p].text;
+}
+
+size_t wl_proto_name_len(enum wl_proto p)
+{
+	if ((unsigned)p >= WL_P__MAX || !proto_names[p].text)
+		return 7; /* "Unknown" */
+	return proto_names[p].len;
 }
 
 struct wl_flow *wl_begin_ip(struct wl_dctx *d)
@@ -169,21 +198,3 @@ struct wl_flow *wl_begin_ip(struct wl_dctx *d)
 	return flow;
 }
 
-int wl_read_addr(struct wl_flow *flow, struct cursor *c, uint8_t which, struct wl_addr *ret)
-{
-	size_t len = ret->family == 6 ? 16 : 4;
-	const uint8_t *b;
-	int r;
-
-	if ((r = cur_bytes(c, len, &b)) < 0)
-		return r;
-	memcpy(ret->b, b, len);
-	if (flow) {
-		if (which == WL_HAS_SRC)
-			flow->src = *ret;
-		else
-			flow->dst = *ret;
-		flow->has |= which;
-	}
-	return 0;
-}

@@ -55,13 +55,47 @@ struct wl_flow *wl_begin_ip(struct wl_dctx *d);
  * flow's source or destination (which: WL_HAS_SRC or WL_HAS_DST). Each
  * address is reported as soon as it was captured, as Wireshark does.
  */
-int wl_read_addr(struct wl_flow *flow, struct cursor *c, uint8_t which, struct wl_addr *ret);
+/* Inline: twice per IP header, on every packet. */
+static inline int wl_read_addr(struct wl_flow *flow, struct cursor *c, uint8_t which, struct wl_addr *ret)
+{
+	size_t len = ret->family == 6 ? 16 : 4;
+	const uint8_t *b;
+	int r;
+
+	if ((r = cur_bytes(c, len, &b)) < 0)
+		return r;
+	memcpy(ret->b, b, len);
+	if (flow) {
+		if (which == WL_HAS_SRC)
+			flow->src = *ret;
+		else
+			flow->dst = *ret;
+		flow->has |= which;
+	}
+	return 0;
+}
 
 /* Records the first error of the frame and returns err, for "return wl_fail()". */
 int wl_fail(struct wl_dctx *d, int err);
 
 /* Marks proto as the highest layer so far and records where it starts in the frame. */
-void wl_enter(struct wl_dctx *d, enum wl_proto proto, const struct cursor *c);
+/* Inline: once per layer, on every packet. */
+static inline void wl_enter(struct wl_dctx *d, enum wl_proto proto, const struct cursor *c)
+{
+	struct wl_packet *pkt = d->pkt;
+
+	pkt->proto = (uint8_t)proto;
+	if (pkt->n_layers < WL_LAYERS_MAX) {
+		size_t off = (size_t)(c->p + c->off - d->frame);
+		size_t len = cur_left(c);
+
+		pkt->layers[pkt->n_layers++] = (struct wl_layer){
+			.proto = (uint8_t)proto,
+			.off = (uint16_t)(off > UINT16_MAX ? UINT16_MAX : off),
+			.len = (uint16_t)(len > UINT16_MAX ? UINT16_MAX : len),
+		};
+	}
+}
 
 /* Dispatch by ethertype, IP protocol number, or well-known port. Unknown
  * values return 0 and leave the packet as it is. */

@@ -6,7 +6,8 @@
 
 static void sb_flags(struct wl_sb *sb, uint16_t flags)
 {
-	static const char *const names[] = { "FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR", "AE" };
+	/* Three letters each, "AE" padded with its NUL: a fixed-size copy per flag. */
+	static const char names[][3] = { "FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR", "AE" };
 	bool first = true;
 
 	wl_sb_char(sb, '[');
@@ -14,8 +15,8 @@ static void sb_flags(struct wl_sb *sb, uint16_t flags)
 		if (!(flags & (1u << i)))
 			continue;
 		if (!first)
-			wl_sb_str(sb, ", ");
-		wl_sb_str(sb, names[i]);
+			wl_sb_mem(sb, ", ", 2);
+		wl_sb_mem(sb, names[i], names[i][2] ? 3 : 2);
 		first = false;
 	}
 	wl_sb_char(sb, ']');

@@ -98,6 +98,7 @@ enum wl_proto {
 };
 
 const char *wl_proto_name(enum wl_proto p);
+size_t wl_proto_name_len(enum wl_proto p); /* strlen(wl_proto_name(p)) */
 
 /* An IPv4 or IPv6 address; family is 4 or 6, 0 when absent. */
 struct wl_addr {

@@ -77,7 +77,7 @@ static int set_error(sqlite3 *db, int rc, const char *what, char *err, size_t er
 
 static int migrate(struct hdb *d, char *err, size_t errlen)
 {
-	int64_t version;
+	int64_t version = 0;
 	int rc = query_int(d->db, "PRAGMA user_version", &version);
 
 	if (rc != SQLITE_OK)
@@ -212,7 +212,7 @@ static int prepare_all(struct hdb *d, char *err, size_t errlen)
 /* Where the ids, the retention clock and the raw pruning cursor stand. */
 static int load_positions(struct hdb *d, char *err, size_t errlen)
 {
-	int64_t max_id, min_raw;
+	int64_t max_id = 0, min_raw = 0;
 	int rc;
 
 	if ((rc = query_int(d->db, "SELECT coalesce(max(id), 0) FROM packets", &max_id)) != SQLITE_OK ||
