@@ -206,6 +206,21 @@ static pcap_t *open_from_fd(int fd, struct file_view *view, char *errbuf)
 	return pcap;
 }
 
+void capture_release_read(struct capture *cap)
+{
+	long pos;
+	size_t page = 4096, done;
+
+	if (!cap->map || !cap->pcap || (pos = ftell(pcap_file(cap->pcap))) <= 0)
+		return;
+	/* Pages already read count in RSS for as long as they stay mapped. */
+	done = (size_t)pos / page * page;
+	if (done > cap->map_released) {
+		madvise((char *)cap->map + cap->map_released, done - cap->map_released, MADV_DONTNEED);
+		cap->map_released = done;
+	}
+}
+
 /* The old handle is closed: its mapping can go, and the new one is kept. */
 static void replace_view(struct capture *cap, const struct file_view *view)
 {
@@ -213,6 +228,7 @@ static void replace_view(struct capture *cap, const struct file_view *view)
 		munmap(cap->map, cap->map_len);
 	cap->map = view->map;
 	cap->map_len = view->len;
+	cap->map_released = 0;
 }
 
 static int adopt_file_handle(struct capture *cap, pcap_t *pcap, const char *filter, char *err,

@@ -24,6 +24,7 @@ struct capture {
 	int file_fd; /* the file, opened before privileges were dropped; -1 live */
 	void *map;   /* the file's mapping while a handle reads it, or NULL */
 	size_t map_len;
+	size_t map_released; /* bytes at the start already given back */
 	char filter[CAPD_STR_MAX];
 	/* Counters of handles already closed (interface switches), so that the
 	 * published pcap_stats never go backwards. */
@@ -51,6 +52,9 @@ int capture_open_file(struct capture *cap, const char *path, const char *filter,
 /* Starts the file over (--loop) from the descriptor kept open, so that a
  * file only root could read can still be replayed after the drop. */
 int capture_rewind_file(struct capture *cap, char *err, size_t errlen);
+
+/* Gives back the pages of a mapped file that were read already; call now and then. */
+void capture_release_read(struct capture *cap);
 
 /* A closed capture: call before the first open. */
 void capture_init(struct capture *cap);

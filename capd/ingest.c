@@ -166,6 +166,7 @@ static void on_replay_timer(evutil_socket_t fd, short what, void *arg)
 		d->pending_h = NULL;
 	}
 	publisher_flush(&d->pub);
+	capture_release_read(&d->cap);
 	if (!d->paused)
 		schedule_replay(d, 0);
 }

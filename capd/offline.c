@@ -74,6 +74,8 @@ static int read_packets(struct capture *cap, struct json_sink *sink, struct wl_p
 		wl_dissect(pkt, cap->linktype, data, h->caplen);
 		if (pkt->malformed)
 			ret->malformed++;
+		if ((ret->packets & 0xfff) == 0)
+			capture_release_read(cap);
 		if ((r = sink_packet(sink, pkt)) < 0) {
 			snprintf(ret->error, sizeof(ret->error), "write: %s", strerror(-r));
 			return r;
