@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <fcntl.h>
+#include <stdio_ext.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -196,6 +197,8 @@ static pcap_t *open_from_fd(int fd, struct file_view *view, char *errbuf)
 		snprintf(errbuf, PCAP_ERRBUF_SIZE, "%s", strerror(errno));
 		return NULL;
 	}
+	/* One thread reads it: spare stdio its lock on each of libpcap's freads. */
+	__fsetlocking(f, FSETLOCKING_BYCALLER);
 	pcap = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, errbuf);
 	if (!pcap) {
 		fclose(f);

@@ -101,10 +101,8 @@ static const struct port_entry udp_port_table[] = {
 
 static const struct port_entry tcp_port_table[] = {
 	{ 53, wl_decode_dns_tcp, 0 },
-	{ 80, wl_decode_http, 0 },
-	{ 8080, wl_decode_http, 0 },
-	{ 8000, wl_decode_http, 0 },
-	{ 3128, wl_decode_http, 0 },
+	/* No HTTP ports: wl_looks_like_http() finds every request and status
+	 * line on any port, and the rest of a body is plain TCP. */
 	{ 443, wl_decode_tls, 0 },
 	{ 853, wl_decode_tls, 0 },
 	{ 8443, wl_decode_tls, 0 },
