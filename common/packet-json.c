@@ -222,10 +222,10 @@ static void kv_ts(struct jw *w, int64_t sec, uint32_t usec)
 	key(w, "ts");
 	put_i64(w, sec);
 	put_char(w, '.');
-	for (int i = 5; i >= 0; i--) {
-		frac[i] = (char)('0' + usec % 10);
-		usec /= 10;
-	}
+	/* Six digits, zeros kept: three pairs from the table. */
+	memcpy(frac, wl_digit_pairs + usec / 10000 * 2, 2);
+	memcpy(frac + 2, wl_digit_pairs + usec / 100 % 100 * 2, 2);
+	memcpy(frac + 4, wl_digit_pairs + usec % 100 * 2, 2);
 	put_mem(w, frac, sizeof(frac));
 }
 
