@@ -110,7 +110,7 @@ static int span_take(struct tls_span *parent, size_t n, struct tls_span *ret)
 /* Reads a length of width 1 or 2 bytes and takes that many bytes as *ret. */
 static int span_vector(struct tls_span *parent, unsigned width, struct tls_span *ret)
 {
-	uint8_t len8;
+	uint8_t len8 = 0;
 	uint16_t len16;
 	int r;
 
