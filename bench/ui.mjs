@@ -43,7 +43,9 @@ async function heap(cdp, page) {
   return { raw: raw.usedSize, gc: gc.usedSize, perf };
 }
 
-const b = await Backend.start('bench-ui', { pcap: PCAP, speed: 'max', loop: true, startDelay: 1500 });
+// BENCH_SPEED: capd's --speed (max, or a factor of the capture's own timing).
+const SPEED = process.env.BENCH_SPEED || 'max';
+const b = await Backend.start('bench-ui', { pcap: PCAP, speed: SPEED, loop: true, startDelay: 1500 });
 const browser = await launch();
 let failed = false;
 try {
@@ -86,7 +88,7 @@ try {
   const heapGrowth = (heapEnd.gc - heap10.gc) / heap10.gc;
   const pageProblems = await problems(page);
 
-  console.log(`bench/ui: ${DURATION} s with the dashboard open, capd --speed max --loop on ${PCAP}`);
+  console.log(`bench/ui: ${DURATION} s with the dashboard open, capd --speed ${SPEED} --loop on ${PCAP}`);
   console.log(`  ingest rate (webd /api/stats): ${Math.round(rate).toLocaleString('en-US')} packets/s on average`
     + ` (${(s1.packets - s0.packets).toLocaleString('en-US')} packets in ${elapsed.toFixed(1)} s; pps_5s every 5 s: ${rates.map((r) => Math.round(r / 1000) + 'k').join(' ')})`);
   console.log(`  sequence gaps at webd: ${s1.gaps - s0.gaps} gaps, ${s1.missed - s0.missed} packets missed; rows sampled out of the feed (server): ${(stats1.feed_rows_skipped || 0).toLocaleString('en-US')}`);
