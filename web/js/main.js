@@ -10,6 +10,7 @@ import { DetailPane } from './detail.js';
 import { AlertsPanel, Breakdown, DnsPanel, DropIndicators, HostsPanel, NamesPanel } from './panels.js';
 import { CaptureControls } from './capture.js';
 import { bindTheme } from './theme.js';
+import { HistoryView, bindTabs } from './history.js';
 import { RowStore, STORE_MAX } from './store.js';
 import { formatBits, formatCount, loadSetting, saveSetting, setText } from './dom.js';
 
@@ -89,7 +90,44 @@ const capture = new CaptureControls({
   pauseButton: $('hard-pause'),
 });
 
-bindTheme($('theme-toggle'), () => chart.applyTheme());
+const historyView = new HistoryView({
+  view: $('history-view'),
+  form: $('history-form'),
+  from: $('history-from'),
+  to: $('history-to'),
+  quick: $('history-quick'),
+  apply: $('history-apply'),
+  ip: $('history-ip'),
+  proto: $('history-proto'),
+  protoList: $('history-proto-list'),
+  q: $('history-q'),
+  pageSize: $('history-page-size'),
+  error: $('history-error'),
+  bounds: $('history-bounds'),
+  canvas: $('history-chart'),
+  chartNote: $('history-chart-note'),
+  table: $('history-table'),
+  body: $('history-body'),
+  empty: $('history-empty'),
+  scroll: $('history-scroll'),
+  count: $('history-count'),
+  more: $('history-more'),
+  exportCsv: $('history-export-csv'),
+  exportPcap: $('history-export-pcap'),
+});
+
+bindTheme($('theme-toggle'), () => {
+  chart.applyTheme();
+  historyView.applyTheme();
+});
+
+bindTabs({
+  tabs: [$('tab-live'), $('tab-history')],
+  onShow: (view) => {
+    if (view === 'history')
+      historyView.show();
+  },
+});
 
 // ---- The frame loop ------------------------------------------------------------------
 

@@ -26,7 +26,8 @@ export const WORK = process.env.WLITE_E2E_WORK || mkdtempSync(join(tmpdir(), 'wl
 chmodSync(WORK, 0o711);
 
 // Flags this webd build knows (a newer one may keep history in a database:
-// the tests keep it off, so nothing outside the work directory is touched).
+// the tests keep it off, so nothing outside the work directory is touched;
+// history.test.mjs passes its own --history PATH, in the work directory, after it).
 const WEBD_HELP = (() => {
   try {
     return execFileSync(WEBD, ['--help'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -77,6 +78,16 @@ function wliteGid() {
 }
 
 let dirCount = 0;
+
+// A private directory for a --history database (group wlite, mode 2770:
+// webd writes the database and its -wal/-shm files there); its path.
+export function historyDir(name) {
+  const dir = join(WORK, `${name}-history-${process.pid}-${++dirCount}`);
+  execFileSync('mkdir', ['-p', dir]);
+  chownSync(dir, -1, wliteGid());
+  chmodSync(dir, 0o2770);
+  return dir;
+}
 
 export class Backend {
   constructor(name) {

@@ -133,6 +133,25 @@ export function uiTest(test, file, getPage) {
   };
 }
 
+// What the page's own markup has (run in the page: page.evaluate(domCensus)):
+// hostile payloads must add nothing to it.
+export function domCensus() {
+  const all = [...document.querySelectorAll('*')];
+  const onAttrs = [];
+  for (const n of all)
+    for (const a of n.attributes)
+      if (/^on/i.test(a.name) || /javascript:/i.test(a.value) && ['href', 'src', 'action', 'formaction', 'xlink:href'].includes(a.name))
+        onAttrs.push(`${n.tagName} ${a.name}=${a.value}`);
+  return {
+    scripts: document.querySelectorAll('script').length,
+    imgX: document.querySelectorAll('img[src=x], img[src="x"]').length,
+    imgs: document.querySelectorAll('img').length,
+    svgs: document.querySelectorAll('svg').length,
+    iframes: document.querySelectorAll('iframe, object, embed').length,
+    onAttrs,
+  };
+}
+
 // ---- reading the dashboard -----------------------------------------------------
 
 // The visible table rows as objects of their cells' text. `seq` is the

@@ -135,3 +135,27 @@ export function buildHostile() {
   writePcap(path, frames.map((data, i) => ({ sec: t0 + Math.floor(i / 4), usec: (i % 4) * 200000, data })));
   return path;
 }
+
+// For the History view: zeek-wikipedia.pcap (DNS, MDNS, LLMNR, HTTP, TCP,
+// ARP, LLC, NBNS; IPv4 and IPv6; 2011) followed by the hostile packets,
+// re-timed to start on the second 2 s after its last packet's (keeping their
+// own spacing): the whole capture spans about 11 s of one capture clock.
+export const HISTORY_BASE = 'zeek-wikipedia.pcap';
+
+export function buildHistoryMix() {
+  const path = join(WORK, 'history.pcap');
+  if (existsSync(path))
+    return path;
+  const base = readPcap(corpus(HISTORY_BASE));
+  const hostile = readPcap(buildHostile());
+  if (base.linktype !== 1 || hostile.linktype !== 1)
+    throw new Error('the history capture needs Ethernet on both parts');
+  const toUs = (p) => BigInt(p.sec) * 1000000n + BigInt(p.frac);
+  const out = base.packets.map((p) => ({ us: toUs(p), data: p.data, len: p.len }));
+  const start = (out[out.length - 1].us / 1000000n + 2n) * 1000000n;
+  const h0 = toUs(hostile.packets[0]);
+  for (const p of hostile.packets)
+    out.push({ us: start + toUs(p) - h0, data: p.data, len: p.len });
+  writePcap(path, out.map((p) => ({ sec: Number(p.us / 1000000n), usec: Number(p.us % 1000000n), data: p.data, len: p.len })));
+  return path;
+}

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Backend, sleep, waitFor } from '../lib/backend.mjs';
-import { launch, newPage, problems, tableRows, uiTest } from '../lib/browser.mjs';
+import { domCensus, launch, newPage, problems, tableRows, uiTest } from '../lib/browser.mjs';
 import { HOSTILE, HOSTILE_IPS, buildHostile, capdJson } from '../lib/captures.mjs';
 import { cellDiffs, expectedRows } from '../lib/expect.mjs';
 
@@ -15,24 +15,6 @@ let b = null;
 let baseline = null;
 let pcap = null;
 const ui = uiTest(test, 'hostile', () => page);
-
-// What the page's own markup has: the payloads must add nothing to it.
-function domCensus() {
-  const all = [...document.querySelectorAll('*')];
-  const onAttrs = [];
-  for (const n of all)
-    for (const a of n.attributes)
-      if (/^on/i.test(a.name) || /javascript:/i.test(a.value) && ['href', 'src', 'action', 'formaction', 'xlink:href'].includes(a.name))
-        onAttrs.push(`${n.tagName} ${a.name}=${a.value}`);
-  return {
-    scripts: document.querySelectorAll('script').length,
-    imgX: document.querySelectorAll('img[src=x], img[src="x"]').length,
-    imgs: document.querySelectorAll('img').length,
-    svgs: document.querySelectorAll('svg').length,
-    iframes: document.querySelectorAll('iframe, object, embed').length,
-    onAttrs,
-  };
-}
 
 before(async () => {
   pcap = buildHostile();
