@@ -147,8 +147,9 @@ static bool parse_filter(struct webd *w, struct mg_connection *conn, struct hque
 		http_send_error(w, conn, 400, "%s", err);
 		return false;
 	}
-	if (q->f.foreign_only || q->f.after_id) {
-		http_send_error(w, conn, 400, "foreign= and after_seq= are live-only; history pages with cursor=");
+	if (q->f.foreign_only || q->f.after_id || q->f.n_not_protos) {
+		http_send_error(w, conn, 400,
+				"foreign=, proto_not= and after_seq= are live-only; history pages with cursor=");
 		return false;
 	}
 	q->like[o++] = '%';
