@@ -329,6 +329,14 @@ static size_t put_ids(char *sql, size_t size, const struct hquery *q, bool raw_o
 	return put(sql, size, used, ") AS k");
 }
 
+/* A text column, "" for NULL. */
+static const char *text_at(sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	return t ? (const char *)t : "";
+}
+
 static cJSON *packet_json(sqlite3_stmt *st)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -338,7 +346,7 @@ static cJSON *packet_json(sqlite3_stmt *st)
 	cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(st, 0));
 	cJSON_AddNumberToObject(o, "ts", (double)sqlite3_column_int64(st, 1) / 1e6);
 	cJSON_AddNumberToObject(o, "seq", (double)sqlite3_column_int64(st, 2));
-	cJSON_AddStringToObject(o, "sensor", sqlite3_column_text(st, 3) ? (const char *)sqlite3_column_text(st, 3) : "");
+	cJSON_AddStringToObject(o, "sensor", text_at(st, 3));
 	addr_text(st, 4, buf, sizeof(buf));
 	if (buf[0])
 		cJSON_AddStringToObject(o, "src", buf);
@@ -432,6 +440,7 @@ static int api_packets(struct webd *w, struct mg_connection *conn, sqlite3 *db)
 
 /* ---- DNS and alerts ------------------------------------------------------------------- */
 
+
 static cJSON *dns_json(sqlite3_stmt *st)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -439,7 +448,7 @@ static cJSON *dns_json(sqlite3_stmt *st)
 
 	cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(st, 0));
 	cJSON_AddNumberToObject(o, "ts", (double)sqlite3_column_int64(st, 1) / 1e6);
-	cJSON_AddStringToObject(o, "sensor", sqlite3_column_text(st, 2) ? (const char *)sqlite3_column_text(st, 2) : "");
+	cJSON_AddStringToObject(o, "sensor", text_at(st, 2));
 	addr_text(st, 3, buf, sizeof(buf));
 	cJSON_AddStringToObject(o, "client", buf);
 	addr_text(st, 4, buf, sizeof(buf));
@@ -447,8 +456,8 @@ static cJSON *dns_json(sqlite3_stmt *st)
 	cJSON_AddBoolToObject(o, "response", sqlite3_column_int(st, 5));
 	cJSON_AddNumberToObject(o, "qtype", sqlite3_column_int(st, 6));
 	cJSON_AddNumberToObject(o, "rcode", sqlite3_column_int(st, 7));
-	cJSON_AddStringToObject(o, "qname", sqlite3_column_text(st, 8) ? (const char *)sqlite3_column_text(st, 8) : "");
-	cJSON_AddStringToObject(o, "answers", sqlite3_column_text(st, 9) ? (const char *)sqlite3_column_text(st, 9) : "");
+	cJSON_AddStringToObject(o, "qname", text_at(st, 8));
+	cJSON_AddStringToObject(o, "answers", text_at(st, 9));
 	return o;
 }
 
@@ -486,7 +495,7 @@ static cJSON *alert_json(sqlite3_stmt *st)
 	cJSON_AddNumberToObject(o, "alert_id", (double)sqlite3_column_int64(st, 3));
 	addr_text(st, 4, buf, sizeof(buf));
 	cJSON_AddStringToObject(o, "ip", buf);
-	cJSON_AddStringToObject(o, "sensor", sqlite3_column_text(st, 5) ? (const char *)sqlite3_column_text(st, 5) : "");
+	cJSON_AddStringToObject(o, "sensor", text_at(st, 5));
 	cJSON_AddNumberToObject(o, "started", (double)sqlite3_column_int64(st, 6));
 	cJSON_AddNumberToObject(o, "last", (double)sqlite3_column_int64(st, 7));
 	if (sqlite3_column_type(st, 8) != SQLITE_NULL)
