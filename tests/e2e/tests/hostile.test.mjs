@@ -68,9 +68,7 @@ ui('the detail pane of every hostile packet shows the payloads as text', async (
     await waitFor(async () => (await page.textContent('#detail-summary')).startsWith(`No. ${o.seq} `), { what: `the detail of packet ${o.seq}` });
     await page.waitForSelector('[data-testid=detail-layer]');
     const tree = await page.textContent('#detail-tree');
-    // (The SNI sits in a sub-field of the ClientHello, which the tree does
-    // not show yet: see the nested-fields TODO in rows.test.mjs.)
-    const shown = [o.dns && o.dns.qname, o.http && o.http.host, o.http && o.http.path].filter(Boolean);
+    const shown = [o.dns && o.dns.qname, o.sni, o.http && o.http.host, o.http && o.http.path].filter(Boolean);
     for (const s of shown)
       assert.ok(tree.includes(s), `packet ${o.seq}: ${s} in the tree`);
     // Every field's bytes can be selected: nothing runs then either.
