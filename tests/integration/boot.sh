@@ -53,22 +53,8 @@ BUDGET=1080
 # ------------------------------------------------------------------ TAP
 
 PLAN=18
-N=0
-FAILS=0
-WHY=""
-diag() { [[ -n "$1" ]] && sed -e 's/^/# /' <<<"${1%$'\n'}"; }
-why() { WHY+="$*"$'\n'; }
-report() {
-	N=$((N + 1))
-	if [[ -z "$WHY" ]]; then
-		printf 'ok %d - %s\n' "$N" "$1"
-	else
-		FAILS=$((FAILS + 1))
-		printf 'not ok %d - %s\n' "$N" "$1"
-		diag "$WHY"
-	fi
-	WHY=""
-}
+# shellcheck source=tests/integration/lib/tap.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/tap.sh"
 # ok_or_stop DESC: reports; if the check failed, the rest cannot run.
 ok_or_stop() {
 	local failed=0

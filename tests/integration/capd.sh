@@ -54,24 +54,8 @@ PLAN=$((FIXED_CHECKS + ${#REPLAY_FILES[@]}))
 
 # ------------------------------------------------------------------ TAP
 
-N=0
-FAILS=0
-WHY=""
-diag() { [[ -n "$1" ]] && sed -e 's/^/# /' <<<"${1%$'\n'}"; }
-# why TEXT: records a reason the current check fails.
-why() { WHY+="$*"$'\n'; }
-# report DESC: ends the current check: ok if nothing went wrong.
-report() {
-	N=$((N + 1))
-	if [[ -z "$WHY" ]]; then
-		printf 'ok %d - %s\n' "$N" "$1"
-	else
-		FAILS=$((FAILS + 1))
-		printf 'not ok %d - %s\n' "$N" "$1"
-		diag "$WHY"
-	fi
-	WHY=""
-}
+# shellcheck source=tests/integration/lib/tap.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/tap.sh"
 
 if [[ $EUID -ne 0 ]]; then
 	echo "1..0 # SKIP needs root (network namespaces, capture)"

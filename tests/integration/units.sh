@@ -27,22 +27,8 @@ BUILD="${WLITE_BUILD:-$ROOT/build}"
 readonly UNITS=(wlite-capd.service wlite-webd.service)
 declare -A MAX_EXPOSURE=([wlite-capd.service]=4.0 [wlite-webd.service]=2.0)
 
-N=0
-FAILS=0
-WHY=""
-diag() { [[ -n "$1" ]] && sed -e 's/^/# /' <<<"${1%$'\n'}"; }
-why() { WHY+="$*"$'\n'; }
-report() {
-	N=$((N + 1))
-	if [[ -z "$WHY" ]]; then
-		printf 'ok %d - %s\n' "$N" "$1"
-	else
-		FAILS=$((FAILS + 1))
-		printf 'not ok %d - %s\n' "$N" "$1"
-		diag "$WHY"
-	fi
-	WHY=""
-}
+# shellcheck source=tests/integration/lib/tap.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/tap.sh"
 
 PLAN=$((1 + 4 * ${#UNITS[@]} + 2))
 

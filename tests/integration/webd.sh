@@ -51,23 +51,8 @@ FIXED_CHECKS=4 # the checks in this file; keep in step with the report calls
 
 # ------------------------------------------------------------------ TAP
 
-N=0
-FAILS=0
-WHY=""
-# shellcheck disable=SC2001
-diag() { [[ -n "$1" ]] && sed -e 's/^/# /' <<<"${1%$'\n'}"; }
-why() { WHY+="$*"$'\n'; }
-report() {
-	N=$((N + 1))
-	if [[ -z "$WHY" ]]; then
-		printf 'ok %d - %s\n' "$N" "$1"
-	else
-		FAILS=$((FAILS + 1))
-		printf 'not ok %d - %s\n' "$N" "$1"
-		diag "$WHY"
-	fi
-	WHY=""
-}
+# shellcheck source=tests/integration/lib/tap.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/tap.sh"
 
 if [[ $EUID -ne 0 ]]; then
 	echo "1..0 # SKIP needs root (to run webd as the wlite user)"
