@@ -10,6 +10,7 @@
  */
 #include "log.h"
 #include "packet-json.h"
+#include "seq.h"
 #include "version.h"
 #include "wlite-wire.h"
 
@@ -36,8 +37,8 @@ struct sensor {
 	char name[64];
 	const char *addr;
 	int sock;
-	uint64_t last_seq; /* 0: nothing seen yet */
-	uint64_t packets, gaps, missed;
+	struct wl_seq seq;
+	uint64_t packets;
 	double first_at, last_at; /* monotonic times of the first and last packet */
 };
 
@@ -165,18 +166,14 @@ static double monotonic_now(void)
 
 static void note_seq(struct sensor *s, uint64_t seq)
 {
-	if (s->last_seq && seq > s->last_seq + 1) {
-		uint64_t missed = seq - s->last_seq - 1;
+	uint64_t before = s->seq.last, lost;
 
-		s->gaps++;
-		s->missed += missed;
-		wl_warn("%s: gap of %llu packet(s) after seq %llu", s->name, (unsigned long long)missed,
-			(unsigned long long)s->last_seq);
-	} else if (s->last_seq && seq <= s->last_seq) {
-		wl_notice("%s: sequence restarted at %llu (capd restarted?)", s->name,
-			  (unsigned long long)seq);
-	}
-	s->last_seq = seq;
+	if (before && seq <= before)
+		wl_notice("%s: sequence restarted at %llu (capd restarted?)", s->name, (unsigned long long)seq);
+	lost = wl_seq_packet(&s->seq, seq);
+	if (lost)
+		wl_warn("%s: gap of %llu packet(s) after seq %llu", s->name, (unsigned long long)lost,
+			(unsigned long long)before);
 }
 
 static void print_packet(struct tap *t, const struct sensor *s, const struct wl_packet *pkt)
@@ -234,16 +231,11 @@ static void check_stats_seq(struct sensor *s, const char *json, size_t len)
 {
 	cJSON *root = cJSON_ParseWithLength(json, len);
 	const cJSON *seq = cJSON_GetObjectItemCaseSensitive(root, "seq");
+	uint64_t before = s->seq.last, lost;
 
-	if (cJSON_IsNumber(seq) && s->last_seq && seq->valuedouble > (double)s->last_seq) {
-		uint64_t missed = (uint64_t)seq->valuedouble - s->last_seq;
-
-		s->gaps++;
-		s->missed += missed;
+	if (cJSON_IsNumber(seq) && seq->valuedouble >= 0 && (lost = wl_seq_sent(&s->seq, (uint64_t)seq->valuedouble)))
 		wl_warn("%s: gap of %llu packet(s) after seq %llu (capd's stats say it sent them)", s->name,
-			(unsigned long long)missed, (unsigned long long)s->last_seq);
-		s->last_seq = (uint64_t)seq->valuedouble;
-	}
+			(unsigned long long)lost, (unsigned long long)before);
 	cJSON_Delete(root);
 }
 
@@ -496,8 +488,8 @@ static void report(const struct tap *t)
 
 		wl_notice("%s: %llu packets received, %llu gaps, %llu packets missed, "
 			  "%.3f s from first to last (%.0f packets/s)",
-			  s->name, (unsigned long long)s->packets, (unsigned long long)s->gaps,
-			  (unsigned long long)s->missed, span, span > 0 ? (double)(s->packets - 1) / span : 0.0);
+			  s->name, (unsigned long long)s->packets, (unsigned long long)s->seq.gaps,
+			  (unsigned long long)s->seq.missed, span, span > 0 ? (double)(s->packets - 1) / span : 0.0);
 	}
 }
 

@@ -115,8 +115,8 @@ static cJSON *sensors_json(const struct state *s)
 		cJSON_AddStringToObject(item, "name", ss->name);
 		cJSON_AddStringToObject(item, "address", ss->addr);
 		add_u64(item, "packets", ss->packets);
-		add_u64(item, "gaps", ss->gaps);
-		add_u64(item, "missed", ss->missed);
+		add_u64(item, "gaps", ss->seq.gaps);
+		add_u64(item, "missed", ss->seq.missed);
 		add_u64(item, "bad_batches", ss->bad_batches);
 		cJSON_AddNumberToObject(item, "last_heard", (double)ss->last_heard);
 		add_capd_json(item, "capd_stats", ss->last_stats);

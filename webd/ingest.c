@@ -9,6 +9,7 @@
 
 #include "history.h"
 #include "log.h"
+#include "seq.h"
 #include "wlite-wire.h"
 
 #include <cjson/cJSON.h>
@@ -34,16 +35,6 @@ static int64_t wall_now(void)
 	return (int64_t)time(NULL);
 }
 
-static void note_seq(struct sensor_stats *ss, uint64_t seq)
-{
-	if (ss->last_seq && seq > ss->last_seq + 1) {
-		ss->gaps++;
-		ss->missed += seq - ss->last_seq - 1;
-	}
-	/* A lower number means capd started over: not a loss. */
-	ss->last_seq = seq;
-}
-
 /* Called with the state lock held. */
 static void add_batch(struct webd *w, uint8_t sensor, const uint8_t *body, size_t len)
 {
@@ -62,7 +53,7 @@ static void add_batch(struct webd *w, uint8_t sensor, const uint8_t *body, size_
 	}
 	from.sent_us = r.sent_us;
 	for (rec_start = r.off; (rc = wl_wire_next(&r, rec)) == 1; rec_start = r.off) {
-		note_seq(ss, rec->pkt.seq);
+		wl_seq_packet(&ss->seq, rec->pkt.seq);
 		ss->packets++;
 		ss->bytes += rec->pkt.len;
 		id = state_add_packet(&w->state, &from, &rec->pkt, body + rec_start, r.off - rec_start, w->geo, now);
@@ -84,11 +75,8 @@ static void check_stats_seq(struct sensor_stats *ss, const char *json, size_t le
 	cJSON *root = cJSON_ParseWithLength(json, len);
 	const cJSON *seq = cJSON_GetObjectItemCaseSensitive(root, "seq");
 
-	if (cJSON_IsNumber(seq) && ss->last_seq && seq->valuedouble > (double)ss->last_seq) {
-		ss->gaps++;
-		ss->missed += (uint64_t)seq->valuedouble - ss->last_seq;
-		ss->last_seq = (uint64_t)seq->valuedouble;
-	}
+	if (cJSON_IsNumber(seq) && seq->valuedouble >= 0)
+		wl_seq_sent(&ss->seq, (uint64_t)seq->valuedouble);
 	cJSON_Delete(root);
 }
 

@@ -272,7 +272,6 @@ static struct host *touch_host(struct state *s, const struct wl_addr *a, int64_t
 	h->geo.scope = (uint8_t)geo_classify(a);
 	if (geo && geo_lookup(geo, a, &h->geo) == 0)
 		h->geo.source = GEO_SRC_LOCAL;
-	h->geo_done = true;
 	bucket = addr_hash(a) & (uint32_t)(s->host_hash_size - 1);
 	h->hash_next = s->host_hash[bucket];
 	s->host_hash[bucket] = i;

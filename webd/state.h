@@ -17,6 +17,7 @@
 #define WEBD_STATE_H
 
 #include "geo.h"
+#include "seq.h"
 #include "wlite-proto.h"
 
 #include <pthread.h>
@@ -72,7 +73,6 @@ struct host {
 	uint64_t pkts_sent, pkts_recv, bytes_sent, bytes_recv;
 	int64_t first_seen, last_seen;
 	struct geo_info geo;
-	bool geo_done;    /* local look-up made; ip-api may still fill it in */
 	bool ipapi_asked;
 	uint8_t n_names;
 	struct host_name names[STATE_NAMES_PER_HOST];
@@ -113,8 +113,7 @@ struct sensor_stats {
 	char name[SENSOR_NAME_MAX];
 	char addr[256];
 	uint64_t packets, bytes;
-	uint64_t last_seq;
-	uint64_t gaps, missed;
+	struct wl_seq seq; /* capd's sequence: gaps and packets missed */
 	uint64_t bad_batches;
 	char last_stats[2048];  /* capd's latest "stats" JSON, verbatim */
 	char last_status[2048]; /* capd's latest "status" JSON */
