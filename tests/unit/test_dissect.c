@@ -16,18 +16,12 @@
 #include <sys/socket.h>
 
 #include "wlite-proto.h"
+#include "frame.h"
 
 #include <errno.h>
 
 /* ---- Building frames ----------------------------------------------------------- */
 
-struct frame {
-	uint8_t b[4096];
-	size_t n;
-};
-
-static const uint8_t MAC_DST[6] = { 0x02, 0, 0, 0, 0, 0x0b };
-static const uint8_t MAC_SRC[6] = { 0x02, 0, 0, 0, 0, 0x0a };
 static const uint8_t MAC_IN_DST[6] = { 0x02, 0, 0, 0, 0, 0x1b };
 static const uint8_t MAC_IN_SRC[6] = { 0x02, 0, 0, 0, 0, 0x1a };
 
@@ -37,50 +31,6 @@ static const uint8_t MAC_IN_SRC[6] = { 0x02, 0, 0, 0, 0, 0x1a };
 #define D4 "10.0.0.4"
 #define A6 "2001:db8::1"
 #define B6 "2001:db8::2"
-
-static void put_u8(struct frame *f, uint8_t v)
-{
-	assert_true(f->n < sizeof(f->b));
-	f->b[f->n++] = v;
-}
-
-static void put_u16(struct frame *f, uint16_t v)
-{
-	put_u8(f, (uint8_t)(v >> 8));
-	put_u8(f, (uint8_t)v);
-}
-
-static void put_u32(struct frame *f, uint32_t v)
-{
-	put_u16(f, (uint16_t)(v >> 16));
-	put_u16(f, (uint16_t)v);
-}
-
-static void put_mem(struct frame *f, const void *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		put_u8(f, ((const uint8_t *)p)[i]);
-}
-
-static void put_fill(struct frame *f, uint8_t v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		put_u8(f, v);
-}
-
-static void set_u16(struct frame *f, size_t at, uint16_t v)
-{
-	f->b[at] = (uint8_t)(v >> 8);
-	f->b[at + 1] = (uint8_t)v;
-}
-
-static void put_addr(struct frame *f, int family, const char *text)
-{
-	uint8_t b[16];
-
-	assert_int_equal(inet_pton(family, text, b), 1);
-	put_mem(f, b, family == AF_INET ? 4 : 16);
-}
 
 static void put_eth_macs(struct frame *f, const uint8_t *dst, const uint8_t *src, uint16_t type)
 {
