@@ -49,7 +49,7 @@ TIMING_FILE=geneve.pcap           # 39 packets over 2.0 s
 LOOP_FILE=dns_tcp.pcap            # 11 packets
 
 # Checks outside the corpus list; keep in step with the report calls below.
-FIXED_CHECKS=36
+FIXED_CHECKS=37
 PLAN=$((FIXED_CHECKS + ${#REPLAY_FILES[@]}))
 
 # ------------------------------------------------------------------ TAP
@@ -1111,5 +1111,23 @@ for k, p in enumerate(pkts):
         break
 ' "$NPK" "$exp"
 report "--read $LOOP_FILE --loop: the file is published three times over with seq 1..$((3 * NPK))"
+
+# ====================================================== 11. hardening (issue 10)
+
+# -- Log injection: a filter text with a newline and "<0>" stays in one line.
+# JOURNAL_STREAM makes capd prefix each line with journald's "<N>" priority,
+# as under systemd, so a forged line would read as an emergency.
+C=loginj
+PREFIX=(env JOURNAL_STREAM=8:1)
+start_capd "$C" "$NS_A" -i "$VA"
+LOG_PID="$CPID"
+PREFIX=()
+out="$(ctl_check "$C" '{"cmd":"set_filter","filter":"x\n<0>forged\r\n<3>again"}' 'r.get("ok") is False and "forged" in r.get("error", "")')" || why "$out"
+stop_pid "$LOG_PID"
+bad="$(grep -Evn '^<[3-7]>wlite-capd: ' "$RUN/$C.err")" && why "lines without capd's own prefix: $bad"
+n="$(grep -c 'forged' "$RUN/$C.err")"
+((n == 1)) || why "want the filter text in exactly one line, found it in $n: $(grep -n forged "$RUN/$C.err")"
+grep -qF 'forged\x0d\x0a<3>again' "$RUN/$C.err" || why "the controls are not shown as \\xHH: $(grep forged "$RUN/$C.err")"
+report "log injection: a set_filter text with CR/LF and <0> is logged as one escaped line"
 
 exit $((FAILS > 0))
