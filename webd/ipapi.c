@@ -84,7 +84,9 @@ struct ipapi {
 	struct entry *inflight[BATCH_MAX];
 	size_t n_inflight;
 	bool busy; /* a request is outstanding */
+	struct evhttp_request *req; /* that request, until its outcome */
 	struct event *timer;
+	struct event *deadline; /* ends the outstanding request at timeout_ms */
 
 	uint64_t *sent_at; /* ring of the last rpm send times */
 	size_t sent_n, sent_head;
@@ -249,12 +251,25 @@ static void drop_cached(struct ipapi *c, struct entry *e)
 
 /* ---- scheduling ------------------------------------------------------------------ */
 
+static struct timeval ms_to_timeval(uint64_t ms)
+{
+	return (struct timeval){ .tv_sec = (time_t)(ms / 1000),
+				 .tv_usec = (suseconds_t)(ms % 1000) * 1000 };
+}
+
 static void arm_timer(struct ipapi *c, uint64_t delay_ms)
 {
-	struct timeval tv = { .tv_sec = (time_t)(delay_ms / 1000),
-			      .tv_usec = (suseconds_t)(delay_ms % 1000) * 1000 };
+	struct timeval tv = ms_to_timeval(delay_ms);
 
 	evtimer_add(c->timer, &tv);
+}
+
+/* From the moment the request is handed to libevent: connect to last byte. */
+static void arm_deadline(struct ipapi *c)
+{
+	struct timeval tv = ms_to_timeval(c->timeout_ms);
+
+	evtimer_add(c->deadline, &tv);
 }
 
 /* How long the local limit (rpm requests in any 60 s) still makes us wait. */
@@ -399,9 +414,96 @@ static bool honour_rate_headers(struct ipapi *c, struct evhttp_request *req, int
 
 /* ---- answers ---------------------------------------------------------------------- */
 
+/*
+ * The length of the well-formed, printable UTF-8 character at s, or 0 with
+ * *bad set to the bytes to skip: the maximal ill-formed subpart, as Unicode
+ * recommends (a stray continuation byte, an overlong form, a surrogate,
+ * above U+10FFFF, a sequence cut short), or a whole control character
+ * (C0, DEL, C1). s is NUL-terminated, and NUL is never a continuation byte.
+ */
+static size_t utf8_char(const unsigned char *s, size_t *bad)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t need, i;
+
+	if (s[0] < 0x20 || s[0] == 0x7f) {
+		*bad = 1;
+		return 0;
+	}
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		need = 2;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		need = 3;
+		lo = s[0] == 0xe0 ? 0xa0 : 0x80; /* overlong */
+		hi = s[0] == 0xed ? 0x9f : 0xbf; /* surrogates */
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		need = 4;
+		lo = s[0] == 0xf0 ? 0x90 : 0x80; /* overlong */
+		hi = s[0] == 0xf4 ? 0x8f : 0xbf; /* above U+10FFFF */
+	} else {
+		*bad = 1; /* a continuation byte, 0xc0, 0xc1 (overlong), 0xf5..0xff */
+		return 0;
+	}
+	for (i = 1; i < need; i++, lo = 0x80, hi = 0xbf) {
+		if (s[i] < lo || s[i] > hi) {
+			*bad = i;
+			return 0;
+		}
+	}
+	if (s[0] == 0xc2 && s[1] < 0xa0) { /* U+0080..U+009F: C1 controls */
+		*bad = 2;
+		return 0;
+	}
+	return need;
+}
+
+/*
+ * Copies text from ip-api into dst as valid UTF-8 (see ipapi.h): each
+ * ill-formed sequence or control character becomes U+FFFD, and the copy
+ * ends on a character boundary, so that no name cut to fit turns webd's
+ * JSON invalid.
+ */
 static void copy_string(char *dst, size_t len, const char *src)
 {
-	snprintf(dst, len, "%s", src ? src : "");
+	static const unsigned char replacement[] = { 0xef, 0xbf, 0xbd };
+	const unsigned char *s = (const unsigned char *)(src ? src : "");
+	size_t out = 0, n, bad, take;
+
+	while (*s) {
+		n = utf8_char(s, &bad);
+		take = n ? n : sizeof(replacement);
+		if (out + take >= len) /* keep room for the NUL */
+			break;
+		memcpy(dst + out, n ? s : replacement, take);
+		out += take;
+		s += n ? n : bad;
+	}
+	dst[out] = '\0';
+}
+
+static char ascii_upper(char ch)
+{
+	return ch >= 'a' && ch <= 'z' ? (char)(ch - 'a' + 'A') : ch;
+}
+
+/* ISO 3166 alpha-2: two ASCII letters, uppercased. Anything else is no country. */
+static void copy_country(char dst[3], const char *cc)
+{
+	dst[0] = '\0';
+	if (!cc || strlen(cc) != 2)
+		return;
+	for (int i = 0; i < 2; i++) {
+		char up = ascii_upper(cc[i]);
+
+		if (up < 'A' || up > 'Z') {
+			dst[0] = '\0';
+			return;
+		}
+		dst[i] = up;
+	}
+	dst[2] = '\0';
 }
 
 /* ip-api's "as" is "AS15169 Google LLC": the number, then the organisation. */
@@ -434,8 +536,7 @@ static bool answer_to_info(const cJSON *item, struct geo_info *g)
 	memset(g, 0, sizeof(*g));
 	g->scope = GEO_PUBLIC;
 	g->source = GEO_SRC_IPAPI;
-	if (cJSON_IsString(cc) && strlen(cc->valuestring) == 2)
-		memcpy(g->country, cc->valuestring, 3);
+	copy_country(g->country, cJSON_GetStringValue(cc));
 	parse_as(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(item, "as")), g);
 	if (!g->as_org[0])
 		copy_string(g->as_org, sizeof(g->as_org),
@@ -559,6 +660,8 @@ static void on_response(struct evhttp_request *req, void *arg)
 	if (c->freeing)
 		return;
 	c->busy = false;
+	c->req = NULL; /* libevent frees it when we return */
+	evtimer_del(c->deadline);
 	if (code == 0) {
 		request_failed(c, request_error_name(c->last_error));
 	} else if (honour_rate_headers(c, req, code) && code == 429) {
@@ -571,6 +674,29 @@ static void on_response(struct evhttp_request *req, void *arg)
 	}
 	c->last_error = 0;
 	/* Not from inside evhttp's callback: from the loop, right away. */
+	arm_timer(c, 0);
+}
+
+/*
+ * The request's total deadline passed. evhttp's own time-out is per read
+ * or write and restarts with every byte, so a server that dribbles its
+ * answer would otherwise hold the only request, and geolocation, for ever.
+ * A failure like any other: counted, backed off from, and the batch is
+ * queued again.
+ */
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct ipapi *c = arg;
+	struct evhttp_request *req = c->req;
+
+	if (!req)
+		return;
+	c->req = NULL;
+	c->busy = false;
+	/* Resets the connection and frees req; on_response is not called. */
+	evhttp_cancel_request(req);
+	c->last_error = 0;
+	request_failed(c, "timed out");
 	arm_timer(c, 0);
 }
 
@@ -613,13 +739,19 @@ static void send_batch(struct ipapi *c, uint64_t now)
 	c->stats.requests++;
 	rate_record(c, now);
 	c->last_error = 0;
+	/* Before the request goes: should libevent report its outcome at
+	 * once, on_response finds the request recorded and clears it. */
+	c->busy = true;
+	c->req = req;
+	arm_deadline(c);
 	/* On failure libevent has already freed req. */
 	if (evhttp_make_request(c->conn, req, EVHTTP_REQ_POST, c->request_uri) != 0) {
+		c->busy = false;
+		c->req = NULL;
+		evtimer_del(c->deadline);
 		request_failed(c, "cannot send the request");
 		arm_timer(c, 0);
-		return;
 	}
-	c->busy = true;
 }
 
 /* ---- look-up ------------------------------------------------------------------------ */
@@ -779,6 +911,8 @@ static int connect_setup(struct ipapi *c, const struct evhttp_uri *uri, char *er
 	c->conn = evhttp_connection_base_new(c->base, c->dns, bare, (uint16_t)port);
 	if (!c->conn)
 		return -ENOMEM;
+	/* Per read or write, as libevent applies it; the request as a whole
+	 * has the same time in all, from on_deadline. */
 	evhttp_connection_set_timeout_tv(c->conn, &tv);
 	evhttp_connection_set_retries(c->conn, 0); /* our back-off decides */
 	evhttp_connection_set_max_body_size(c->conn, BODY_MAX);
@@ -832,7 +966,8 @@ static int setup_enabled(struct ipapi *c, const char *url, char *err, size_t err
 		c->buckets = calloc(c->nbuckets, sizeof(*c->buckets));
 		c->sent_at = calloc(c->rpm, sizeof(*c->sent_at));
 		c->timer = evtimer_new(c->base, on_timer, c);
-		if (!c->request_uri || !c->buckets || !c->sent_at || !c->timer)
+		c->deadline = evtimer_new(c->base, on_deadline, c);
+		if (!c->request_uri || !c->buckets || !c->sent_at || !c->timer || !c->deadline)
 			r = -ENOMEM;
 	}
 	if (uri)
@@ -881,6 +1016,8 @@ struct ipapi *ipapi_free(struct ipapi *c)
 		evdns_base_free(c->dns, 0);
 	if (c->timer)
 		event_free(c->timer);
+	if (c->deadline)
+		event_free(c->deadline);
 	for (size_t b = 0; c->buckets && b < c->nbuckets; b++) {
 		struct entry *e = c->buckets[b], *next;
 

@@ -15,6 +15,16 @@
  * logged once per outage, not once per request. The cache is an LRU with a
  * TTL (answers: 24 h), with negative entries for addresses ip-api could not
  * place (1 h).
+ *
+ * Each request has a total deadline (timeout_ms, connect to last byte), not
+ * only libevent's per-read time-out, so a server that sends its answer a
+ * byte at a time fails like one that never answers, and the next request
+ * goes after the back-off.
+ *
+ * What the answer says is not trusted: country is two ASCII letters,
+ * uppercased, or "" for anything else; city and as_org are valid UTF-8,
+ * cut on a character boundary to fit, with each ill-formed sequence and
+ * each control character replaced by U+FFFD.
  */
 #ifndef WEBD_IPAPI_H
 #define WEBD_IPAPI_H
@@ -38,7 +48,7 @@ struct ipapi_config {
 	unsigned batch_delay_ms;   /* a batch of fewer than 100 waits this long for more (1000) */
 	unsigned backoff_base_ms;  /* first back-off after a failure, doubling (5000) */
 	unsigned backoff_max_ms;   /* longest back-off (600000: 10 min) */
-	unsigned timeout_ms;       /* one request, connect to last byte (10000) */
+	unsigned timeout_ms;       /* one request in all, connect to last byte (10000) */
 };
 
 /*

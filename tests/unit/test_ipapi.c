@@ -4,8 +4,10 @@
  * 127.0.0.1 in this process, on the same event base as the client, so a
  * test is one thread driving one loop for a bounded time. The fake records
  * each request and can answer success or fail entries, send X-Rl/X-Ttl,
- * answer 429 or 500, hold its answer back, not answer at all (a socket that
- * listens but never accepts) or be down (a port nobody listens on).
+ * answer 429 or 500, hold its answer back, dribble it (one byte of body at a
+ * time, for ever), answer with given fields for given addresses, not
+ * answer at all (a socket that listens but never accepts) or be down (a
+ * port nobody listens on).
  *
  * Timings come from the config (batch delay, back-off base, time-out) so
  * that each test takes well under 10 s.
@@ -23,6 +25,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +67,11 @@ static struct wl_addr addr_n(unsigned n) /* 8.8.x.y, all public */
 
 /* ---- the fake ip-api ---------------------------------------------------------------- */
 
+/* The fields to answer for one address; NULL leaves a field out. */
+struct fake_custom {
+	const char *query, *country_code, *city, *as, *asname;
+};
+
 struct fake {
 	struct event_base *base;
 	struct evhttp *http;
@@ -77,6 +85,14 @@ struct fake {
 	int hold_ms;      /* answer this late */
 	struct evhttp_request *held;
 	struct event *hold_ev;
+	const struct fake_custom *custom; /* answers for these addresses */
+	size_t n_custom;
+	int dribble_requests; /* dribble the answer to this many requests first */
+	int dribble_ms;       /* one byte per this many ms */
+	struct evhttp_request *dribbling;
+	struct event *dribble_ev;
+	int dribbled;     /* bytes sent so far */
+	int dribble_gone; /* 1 once the client dropped the connection */
 
 	/* what it saw */
 	int requests;
@@ -87,11 +103,32 @@ struct fake {
 	int method;
 };
 
-static cJSON *fake_entry(const char *q, bool with_query)
+static void add_string_if(cJSON *o, const char *name, const char *value)
 {
+	if (value)
+		cJSON_AddStringToObject(o, name, value);
+}
+
+static const struct fake_custom *fake_custom_for(const struct fake *f, const char *q)
+{
+	for (size_t i = 0; i < f->n_custom; i++)
+		if (strcmp(f->custom[i].query, q) == 0)
+			return &f->custom[i];
+	return NULL;
+}
+
+static cJSON *fake_entry(const struct fake *f, const char *q, bool with_query)
+{
+	const struct fake_custom *cu = fake_custom_for(f, q);
 	cJSON *o = cJSON_CreateObject();
 
-	if (strncmp(q, "5.", 2) == 0) { /* "could not place it" */
+	if (cu) { /* given bytes, verbatim: cJSON prints bytes >= 0x80 as they are */
+		cJSON_AddStringToObject(o, "status", "success");
+		add_string_if(o, "countryCode", cu->country_code);
+		add_string_if(o, "city", cu->city);
+		add_string_if(o, "as", cu->as);
+		add_string_if(o, "asname", cu->asname);
+	} else if (strncmp(q, "5.", 2) == 0) { /* "could not place it" */
 		cJSON_AddStringToObject(o, "status", "fail");
 		cJSON_AddStringToObject(o, "message", "invalid query");
 	} else if (strncmp(q, "6.", 2) == 0) { /* sparse answer: asname only */
@@ -157,7 +194,7 @@ static void fake_answer(struct fake *f, struct evhttp_request *req, cJSON *arr)
 
 	cJSON_ArrayForEach(item, arr)
 		if (cJSON_IsString(item))
-			cJSON_AddItemToArray(ans, fake_entry(item->valuestring, !f->drop_query));
+			cJSON_AddItemToArray(ans, fake_entry(f, item->valuestring, !f->drop_query));
 	body = cJSON_PrintUnformatted(ans);
 	evbuffer_add(out, body, strlen(body));
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
@@ -182,6 +219,40 @@ static void fake_release(evutil_socket_t fd, short what, void *arg)
 	cJSON_Delete(arr);
 }
 
+/*
+ * One more byte of a JSON answer that never ends, or, once the client has
+ * dropped the connection (libevent then detaches the request from it),
+ * the end: the request is freed and nothing more is sent.
+ */
+static void fake_dribble(evutil_socket_t fd, short what, void *arg)
+{
+	struct fake *f = arg;
+	struct timeval tv = { 0, f->dribble_ms * 1000 };
+	struct evbuffer *b;
+
+	if (!evhttp_request_get_connection(f->dribbling)) {
+		evhttp_send_reply_end(f->dribbling); /* frees it */
+		f->dribbling = NULL;
+		f->dribble_gone = 1;
+		return;
+	}
+	b = evbuffer_new();
+	evbuffer_add(b, f->dribbled == 0 ? "[" : " ", 1);
+	evhttp_send_reply_chunk(f->dribbling, b);
+	evbuffer_free(b);
+	f->dribbled++;
+	evtimer_add(f->dribble_ev, &tv);
+}
+
+static void fake_start_dribble(struct fake *f, struct evhttp_request *req)
+{
+	f->dribble_requests--;
+	f->dribbling = req;
+	evhttp_send_reply_start(req, 200, "OK"); /* chunked: the body comes later */
+	f->dribble_ev = evtimer_new(f->base, fake_dribble, f);
+	fake_dribble(-1, 0, f);
+}
+
 static void fake_handle(struct evhttp_request *req, void *arg)
 {
 	struct fake *f = arg;
@@ -196,6 +267,8 @@ static void fake_handle(struct evhttp_request *req, void *arg)
 			f->n_500--;
 		fake_add_rate_headers(f, req);
 		evhttp_send_reply(req, code, code == 429 ? "Too Many Requests" : "Oops", NULL);
+	} else if (f->dribble_requests > 0) {
+		fake_start_dribble(f, req);
 	} else if (f->hold_ms > 0) {
 		struct timeval tv = { 0, f->hold_ms * 1000 };
 
@@ -306,6 +379,8 @@ static int teardown(void **state)
 	ipapi_free(t->c);
 	if (t->fake.hold_ev)
 		event_free(t->fake.hold_ev);
+	if (t->fake.dribble_ev)
+		event_free(t->fake.dribble_ev);
 	fake_stop(&t->fake);
 	if (t->fake.listen_only_fd >= 0)
 		close(t->fake.listen_only_fd);
@@ -582,6 +657,188 @@ static void test_answers_without_query(void **state)
 	assert_int_equal(lookup(t, "5.5.5.5", &g), -ENOENT);
 }
 
+/* ---- what the answer may say ------------------------------------------------------------- */
+
+/* Strictly well-formed UTF-8, checked by decoding each code point. */
+static bool valid_utf8(const char *s)
+{
+	static const uint32_t min_cp[4] = { 0, 0x80, 0x800, 0x10000 };
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		unsigned more = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 ? 1 : (*p & 0xf0) == 0xe0 ? 2
+			      : (*p & 0xf8) == 0xf0 ? 3 : 4;
+		uint32_t cp = more == 0 ? *p : *p & (0x3fu >> more);
+
+		if (more == 4)
+			return false;
+		p++;
+		for (unsigned i = 0; i < more; i++, p++) {
+			if ((*p & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (*p & 0x3fu);
+		}
+		if (cp < min_cp[more] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * What webd makes of a geo_info (api.c puts these fields in /api/hosts
+ * with cJSON): it must be valid UTF-8, parse again, and give back the same
+ * strings.
+ */
+static void assert_json_round_trip(const struct geo_info *g)
+{
+	cJSON *o = cJSON_CreateObject(), *back;
+	char *text;
+
+	cJSON_AddStringToObject(o, "country", g->country);
+	cJSON_AddStringToObject(o, "as_org", g->as_org);
+	cJSON_AddStringToObject(o, "city", g->city);
+	text = cJSON_PrintUnformatted(o);
+	assert_non_null(text);
+	if (!valid_utf8(text))
+		fail_msg("not UTF-8: %s", text);
+	back = cJSON_Parse(text);
+	assert_non_null(back);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(back, "country")), g->country);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(back, "as_org")), g->as_org);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(back, "city")), g->city);
+	cJSON_Delete(back);
+	cJSON_free(text);
+	cJSON_Delete(o);
+}
+
+static char *repeat(const char *unit, size_t times, const char *tail)
+{
+	size_t ulen = strlen(unit), tlen = strlen(tail);
+	char *s = malloc(ulen * times + tlen + 1);
+
+	assert_non_null(s);
+	for (size_t i = 0; i < times; i++)
+		memcpy(s + i * ulen, unit, ulen);
+	memcpy(s + ulen * times, tail, tlen + 1);
+	return s;
+}
+
+/* Asks for every custom address at once; each must come back placed. */
+static void ask_custom(struct t *t, const struct fake_custom *cases, size_t n)
+{
+	t->fake.custom = cases;
+	t->fake.n_custom = n;
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(lookup(t, cases[i].query, NULL), -EAGAIN);
+	run_until(t, &t->results, (int)n, 3000);
+	assert_int_equal(t->results, (int)n);
+	assert_int_equal(t->negatives, 0);
+}
+
+/*
+ * city holds 63 bytes and as_org 95: a name longer than that is cut, on a
+ * character boundary (2-, 3- and 4-byte characters straddling the limit at
+ * each offset), and ill-formed bytes become U+FFFD, one per maximal
+ * ill-formed subpart.
+ */
+static void test_strings_cut_on_characters_and_valid(void **state)
+{
+	struct t *t = *state;
+	char *a62 = repeat("a", 62, "\u00e9"), *a61 = repeat("a", 61, "\u20ac"),
+	     *a60 = repeat("a", 60, "\u20ac"), *a60b = repeat("a", 60, "\xf0\x9d\x84\x9e"),
+	     *a59 = repeat("a", 59, "\xf0\x9d\x84\x9e"), *a62s = repeat("a", 62, "\xe2\x82x"),
+	     *u50 = repeat("\u00fc", 50, ""), *b94 = repeat("b", 94, "\u00e9");
+	char *ex62 = repeat("a", 62, ""), *ex61 = repeat("a", 61, ""), *ex60 = repeat("a", 60, ""),
+	     *ex_u47 = repeat("\u00fc", 47, ""), *ex_b94 = repeat("b", 94, ""),
+	     *ex62s = repeat("a", 62, "");
+	const struct {
+		struct fake_custom in;
+		const char *city, *as_org;
+	} cases[] = {
+		/* cut: 2-, 3-, 4-byte characters at the end, straddling or fitting */
+		{ { "8.8.1.1", "US", a62, "AS1 \u00d6sterreich", NULL }, ex62, "\u00d6sterreich" },
+		{ { "8.8.1.2", "US", a61, "AS1 X", NULL }, ex61, "X" },
+		{ { "8.8.1.3", "US", a60, "AS1 X", NULL }, a60, "X" },
+		{ { "8.8.1.4", "US", a60b, "AS1 X", NULL }, ex60, "X" },
+		{ { "8.8.1.5", "US", a59, "AS1 X", NULL }, a59, "X" },
+		{ { "8.8.1.6", "US", "S\u00e3o Paulo", "AS2 ", u50 }, "S\u00e3o Paulo", ex_u47 },
+		{ { "8.8.1.7", "US", "x", "", b94 }, "x", ex_b94 },
+		/* a sequence cut short where the name would fit anyway */
+		{ { "8.8.1.8", "US", a62s, "AS1 X", NULL }, ex62s, "X" },
+		/* ill-formed bytes */
+		{ { "8.8.2.1", "US", "Z\xffrich", "AS1 \xfe\xfe", NULL }, "Z\uFFFDrich", "\uFFFD\uFFFD" },
+		{ { "8.8.2.2", "US", "a\xc0\xaf" "b", "AS1 \x80", NULL }, "a\uFFFD\uFFFDb", "\uFFFD" },
+		{ { "8.8.2.3", "US", "\xed\xa0\x80x", "AS1 \xe2\x82", NULL },
+		  "\uFFFD\uFFFD\uFFFDx", "\uFFFD" },
+		{ { "8.8.2.4", "US", "\xf4\x90\x80\x80!", "AS1 \xe0\x80\x80", NULL },
+		  "\uFFFD\uFFFD\uFFFD\uFFFD!", "\uFFFD\uFFFD\uFFFD" },
+		{ { "8.8.2.5", "US", "tab\there", "AS1 C1\xc2\x85", NULL }, "tab\uFFFDhere", "C1\uFFFD" },
+		{ { "8.8.2.6", "US", "\xf5\x80\x80\x80", "AS1 ok\xf0\x9f\x98\x80", NULL },
+		  "\uFFFD\uFFFD\uFFFD\uFFFD", "ok\xf0\x9f\x98\x80" },
+	};
+	struct fake_custom in[sizeof(cases) / sizeof(cases[0])];
+	size_t n = sizeof(cases) / sizeof(cases[0]);
+	struct geo_info g;
+
+	/* The checker itself tells ill-formed from well-formed. */
+	assert_false(valid_utf8("a\xc3"));
+	assert_false(valid_utf8("\xc0\xaf"));
+	assert_false(valid_utf8("\xed\xa0\x80"));
+	assert_false(valid_utf8("\xf4\x90\x80\x80"));
+	assert_false(valid_utf8("\x80"));
+	assert_true(valid_utf8("\xf0\x9f\x98\x80\u00e9\u20ac"));
+	for (size_t i = 0; i < n; i++)
+		in[i] = cases[i].in;
+	fake_listen(&t->fake, 0);
+	start_client(t);
+	ask_custom(t, in, n);
+	for (size_t i = 0; i < n; i++) {
+		memset(&g, 0, sizeof(g));
+		assert_int_equal(lookup(t, in[i].query, &g), 0);
+		if (strcmp(g.city, cases[i].city) != 0 || strcmp(g.as_org, cases[i].as_org) != 0)
+			fail_msg("%s: city '%s' as_org '%s'", in[i].query, g.city, g.as_org);
+		assert_json_round_trip(&g);
+	}
+	free(a62), free(a61), free(a60), free(a60b), free(a59), free(a62s), free(u50), free(b94);
+	free(ex62), free(ex61), free(ex60), free(ex_u47), free(ex_b94), free(ex62s);
+}
+
+/* Only two ASCII letters are a country code; they are uppercased. */
+static void test_country_code_two_ascii_letters(void **state)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{ "US", "US" }, { "us", "US" }, { "dE", "DE" }, { "", "" }, { "U", "" },
+		{ "USA", "" },  { "U\u00e9", "" }, { "\u00e9", "" }, { "<s", "" }, { "1A", "" },
+		{ "U ", "" },   { "@Z", "" },   { "[Z", "" },   { "`a", "" }, { "{a", "" },
+		{ "\xff\xff", "" }, { "U\n", "" },
+	};
+	struct t *t = *state;
+	enum { N = sizeof(cases) / sizeof(cases[0]) };
+	struct fake_custom in[N];
+	char queries[N][16];
+	struct geo_info g;
+
+	for (size_t i = 0; i < N; i++) {
+		snprintf(queries[i], sizeof(queries[i]), "8.8.3.%zu", i + 1);
+		in[i] = (struct fake_custom){ queries[i], cases[i].in, "City", "AS3 Org", NULL };
+	}
+	fake_listen(&t->fake, 0);
+	start_client(t);
+	ask_custom(t, in, N);
+	for (size_t i = 0; i < N; i++) {
+		memset(&g, 0, sizeof(g));
+		assert_int_equal(lookup(t, queries[i], &g), 0);
+		if (strcmp(g.country, cases[i].want) != 0)
+			fail_msg("countryCode '%s' gave '%s', want '%s'", cases[i].in, g.country,
+				 cases[i].want);
+		assert_string_equal(g.city, "City"); /* the rest of the answer is kept */
+		assert_int_equal(g.asn, 3);
+		assert_json_round_trip(&g);
+	}
+}
+
 /* ---- batching and limits ------------------------------------------------------------------- */
 
 static void test_batching_100_then_50(void **state)
@@ -774,6 +1031,51 @@ static void test_timeout(void **state)
 	assert_int_equal(stats(t).queued, 1);
 }
 
+/*
+ * A server that sends a byte every 150 ms never trips the per-read
+ * time-out of 600 ms; the total deadline of 600 ms must end the request,
+ * count it as a failure, back off, and let the next request through.
+ */
+static void test_total_deadline_dribbling_server(void **state)
+{
+	struct t *t = *state;
+	uint64_t sent, took;
+
+	fake_listen(&t->fake, 0);
+	t->fake.dribble_requests = 1;
+	t->fake.dribble_ms = 150;
+	t->cfg.timeout_ms = 600;
+	t->cfg.backoff_base_ms = 100;
+	start_client(t);
+	assert_int_equal(lookup(t, "8.8.8.8", NULL), -EAGAIN);
+	run_until(t, &t->fake.requests, 1, 2000);
+	assert_int_equal(t->fake.requests, 1);
+	sent = t->fake.at[0];
+	while (stats(t).failed == 0 && now_ms() < sent + 3000)
+		run_for(t, 5);
+	took = now_ms() - sent;
+	if (stats(t).failed != 1)
+		fail_msg("no failure %llu ms after the request (%d bytes dribbled)",
+			 (unsigned long long)took, t->fake.dribbled);
+	if (took < 500 || took > 1000)
+		fail_msg("request abandoned after %llu ms, deadline 600", (unsigned long long)took);
+	assert_true(t->fake.dribbled >= 3); /* the server was sending all along */
+	assert_true(stats(t).backing_off);
+	assert_int_equal(log_count(t, "ip-api unreachable (timed out)"), 1);
+
+	/* After the back-off the next request goes, and this one is answered. */
+	run_until(t, &t->results, 1, 2000);
+	assert_int_equal(t->results, 1);
+	assert_int_equal(t->fake.requests, 2);
+	assert_string_equal(t->fake.first_query[1], "8.8.8.8");
+	assert_string_equal(t->last.country, "US");
+	assert_false(stats(t).backing_off);
+	assert_int_equal(stats(t).failed, 1);
+	/* The dribbling connection was closed, not left to linger. */
+	run_until(t, &t->fake.dribble_gone, 1, 2000);
+	assert_int_equal(t->fake.dribble_gone, 1);
+}
+
 /* ---- bounds and expiry ----------------------------------------------------------------- */
 
 static void test_queue_bound(void **state)
@@ -835,6 +1137,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_negative_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_in_flight_not_queued_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_answers_without_query, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_strings_cut_on_characters_and_valid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_country_code_two_ascii_letters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batching_100_then_50, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_waits_for_delay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_local_rate_limit, setup, teardown),
@@ -843,10 +1147,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_http_500_backs_off_and_recovers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outage_backoff_then_recovery, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_total_deadline_dribbling_server, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queue_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lru_eviction_and_ttl, setup, teardown),
 	};
 
+	/* The fake writes to connections the client may have dropped. */
+	signal(SIGPIPE, SIG_IGN);
 	wl_log_setup("test-ipapi", WL_LOG_INFO);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
