@@ -17,6 +17,7 @@
 #include "ipapi.h"
 
 #include "log.h"
+#include "siphash.h"
 
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
@@ -152,24 +153,19 @@ static bool addr_from_string(const char *s, struct wl_addr *ret)
 
 /* ---- hash table and lists --------------------------------------------------------- */
 
-static uint64_t mix64(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
-}
-
-/* Seeded, because the addresses come from the traffic: no chosen collisions. */
+/*
+ * Keyed (SipHash under the client's random seed), because the addresses
+ * come from the traffic: a seeded mix is no PRF, and chosen addresses could
+ * still be aimed at one bucket.
+ */
 static size_t bucket_of(const struct ipapi *c, const struct wl_addr *a)
 {
-	uint64_t w0, w1;
+	const struct wl_siphash_key key = { c->seed, c->seed ^ 0x9e3779b97f4a7c15ULL };
+	uint8_t bytes[17];
 
-	memcpy(&w0, a->b, 8);
-	memcpy(&w1, a->b + 8, 8);
-	return (size_t)(mix64(mix64(c->seed ^ w0 ^ a->family) ^ w1) & (c->nbuckets - 1));
+	bytes[0] = a->family;
+	memcpy(bytes + 1, a->b, 16);
+	return (size_t)(wl_siphash24(&key, bytes, sizeof(bytes)) & (c->nbuckets - 1));
 }
 
 static bool addr_equal(const struct wl_addr *x, const struct wl_addr *y)

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include "state.h"
 
+#include "siphash.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -34,6 +36,8 @@ static size_t pow2_at_least(size_t n)
 
 int state_init(struct state *s, const struct state_limits *lim)
 {
+	int r;
+
 	memset(s, 0, sizeof(*s));
 	s->lim = *lim;
 	if (s->lim.alert_window_s == 0 || s->lim.alert_window_s > STATE_ALERT_BUCKETS)
@@ -51,6 +55,11 @@ int state_init(struct state *s, const struct state_limits *lim)
 		return -ENOMEM;
 	}
 	memset(s->host_hash, 0xff, s->host_hash_size * sizeof(*s->host_hash));
+	r = wl_siphash_key_random(&s->host_key);
+	if (r < 0) {
+		state_free(s);
+		return r;
+	}
 	s->lru_head = s->lru_tail = NONE;
 	s->next_id = 1;
 	s->next_alert_id = 1;
@@ -173,15 +182,19 @@ static void count_rate(struct state *s, int64_t second, uint32_t len)
 
 /* ---- Hosts: hash chains for look-up, an LRU list for eviction ---------------- */
 
-static uint32_t addr_hash(const struct wl_addr *a)
+/*
+ * Addresses come from the traffic, so the bucket comes from a keyed hash
+ * (SipHash, a random key per process): nobody can aim addresses at one
+ * bucket. The chain cap in touch_host bounds the walk even so.
+ */
+static size_t addr_bucket(const struct state *s, const struct wl_addr *a)
 {
-	uint32_t h = 2166136261u; /* FNV-1a */
+	uint8_t bytes[17];
 	size_t n = a->family == 6 ? 16 : 4;
 
-	h = (h ^ a->family) * 16777619u;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ a->b[i]) * 16777619u;
-	return h;
+	bytes[0] = a->family;
+	memcpy(bytes + 1, a->b, n);
+	return (size_t)wl_siphash24(&s->host_key, bytes, n + 1) & (s->host_hash_size - 1);
 }
 
 static bool addr_equal(const struct wl_addr *x, const struct wl_addr *y)
@@ -191,7 +204,7 @@ static bool addr_equal(const struct wl_addr *x, const struct wl_addr *y)
 
 struct host *state_find_host(struct state *s, const struct wl_addr *a)
 {
-	uint32_t i = s->host_hash[addr_hash(a) & (s->host_hash_size - 1)];
+	uint32_t i = s->host_hash[addr_bucket(s, a)];
 
 	for (; i != NONE; i = s->hosts[i].hash_next)
 		if (addr_equal(&s->hosts[i].addr, a))
@@ -228,7 +241,7 @@ static void lru_push_front(struct state *s, uint32_t i)
 
 static void hash_unlink(struct state *s, uint32_t i)
 {
-	uint32_t *link = &s->host_hash[addr_hash(&s->hosts[i].addr) & (s->host_hash_size - 1)];
+	uint32_t *link = &s->host_hash[addr_bucket(s, &s->hosts[i].addr)];
 
 	while (*link != NONE && *link != i)
 		link = &s->hosts[*link].hash_next;
@@ -236,17 +249,31 @@ static void hash_unlink(struct state *s, uint32_t i)
 		*link = s->hosts[i].hash_next;
 }
 
-/* A free slot, or the least recently seen host's. */
-static uint32_t host_slot(struct state *s)
+/*
+ * The slot for a new host in bucket: a free one, or the least recently seen
+ * host's. A chain already at STATE_HOST_CHAIN_MAX gives up its own least
+ * recently seen host instead, so that no walk is ever longer than that.
+ */
+static uint32_t host_slot(struct state *s, size_t bucket)
 {
-	uint32_t i;
+	uint32_t i, len = 0, oldest = NONE;
 
-	if (s->n_hosts < s->lim.hosts)
+	for (i = s->host_hash[bucket]; i != NONE; i = s->hosts[i].hash_next, len++)
+		if (oldest == NONE || s->hosts[i].last_seen < s->hosts[oldest].last_seen)
+			oldest = i;
+	if (len + 1 > s->hosts_chain_max)
+		s->hosts_chain_max = len < STATE_HOST_CHAIN_MAX ? len + 1 : STATE_HOST_CHAIN_MAX;
+	if (len >= STATE_HOST_CHAIN_MAX) {
+		i = oldest;
+		s->hosts_chain_evicted++;
+	} else if (s->n_hosts < s->lim.hosts) {
 		return (uint32_t)s->n_hosts++;
-	i = s->lru_tail;
+	} else {
+		i = s->lru_tail;
+		s->hosts_evicted++;
+	}
 	lru_unlink(s, i);
 	hash_unlink(s, i);
-	s->hosts_evicted++;
 	return i;
 }
 
@@ -254,7 +281,8 @@ static struct host *touch_host(struct state *s, const struct wl_addr *a, int64_t
 			       const struct geo_db *geo)
 {
 	struct host *h = state_find_host(s, a);
-	uint32_t i, bucket;
+	size_t bucket;
+	uint32_t i;
 
 	if (h) {
 		i = (uint32_t)(h - s->hosts);
@@ -263,7 +291,8 @@ static struct host *touch_host(struct state *s, const struct wl_addr *a, int64_t
 		h->last_seen = now;
 		return h;
 	}
-	i = host_slot(s);
+	bucket = addr_bucket(s, a);
+	i = host_slot(s, bucket);
 	h = &s->hosts[i];
 	memset(h, 0, sizeof(*h));
 	h->used = true;
@@ -272,7 +301,6 @@ static struct host *touch_host(struct state *s, const struct wl_addr *a, int64_t
 	h->geo.scope = (uint8_t)geo_classify(a);
 	if (geo && geo_lookup(geo, a, &h->geo) == 0)
 		h->geo.source = GEO_SRC_LOCAL;
-	bucket = addr_hash(a) & (uint32_t)(s->host_hash_size - 1);
 	h->hash_next = s->host_hash[bucket];
 	s->host_hash[bucket] = i;
 	lru_push_front(s, i);

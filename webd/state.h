@@ -18,6 +18,7 @@
 
 #include "geo.h"
 #include "seq.h"
+#include "siphash.h"
 #include "wlite-proto.h"
 
 #include <pthread.h>
@@ -29,6 +30,13 @@
 #define STATE_NAMES_PER_HOST 4
 #define STATE_ALERT_BUCKETS 64 /* >= the longest alert window, in seconds */
 #define SENSOR_NAME_MAX 32
+/*
+ * The longest host chain a look-up walks. The table has two buckets per
+ * host and a keyed hash, so chains of more than a few are a matter of
+ * chance too small to happen (Poisson(0.5) past 16: about 1e-18 a bucket);
+ * the cap keeps the cost bounded even if the hash were beaten.
+ */
+#define STATE_HOST_CHAIN_MAX 16
 
 struct state_limits {
 	size_t ring_packets;   /* default 100000 */
@@ -139,9 +147,12 @@ struct state {
 	struct host *hosts;
 	uint32_t *host_hash; /* bucket heads */
 	size_t host_hash_size;
+	struct wl_siphash_key host_key; /* random, per process */
 	uint32_t lru_head, lru_tail; /* most and least recently seen */
 	size_t n_hosts;
 	uint64_t hosts_evicted;
+	uint32_t hosts_chain_max;     /* the longest chain a new host joined (<= STATE_HOST_CHAIN_MAX) */
+	uint64_t hosts_chain_evicted; /* hosts given up because their chain was full */
 
 	struct dns_entry *dns;
 	size_t dns_head, dns_count;

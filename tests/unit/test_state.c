@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * webd's live state (webd/state.c), the parts that network data can aim at:
+ *
+ *   - the host table: 30,000 IPv6 addresses that all share one bucket under
+ *     the unkeyed FNV-1a bucket function webd used before must spread out
+ *     under the keyed hash (short chains, every host kept); and when a
+ *     chain does fill (addresses aimed at a key the test knows), it is
+ *     capped at STATE_HOST_CHAIN_MAX, the least recently seen giving way.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "siphash.h"
+#include "state.h"
+
+#define T0 1700000000
+
+static const uint8_t dummy_record[64];
+
+static struct wl_addr addr_from(const char *text)
+{
+	struct wl_addr a = { 0 };
+
+	if (inet_pton(AF_INET, text, a.b) == 1)
+		a.family = 4;
+	else if (inet_pton(AF_INET6, text, a.b) == 1)
+		a.family = 6;
+	else
+		fail_msg("bad address %s", text);
+	return a;
+}
+
+static void add_packet(struct state *s, const struct wl_addr *src, const struct wl_addr *dst, int64_t ts,
+		       const struct wl_dns *dns)
+{
+	static struct wl_packet pkt;
+	struct packet_origin from = { .sensor = 0 };
+
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.ts_sec = ts;
+	pkt.len = 100;
+	pkt.proto = WL_P_UDP;
+	pkt.outer.l3 = src->family == 6 ? WL_L3_IPV6 : WL_L3_IPV4;
+	pkt.outer.has = WL_HAS_SRC;
+	pkt.outer.src = *src;
+	if (dst) {
+		pkt.outer.has |= WL_HAS_DST;
+		pkt.outer.dst = *dst;
+	}
+	if (dns) {
+		pkt.has |= WL_PKT_DNS;
+		pkt.dns = *dns;
+		pkt.proto = WL_P_DNS;
+	}
+	state_add_packet(s, &from, &pkt, dummy_record, sizeof(dummy_record), NULL, ts);
+}
+
+static struct state *new_state(size_t hosts)
+{
+	struct state *s = malloc(sizeof(*s));
+	struct state_limits lim;
+
+	assert_non_null(s);
+	state_default_limits(&lim);
+	lim.ring_packets = 64;
+	lim.ring_bytes = 64 * 1024;
+	lim.hosts = hosts;
+	assert_int_equal(state_init(s, &lim), 0);
+	return s;
+}
+
+static void free_state(struct state *s)
+{
+	state_free(s);
+	free(s);
+}
+
+/* ---- The host table ------------------------------------------------------------ */
+
+#define FNV_PRIME 16777619u
+
+/* webd's bucket function before the keyed hash: FNV-1a over family and address. */
+static uint32_t old_fnv_bucket(const struct wl_addr *a, uint32_t mask)
+{
+	uint32_t h = (2166136261u ^ a->family) * FNV_PRIME;
+
+	for (size_t i = 0; i < (a->family == 6 ? 16u : 4u); i++)
+		h = (h ^ a->b[i]) * FNV_PRIME;
+	return h & mask;
+}
+
+/*
+ * n distinct IPv6 addresses in 2001:db8::/32 with old_fnv_bucket() == target,
+ * as an attacker makes them: the low bits of an FNV-1a state depend only on
+ * the low bits before, and multiplying by the odd prime is invertible, so
+ * the last byte is solved for once the one before brings bits 8..16 right
+ * (one try in 512).
+ */
+static struct wl_addr *fnv_colliding(size_t n, uint32_t target, uint32_t mask)
+{
+	struct wl_addr *out = calloc(n, sizeof(*out));
+	uint32_t inv = FNV_PRIME, want;
+	size_t found = 0;
+
+	assert_non_null(out);
+	for (int i = 0; i < 5; i++)
+		inv *= 2 - FNV_PRIME * inv; /* Newton: the inverse modulo 2^32 */
+	want = (target * inv) & mask;       /* the state before the last multiply */
+	for (uint32_t c = 0; found < n; c++) {
+		struct wl_addr a = { .family = 6, .b = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, (uint8_t)(c >> 24),
+							 (uint8_t)(c >> 16), (uint8_t)(c >> 8), (uint8_t)c } };
+		uint32_t h14 = (2166136261u ^ 6) * FNV_PRIME;
+
+		for (int i = 0; i < 14; i++)
+			h14 = (h14 ^ a.b[i]) * FNV_PRIME;
+		for (unsigned b14 = 0; b14 < 256; b14++) {
+			uint32_t h15 = (h14 ^ b14) * FNV_PRIME;
+
+			if (((h15 ^ want) & mask) >> 8)
+				continue;
+			a.b[14] = (uint8_t)b14;
+			a.b[15] = (uint8_t)((h15 ^ want) & 0xff);
+			assert_int_equal(old_fnv_bucket(&a, mask), target);
+			out[found++] = a;
+			break;
+		}
+	}
+	return out;
+}
+
+/* The longest chain in the table now, walked bucket by bucket. */
+static size_t longest_chain(const struct state *s)
+{
+	size_t longest = 0;
+
+	for (size_t b = 0; b < s->host_hash_size; b++) {
+		size_t len = 0;
+
+		for (uint32_t i = s->host_hash[b]; i != UINT32_MAX; i = s->hosts[i].hash_next)
+			len++;
+		if (len > longest)
+			longest = len;
+	}
+	return longest;
+}
+
+#define N_CRAFTED 30000
+
+static void fnv_collisions_spread(void **unused)
+{
+	struct state *s = new_state(65536);
+	uint32_t mask = (uint32_t)s->host_hash_size - 1;
+	struct wl_addr dst = addr_from("2001:db8:ffff::1");
+	struct wl_addr *crafted = fnv_colliding(N_CRAFTED, old_fnv_bucket(&dst, mask), mask);
+
+	(void)unused;
+	for (size_t i = 0; i < N_CRAFTED; i++)
+		add_packet(s, &crafted[i], &dst, T0 + (int64_t)(i / 1000), NULL);
+	/* Every host kept, none given up for a full chain, and every chain short. */
+	assert_int_equal(s->n_hosts, N_CRAFTED + 1);
+	assert_int_equal(s->hosts_chain_evicted, 0);
+	for (size_t i = 0; i < N_CRAFTED; i++)
+		assert_non_null(state_find_host(s, &crafted[i]));
+	if (s->hosts_chain_max > 8 || longest_chain(s) > 8)
+		fail_msg("chains up to %u long (now %zu) for %d addresses in %zu buckets", s->hosts_chain_max,
+			 longest_chain(s), N_CRAFTED + 1, s->host_hash_size);
+	free(crafted);
+	free_state(s);
+}
+
+/* The bucket webd/state.c computes: SipHash of the family byte and the address. */
+static size_t sip_bucket(const struct state *s, const struct wl_addr *a)
+{
+	uint8_t bytes[17] = { a->family };
+
+	memcpy(bytes + 1, a->b, 16);
+	return (size_t)wl_siphash24(&s->host_key, bytes, 17) & (s->host_hash_size - 1);
+}
+
+/* Addresses aimed at one bucket of a key the test knows: the chain stops at the cap. */
+static void full_chain_is_capped(void **unused)
+{
+	struct state *s = new_state(64);
+	const uint8_t key[16] = "wlite test key!";
+	struct wl_addr aimed[STATE_HOST_CHAIN_MAX + 24];
+	size_t n = 0, target;
+
+	(void)unused;
+	wl_siphash_key_from_bytes(&s->host_key, key);
+	target = sip_bucket(s, &(struct wl_addr){ .family = 6 });
+	for (uint32_t c = 1; n < sizeof(aimed) / sizeof(aimed[0]); c++) {
+		struct wl_addr a = { .family = 6, .b = { 0x20, 0x01, 0x0d, 0xb8, [12] = (uint8_t)(c >> 24),
+							 (uint8_t)(c >> 16), (uint8_t)(c >> 8), (uint8_t)c } };
+
+		if (sip_bucket(s, &a) == target)
+			aimed[n++] = a;
+	}
+	for (size_t i = 0; i < n; i++)
+		add_packet(s, &aimed[i], NULL, T0 + (int64_t)i, NULL);
+	assert_int_equal(s->hosts_chain_max, STATE_HOST_CHAIN_MAX);
+	assert_int_equal(s->hosts_chain_evicted, n - STATE_HOST_CHAIN_MAX);
+	assert_int_equal(longest_chain(s), STATE_HOST_CHAIN_MAX);
+	/* The least recently seen gave way: the oldest are gone, the newest kept. */
+	for (size_t i = 0; i < n; i++) {
+		if (i < n - STATE_HOST_CHAIN_MAX)
+			assert_null(state_find_host(s, &aimed[i]));
+		else
+			assert_non_null(state_find_host(s, &aimed[i]));
+	}
+	free_state(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(fnv_collisions_spread),
+		cmocka_unit_test(full_chain_is_capped),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
