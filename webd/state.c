@@ -557,7 +557,13 @@ uint64_t state_add_packet(struct state *s, const struct packet_origin *from, con
 		s->malformed++;
 	if (pkt->has & WL_PKT_DNS) {
 		log_dns(s, id, sensor, pkt);
-		learn_dns_names(s, &pkt->dns, now, geo);
+		/*
+		 * Only a response says what a name resolves to. A query can carry
+		 * answer records too (anyone can send one), and must not teach
+		 * the dashboard that bank.example is the sender's address.
+		 */
+		if (pkt->dns.response)
+			learn_dns_names(s, &pkt->dns, now, geo);
 	}
 	if (dst && (pkt->has & WL_PKT_SNI))
 		add_name(dst, pkt->sni, 's', now, 0);

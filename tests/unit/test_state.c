@@ -6,7 +6,9 @@
  *     the unkeyed FNV-1a bucket function webd used before must spread out
  *     under the keyed hash (short chains, every host kept); and when a
  *     chain does fill (addresses aimed at a key the test knows), it is
- *     capped at STATE_HOST_CHAIN_MAX, the least recently seen giving way.
+ *     capped at STATE_HOST_CHAIN_MAX, the least recently seen giving way;
+ *   - passive DNS: only responses teach name-to-address mappings; a query
+ *     that carries an answer record teaches nothing.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -218,11 +220,62 @@ static void full_chain_is_capped(void **unused)
 	free_state(s);
 }
 
+/* ---- Passive DNS ------------------------------------------------------------------ */
+
+static struct wl_dns dns_with_answer(bool response)
+{
+	struct wl_dns d = { .id = 0x1234, .response = response, .has_question = true, .qtype = 1,
+			    .qdcount = 1, .ancount = 1, .n_answers = 1, .answers_total = 1 };
+
+	strcpy(d.qname, "bank.example");
+	d.answers[0] = (struct wl_dns_rr){ .section = WL_DNS_AN, .type = 1, .class = 1, .ttl = 300 };
+	strcpy(d.answers[0].name, "bank.example");
+	strcpy(d.answers[0].data, "192.0.2.66");
+	return d;
+}
+
+static void dns_query_with_answer_teaches_nothing(void **unused)
+{
+	struct state *s = new_state(1024);
+	struct wl_addr client = addr_from("10.0.0.7"), resolver = addr_from("10.0.0.53");
+	struct wl_addr answer = addr_from("192.0.2.66");
+	struct wl_dns q = dns_with_answer(false);
+
+	(void)unused;
+	add_packet(s, &client, &resolver, T0, &q);
+	assert_null(state_find_host(s, &answer));
+	/* ... and names nothing it did touch. */
+	assert_int_equal(state_find_host(s, &client)->n_names, 0);
+	assert_int_equal(state_find_host(s, &resolver)->n_names, 0);
+	free_state(s);
+}
+
+static void dns_response_teaches(void **unused)
+{
+	struct state *s = new_state(1024);
+	struct wl_addr client = addr_from("10.0.0.7"), resolver = addr_from("10.0.0.53");
+	struct wl_addr answer = addr_from("192.0.2.66");
+	struct wl_dns r = dns_with_answer(true);
+	const struct host *h;
+
+	(void)unused;
+	add_packet(s, &resolver, &client, T0, &r);
+	h = state_find_host(s, &answer);
+	assert_non_null(h);
+	assert_int_equal(h->n_names, 1);
+	assert_string_equal(h->names[0].name, "bank.example");
+	assert_int_equal(h->names[0].source, 'd');
+	assert_int_equal(h->names[0].expires, T0 + 300);
+	free_state(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(fnv_collisions_spread),
 		cmocka_unit_test(full_chain_is_capped),
+		cmocka_unit_test(dns_query_with_answer_teaches_nothing),
+		cmocka_unit_test(dns_response_teaches),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
