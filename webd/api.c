@@ -118,6 +118,7 @@ static cJSON *sensors_json(const struct state *s)
 		add_u64(item, "gaps", ss->seq.gaps);
 		add_u64(item, "missed", ss->seq.missed);
 		add_u64(item, "bad_batches", ss->bad_batches);
+		ingest_sensor_json(item, ss); /* the ingest's own counters (ingest.c) */
 		cJSON_AddNumberToObject(item, "last_heard", (double)ss->last_heard);
 		add_capd_json(item, "capd_stats", ss->last_stats);
 		/* The feed carries it too: a pause made elsewhere shows at once. */

@@ -261,8 +261,13 @@ static int export_rates(struct webd *w, struct mg_connection *conn)
 	http_stream_start(out, conn, "text/csv; charset=utf-8",
 			  "Content-Disposition: attachment; filename=\"wlite-rates.csv\"\r\n");
 	http_stream_printf(out, "second,packets,bytes\r\n");
-	/* The last hour, a line per second, quiet seconds included as zeros. */
-	for (int64_t t = now - STATE_RATE_SECONDS + 1; t <= now; t++) {
+	/*
+	 * The last hour, a line per second, quiet seconds included as zeros:
+	 * counted, so that it ends whatever the clock says, and over as soon
+	 * as the client has gone.
+	 */
+	for (int64_t i = 0; i < STATE_RATE_SECONDS && !out->failed; i++) {
+		int64_t t = now - STATE_RATE_SECONDS + 1 + i;
 		const struct rate_bucket *b = &copy[(uint64_t)t % STATE_RATE_SECONDS];
 		bool here = b->second == t;
 

@@ -56,6 +56,11 @@ static void add_batch(struct webd *w, uint8_t sensor, const uint8_t *body, size_
 		wl_seq_packet(&ss->seq, rec->pkt.seq);
 		ss->packets++;
 		ss->bytes += rec->pkt.len;
+		if (!state_ts_possible(rec->pkt.ts_sec)) {
+			/* Received, so no gap; but nothing time-based may see it (state.h). */
+			ss->bad_timestamps++;
+			continue;
+		}
 		id = state_add_packet(&w->state, &from, &rec->pkt, body + rec_start, r.off - rec_start, w->geo, now);
 		if (!w->history)
 			continue;
@@ -191,14 +196,20 @@ void ingest_close(struct webd *w)
 	}
 }
 
+void ingest_sensor_json(cJSON *item, const struct sensor_stats *ss)
+{
+	cJSON_AddNumberToObject(item, "bad_timestamps", (double)ss->bad_timestamps);
+}
+
 /*
  * Hands history the per-second counters of the seconds after rates_done up
- * to upto, from the state's buckets (lock held). A clock that went back
- * (a replay of an older capture) starts over from there.
+ * to upto, from the state's buckets (lock held): at most the hour they
+ * hold, however far apart the two are. A clock that went back (a replay of
+ * an older capture) starts over from there.
  */
 void ingest_history_rates(struct webd *w, int64_t upto)
 {
-	int64_t t = w->rates_done + 1;
+	int64_t first = w->rates_done + 1;
 
 	if (!w->history)
 		return;
@@ -206,9 +217,11 @@ void ingest_history_rates(struct webd *w, int64_t upto)
 		w->rates_done = upto;
 		return;
 	}
-	if (t < upto - STATE_RATE_SECONDS + 1)
-		t = upto - STATE_RATE_SECONDS + 1;
-	for (; t <= upto; t++) {
+	if (first < upto - STATE_RATE_SECONDS + 1)
+		first = upto - STATE_RATE_SECONDS + 1;
+	/* Counted, not compared with upto: the loop ends whatever upto is. */
+	for (int64_t i = 0, n = upto - first + 1; i < n && i < STATE_RATE_SECONDS; i++) {
+		int64_t t = first + i;
 		const struct rate_bucket *b = &w->state.rates[(uint64_t)t % STATE_RATE_SECONDS];
 
 		if (b->second == t && b->packets)

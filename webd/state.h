@@ -38,6 +38,21 @@
  */
 #define STATE_HOST_CHAIN_MAX 16
 
+/*
+ * The capture times webd accepts, in seconds: 1970 to the end of year 9999.
+ * Others are impossible (a pcapng with if_tsresol=0 gives seconds near
+ * INT64_MAX); the ingest counts and drops them, so that every sum and loop
+ * over time here, in history and in the exports stays far from overflow
+ * (microseconds of year 9999 need 58 bits) and dates keep four digits.
+ */
+#define STATE_TS_MIN 0
+#define STATE_TS_MAX INT64_C(253402300799) /* 9999-12-31T23:59:59Z */
+
+static inline bool state_ts_possible(int64_t ts_sec)
+{
+	return ts_sec >= STATE_TS_MIN && ts_sec <= STATE_TS_MAX;
+}
+
 struct state_limits {
 	size_t ring_packets;   /* default 100000 */
 	size_t ring_bytes;     /* the records' arena, default 128 MiB */
@@ -123,6 +138,7 @@ struct sensor_stats {
 	uint64_t packets, bytes;
 	struct wl_seq seq; /* capd's sequence: gaps and packets missed */
 	uint64_t bad_batches;
+	uint64_t bad_timestamps; /* packets dropped for an impossible capture time */
 	char last_stats[2048];  /* capd's latest "stats" JSON, verbatim */
 	char last_status[2048]; /* capd's latest "status" JSON */
 	int64_t last_heard;

@@ -56,6 +56,9 @@ int ingest_connect(struct webd *w, char *err, size_t errlen);
 void ingest_close(struct webd *w);
 void webd_tick(evutil_socket_t fd, short what, void *arg);
 void ingest_history_rates(struct webd *w, int64_t upto);
+/* Adds the ingest's counters for one sensor to its /api/stats object (state lock held). */
+struct cJSON;
+void ingest_sensor_json(struct cJSON *item, const struct sensor_stats *ss);
 
 /* api.c: the figures both /api/stats and the live feed carry (state lock held). */
 struct cJSON;
