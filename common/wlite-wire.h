@@ -101,6 +101,25 @@ enum wl_wire_section {
 #define WL_WIRE_RECORD_MAX(caplen) ((size_t)(caplen) + WL_WIRE_SUMMARY_MAX)
 
 /*
+ * Batching, and the largest message a capd sends. capd closes a batch once
+ * it holds WL_WIRE_BATCH_PACKETS records or more than WL_WIRE_BATCH_BYTES of
+ * them, so the record that crosses the line can take a batch past
+ * WL_WIRE_BATCH_BYTES by one record of the largest snap length (capd's
+ * --snaplen and libpcap both stop at WL_WIRE_SNAPLEN_MAX). With the topic in
+ * front, no "pkt" message is longer than WL_WIRE_MESSAGE_MAX (about 792 KiB); the
+ * "stats" and "status" JSON events are a few KiB. Subscribers give it to
+ * NN_RCVMAXSIZE: a peer announcing more is not a capd speaking this version,
+ * and nanomsg then drops that connection instead of allocating what the
+ * peer announced (with -1 it tries, and a 4 TiB announcement aborts).
+ */
+#define WL_WIRE_SNAPLEN_MAX 262144
+#define WL_WIRE_BATCH_PACKETS 4096
+#define WL_WIRE_BATCH_BYTES (512 * 1024)
+#define WL_WIRE_TOPIC_MAX 8 /* the longest topic, "status", with its NUL, rounded up */
+#define WL_WIRE_MESSAGE_MAX                                                                           \
+	(WL_WIRE_TOPIC_MAX + WL_WIRE_BATCH_HEADER + WL_WIRE_BATCH_BYTES + WL_WIRE_RECORD_MAX(WL_WIRE_SNAPLEN_MAX))
+
+/*
  * Appends one record for pkt and its raw bytes to buf[0..size). Returns the
  * record length, or -ENOBUFS if it does not fit (nothing is then promised
  * about buf past the batch written so far).

@@ -148,7 +148,8 @@ int ingest_connect(struct webd *w, char *err, size_t errlen)
 	for (size_t i = 0; i < w->opt.n_sensors; i++) {
 		struct sensor_conn *c = &w->conns[i];
 		struct sensor_stats *ss = &w->state.sensors[i];
-		int rcvbuf = RCVBUF_BYTES, maxsize = -1, fd;
+		/* Not -1: a peer announcing 4 TiB would make nanomsg abort webd (wlite-wire.h). */
+		int rcvbuf = RCVBUF_BYTES, maxsize = WL_WIRE_MESSAGE_MAX, fd;
 		size_t fdlen = sizeof(fd);
 		struct sensor_cb *cb;
 

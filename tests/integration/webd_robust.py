@@ -11,9 +11,14 @@ the wlite user, on a free 127.0.0.1 port).
            near INT64_MAX, past year 9999, before 1970): webd counts and
            drops them (sensors[].bad_timestamps), /api/rates.csv stays one
            hour of lines, and no worker spins after its client has gone
+  rcvmax   a second sensor that is a fake tcp:// publisher on 127.0.0.1
+           (raw SP protocol): a message of exactly WL_WIRE_MESSAGE_MAX is
+           read (and counted as a bad batch), one byte more and a 4 TiB
+           announcement make nanomsg drop that connection; webd keeps
+           serving and the good sensor's packets all arrive
 
 Usage: webd_robust.py [--count] SCENARIO
-Scenarios: time
+Scenarios: time rcvmax
 Environment: as webd_checks.py (WLW_WORK, WLW_WEBD, WLW_CAPD, ...).
 Standard library only.
 """
@@ -24,11 +29,12 @@ import signal
 import socket
 import struct
 import sys
+import threading
 import time
 import traceback
 
 import webd_checks as wc
-from webd_checks import Daemons, get_json, log, request, udp_frame, wait_for
+from webd_checks import Daemons, get_json, log, request, udp_frame, wait_for, write_pcap
 
 CHECKS = {
     "time": [
@@ -38,11 +44,22 @@ CHECKS = {
         "time: no worker spins after a /api/rates.csv client leaves",
         "time: /api/packets, /api/export.csv and the history answer, with possible times only",
     ],
+    "rcvmax": [
+        "rcvmax: webd subscribes to a good capd and to a fake tcp:// publisher",
+        "rcvmax: a message of exactly WL_WIRE_MESSAGE_MAX is read (a bad batch), the connection kept",
+        "rcvmax: one byte more, and the connection is dropped unread",
+        "rcvmax: a 4 TiB announcement: the connection is dropped, webd keeps running and reconnects",
+        "rcvmax: /api/stats answered within a second throughout",
+        "rcvmax: the good sensor's packets all arrived, no gaps",
+    ],
 }
 
 T0 = 1700000000
 INT64_MAX = (1 << 63) - 1
 
+# Must match common/wlite-wire.h: topic room + batch header + batch bytes + one
+# record of the largest snap length (caplen + the summary room).
+WL_WIRE_MESSAGE_MAX = 8 + 16 + 512 * 1024 + 262144 + 24 * 1024
 
 
 def cpu_seconds(pid):
@@ -198,7 +215,208 @@ def scenario_time(c):
     d.stop()
 
 
-SCENARIOS = {"time": scenario_time}
+# ----------------------------------------------------------- scenario: rcvmax
+
+NN_PUB, NN_SUB = 0x20, 0x21
+
+
+class FakePublisher(threading.Thread):
+    """A tcp:// NN_PUB peer that sends whatever the scenario tells it to.
+
+    Each accepted connection is handshaken (SP header both ways) and kept in
+    self.conns; events are (time, text) in self.events.
+    """
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.srv = socket.socket()
+        self.srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.srv.bind(("127.0.0.1", 0))
+        self.srv.listen(8)
+        self.port = self.srv.getsockname()[1]
+        self.conns = []
+        self.events = []
+        self.stopping = False
+        self.lock = threading.Lock()
+
+    def run(self):
+        self.srv.settimeout(0.2)
+        while not self.stopping:
+            try:
+                s, _ = self.srv.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            try:
+                s.settimeout(5)
+                s.sendall(b"\0SP\0" + struct.pack(">HH", NN_PUB, 0))
+                peer = wc.recv_exact(s, 8)
+                ok = peer[:4] == b"\0SP\0" and struct.unpack(">H", peer[4:6])[0] == NN_SUB
+            except OSError as e:
+                self.events.append((time.monotonic(), "handshake failed: %r" % (e,)))
+                s.close()
+                continue
+            with self.lock:
+                self.conns.append(s)
+            self.events.append((time.monotonic(), "connection %d%s" % (len(self.conns), "" if ok else " (bad peer)")))
+
+    def wait_conns(self, n, timeout):
+        return wait_for(lambda: len(self.conns) >= n, timeout)
+
+    @staticmethod
+    def send_message(s, announced, body):
+        """A message header announcing `announced` bytes, then body (may be shorter)."""
+        s.sendall(struct.pack(">Q", announced))
+        try:
+            s.sendall(body)
+            return True
+        except OSError:
+            return False
+
+    @staticmethod
+    def closed_by_peer(s, within):
+        """True once the peer closes s (reads until EOF or reset), False after `within` s."""
+        deadline = time.monotonic() + within
+        s.settimeout(0.2)
+        while time.monotonic() < deadline:
+            try:
+                if not s.recv(65536):
+                    return True
+            except socket.timeout:
+                continue
+            except OSError:
+                return True
+        return False
+
+    def stop(self):
+        self.stopping = True
+        self.srv.close()
+        for s in self.conns:
+            s.close()
+
+
+def rcvmax_capture(path):
+    """2000 UDP packets over 8 s: the good sensor's traffic goes on while the fake misbehaves."""
+    pkts = [(T0 + i * 0.004, udp_frame("10.31.0.1", "10.31.0.2", 1000, 2000 + i % 100, b"g" * 40))
+            for i in range(2000)]
+    write_pcap(path, pkts)
+    return len(pkts)
+
+
+class StatsWatch(threading.Thread):
+    """Asks /api/stats every 0.2 s; keeps the slowest answer and any failure."""
+
+    def __init__(self, port):
+        super().__init__(daemon=True)
+        self.port = port
+        self.slowest = 0.0
+        self.failures = []
+        self.last = None
+        self.stopping = False
+
+    def run(self):
+        while not self.stopping:
+            t = time.monotonic()
+            try:
+                st, _, body = request(self.port, "GET", "/api/stats", timeout=3, json_end=True)
+                if st == 200:
+                    self.last = json.loads(body)
+                else:
+                    self.failures.append("status %d" % st)
+            except (OSError, ValueError, wc.http.client.HTTPException) as e:
+                self.failures.append(repr(e))
+            self.slowest = max(self.slowest, time.monotonic() - t)
+            time.sleep(0.2)
+
+
+def sensor(stats, name):
+    return next((x for x in stats["sensors"] if x["name"] == name), None)
+
+
+def scenario_rcvmax(c):
+    path = os.path.join(wc.WORK, "rcvmax.pcap")
+    count = rcvmax_capture(path)
+    fake = FakePublisher()
+    fake.start()
+    d = Daemons("rcvmax")
+    d.start_webd("--ip-api", "off", "--history", "off", "--capd", "fake=tcp://127.0.0.1:%d" % fake.port)
+    port = d.port
+    watch = StatsWatch(port)
+    watch.start()
+    up = fake.wait_conns(1, 10)
+    c.report("rcvmax: webd subscribes to a good capd and to a fake tcp:// publisher", bool(up),
+             "webd never connected to the fake publisher: %s" % d.tail("webd.log"))
+    if not up:
+        return
+    d.start_capd(path, "--speed", "1")
+    time.sleep(1.0)
+
+    def exact():
+        s = fake.conns[0]
+        body = b"pkt\0" + b"\x57\x4c" + b"\0" * (WL_WIRE_MESSAGE_MAX - 6)
+        FakePublisher.send_message(s, len(body), body)
+        got = wait_for(lambda: sensor(get_json(port, "/api/stats"), "fake")["bad_batches"] >= 1, 10)
+        p = [] if got else ["sensors[fake].bad_batches never reached 1"]
+        if FakePublisher.closed_by_peer(s, 1.0):
+            p.append("webd dropped the connection after a message of exactly %d bytes" % WL_WIRE_MESSAGE_MAX)
+        return p
+    c.check("rcvmax: a message of exactly WL_WIRE_MESSAGE_MAX is read (a bad batch), the connection kept", exact)
+
+    def one_more():
+        s = fake.conns[0]
+        n = len(fake.conns)
+        body = b"pkt\0" + b"\0" * (WL_WIRE_MESSAGE_MAX - 3)
+        FakePublisher.send_message(s, len(body), body)
+        p = [] if FakePublisher.closed_by_peer(s, 5) else ["the connection stayed open after %d bytes" % len(body)]
+        bad = sensor(get_json(port, "/api/stats"), "fake")["bad_batches"]
+        if bad != 1:
+            p.append("bad_batches = %d: the oversized message was read" % bad)
+        if not fake.wait_conns(n + 1, 10):
+            p.append("webd did not reconnect")
+        return p
+    c.check("rcvmax: one byte more, and the connection is dropped unread", one_more)
+
+    def huge():
+        s = fake.conns[-1]
+        n = len(fake.conns)
+        # Announce 4 TiB and send the start of it: nanomsg must not try to allocate it.
+        FakePublisher.send_message(s, 4 << 40, b"pkt\0" + b"\0" * (1 << 20))
+        p = [] if FakePublisher.closed_by_peer(s, 5) else ["the connection stayed open"]
+        if not fake.wait_conns(n + 1, 10):
+            p.append("webd did not reconnect")
+        if d.webd.poll() is not None:
+            p.append("webd exited with status %r: %s" % (d.webd.returncode, d.tail("webd.log")))
+        return p
+    c.check("rcvmax: a 4 TiB announcement: the connection is dropped, webd keeps running and reconnects", huge)
+
+    final = wait_for(lambda: (lambda s: s if (sensor(s, "capd").get("capd_status") or {}).get("finished")
+                              and sensor(s, "capd")["packets"] >= count else None)(get_json(port, "/api/stats")),
+                     20)
+    watch.stopping = True
+    watch.join(5)
+    fake.stop()
+
+    def answered():
+        p = ["slowest answer %.2f s" % watch.slowest] if watch.slowest > 1.0 else []
+        if watch.failures:
+            p.append("%d failed: %r" % (len(watch.failures), watch.failures[:5]))
+        return p
+    c.check("rcvmax: /api/stats answered within a second throughout", answered)
+
+    def good():
+        s = final or get_json(port, "/api/stats")
+        g = sensor(s, "capd")
+        p = []
+        if g["packets"] != count or g["gaps"] != 0 or g["missed"] != 0:
+            p.append("good sensor: packets %d of %d, gaps %d, missed %d" % (g["packets"], count, g["gaps"], g["missed"]))
+        return p
+    c.check("rcvmax: the good sensor's packets all arrived, no gaps", good)
+    log("fake publisher events: %r" % fake.events)
+    d.stop()
+
+
+SCENARIOS = {"time": scenario_time, "rcvmax": scenario_rcvmax}
 
 
 def main():
