@@ -174,6 +174,19 @@ cJSON *webd_summary_json(struct webd *w)
 	return root;
 }
 
+/* The connection guard's figures: what slow or greedy clients were refused. */
+static void add_http_json(cJSON *root, struct guard *g)
+{
+	struct guard_stats gs;
+	cJSON *o = cJSON_AddObjectToObject(root, "http");
+
+	guard_get_stats(g, &gs);
+	add_u64(o, "connections", gs.open);
+	add_u64(o, "half_open", gs.half_open);
+	add_u64(o, "cut_half_open", gs.cut_half_open);
+	add_u64(o, "cut_per_addr", gs.cut_per_addr);
+}
+
 static int api_stats(struct webd *w, struct mg_connection *conn)
 {
 	struct feed_stats fs;
@@ -206,6 +219,7 @@ static int api_stats(struct webd *w, struct mg_connection *conn)
 	add_u64(lim, "alert_packets", w->opt.limits.alert_packets);
 	add_u64(lim, "alert_window", w->opt.limits.alert_window_s);
 	add_u64(root, "http_rejected", atomic_load(&w->http_rejected));
+	add_http_json(root, &w->guard);
 	cJSON_AddItemToObject(root, "history", history_stats_json(w->history));
 	send_cjson(conn, root);
 	return 200;
@@ -645,8 +659,10 @@ int api_handle(struct mg_connection *conn, void *cbdata)
 		http_send_error(w, conn, 405, "method not allowed");
 		return 405;
 	}
-	if (!http_authorize(w, conn, post))
-		return 401;
+	int status = http_authorize(w, conn);
+
+	if (status)
+		return status;
 	if (post && strcmp(path, "/api/capture") == 0)
 		return api_capture(w, conn);
 	if (post) {

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Downloads: the packets as CSV or PCAP (with the filters of /api/packets)
- * and the per-second rates as CSV. The matching records are copied under
- * the lock and written after it is released: a slow download never holds
- * up the ingest.
+ * and the per-second rates as CSV. The rows to send are fixed under the
+ * lock first; then they are copied a chunk at a time under the lock and
+ * written after it is released. A slow download never holds up the ingest,
+ * and holds one chunk of memory, never a copy of the ring.
  */
 #include "api.h"
 
@@ -12,109 +13,138 @@
 #include "rows.h"
 #include "webd.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #define EXPORT_MAX 1000000
+/*
+ * What one export holds at a time: the records of one pass under the lock.
+ * Eight stalled downloads hold eight of these, not eight copies of the ring.
+ * A record is at most a snap length and some sections, so one always fits.
+ */
+#define EXPORT_CHUNK_BYTES (1024 * 1024)
+#define EXPORT_CHUNK_ROWS 4096
 
-struct copied {
-	uint8_t **records;
-	size_t *lens;
-	uint64_t *ids;
-	uint8_t *sensors;
-	size_t n;
+/* Decided under the lock before the first byte goes out. */
+struct export_plan {
+	struct row_filter f;
+	uint64_t first_id, last_id; /* the rows to send have ids in [first_id, last_id] */
+	int linktype;               /* of the oldest row: a pcap file has one */
+	size_t other_linktypes;     /* rows left out of a pcap for having another */
 };
 
-static void free_copied(struct copied *c)
-{
-	for (size_t i = 0; i < c->n; i++)
-		free(c->records[i]);
-	free(c->records);
-	free(c->lens);
-	free(c->ids);
-	free(c->sensors);
-}
+struct chunk_row {
+	uint64_t id;
+	size_t off, len;
+	uint8_t sensor;
+};
 
-/* The newest `limit` matching records, oldest first (state lock held). */
-static int copy_matching(struct webd *w, const struct row_filter *f, size_t limit, struct copied *out,
-			 struct wl_wire_record *rec)
+struct export_chunk {
+	uint8_t *bytes;
+	size_t used;
+	struct chunk_row *rows;
+	size_t n;
+	uint64_t next_id; /* where the next pass starts */
+};
+
+/*
+ * The newest `limit` matching rows of the ring, walked newest first (state
+ * lock held): where they start, and their link types.
+ */
+static void plan_export(struct webd *w, struct export_plan *p, size_t limit, struct wl_wire_record *rec)
 {
 	struct state *s = &w->state;
-	size_t cap = limit < s->ring_count ? limit : s->ring_count;
+	const struct ring_entry *newest = state_ring_at(s, 0);
+	size_t matched = 0;
 
-	memset(out, 0, sizeof(*out));
-	out->records = calloc(cap + 1, sizeof(*out->records));
-	out->lens = calloc(cap + 1, sizeof(*out->lens));
-	out->ids = calloc(cap + 1, sizeof(*out->ids));
-	out->sensors = calloc(cap + 1, sizeof(*out->sensors));
-	if (!out->records || !out->lens || !out->ids || !out->sensors)
-		return -1;
-	for (size_t age = 0; age < s->ring_count && out->n < cap; age++) {
+	p->last_id = newest ? newest->id : 0;
+	p->first_id = p->last_id + 1; /* empty until something matches */
+	p->linktype = -1;
+	p->other_linktypes = 0;
+	for (size_t age = 0; age < s->ring_count && matched < limit; age++) {
 		const struct ring_entry *e = state_ring_at(s, age);
 
-		if (e->id <= f->after_id)
+		if (e->id <= p->f.after_id)
 			break;
-		if (row_decode(e, rec) < 0 || !row_matches(s, f, e, &rec->pkt))
+		if (row_decode(e, rec) < 0 || !row_matches(s, &p->f, e, &rec->pkt))
 			continue;
-		out->records[out->n] = malloc(e->len);
-		if (!out->records[out->n])
-			return -1;
-		memcpy(out->records[out->n], e->record, e->len);
-		out->lens[out->n] = e->len;
-		out->ids[out->n] = e->id;
-		out->sensors[out->n] = e->sensor;
-		out->n++;
+		matched++;
+		p->first_id = e->id;
+		/* Going back in time: the last one seen is the oldest. */
+		if (p->linktype >= 0 && rec->linktype != p->linktype)
+			p->other_linktypes++;
+		p->linktype = rec->linktype;
 	}
-	/* newest first so far: turn it around */
-	for (size_t i = 0; i < out->n / 2; i++) {
-		size_t j = out->n - 1 - i;
-		uint8_t *r = out->records[i];
-		size_t l = out->lens[i];
-		uint64_t id = out->ids[i];
-		uint8_t sensor = out->sensors[i];
-
-		out->records[i] = out->records[j];
-		out->records[j] = r;
-		out->lens[i] = out->lens[j];
-		out->lens[j] = l;
-		out->ids[i] = out->ids[j];
-		out->ids[j] = id;
-		out->sensors[i] = out->sensors[j];
-		out->sensors[j] = sensor;
-	}
-	return 0;
 }
 
-static bool gather(struct webd *w, struct mg_connection *conn, struct copied *out, struct wl_wire_record *rec)
+/* Parses the filters and plans; false after sending the 400. */
+static bool start_export(struct webd *w, struct mg_connection *conn, struct export_plan *p, struct wl_wire_record *rec)
 {
 	const struct mg_request_info *ri = mg_get_request_info(conn);
-	struct row_filter f;
 	char err[256];
 	long limit;
-	int r;
 
-	if (row_filter_parse(&f, ri->query_string, err, sizeof(err)) < 0) {
+	if (row_filter_parse(&p->f, ri->query_string, err, sizeof(err)) < 0) {
 		http_send_error(w, conn, 400, "%s", err);
 		return false;
 	}
 	if (!http_query_number(w, conn, "limit", 1, EXPORT_MAX, EXPORT_MAX, &limit))
 		return false;
 	pthread_mutex_lock(&w->state.lock);
-	r = copy_matching(w, &f, (size_t)limit, out, rec);
+	plan_export(w, p, (size_t)limit, rec);
 	pthread_mutex_unlock(&w->state.lock);
-	if (r < 0) {
-		free_copied(out);
-		http_send_error(w, conn, 503, "out of memory");
-		return false;
-	}
 	return true;
 }
 
-static int decode_copy(const struct copied *c, size_t i, struct wl_wire_record *rec)
+static int chunk_init(struct export_chunk *c)
 {
-	struct ring_entry e = { .record = c->records[i], .len = c->lens[i] };
+	memset(c, 0, sizeof(*c));
+	c->bytes = malloc(EXPORT_CHUNK_BYTES);
+	c->rows = calloc(EXPORT_CHUNK_ROWS, sizeof(*c->rows));
+	return c->bytes && c->rows ? 0 : -ENOMEM;
+}
+
+static void chunk_free(struct export_chunk *c)
+{
+	free(c->bytes);
+	free(c->rows);
+}
+
+/*
+ * Copies the next matching rows of the plan's range into the chunk, under
+ * the lock, for as long as they fit. Rows the ring dropped meanwhile are
+ * gone (the ring is bounded); the export goes on from the oldest it has.
+ * Returns false when the range is done.
+ */
+static bool chunk_fill(struct webd *w, const struct export_plan *p, struct export_chunk *c, struct wl_wire_record *rec)
+{
+	struct state *s = &w->state;
+
+	c->used = c->n = 0;
+	pthread_mutex_lock(&s->lock);
+	if (s->ring_count && state_ring_at(s, s->ring_count - 1)->id > c->next_id)
+		c->next_id = state_ring_at(s, s->ring_count - 1)->id;
+	for (; c->next_id <= p->last_id && c->n < EXPORT_CHUNK_ROWS; c->next_id++) {
+		const struct ring_entry *e = state_find_packet(s, c->next_id);
+
+		if (!e || row_decode(e, rec) < 0 || !row_matches(s, &p->f, e, &rec->pkt))
+			continue;
+		if (e->len > EXPORT_CHUNK_BYTES - c->used)
+			break; /* next pass */
+		memcpy(c->bytes + c->used, e->record, e->len);
+		c->rows[c->n++] = (struct chunk_row){ .id = e->id, .off = c->used, .len = e->len, .sensor = e->sensor };
+		c->used += e->len;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return c->n > 0;
+}
+
+static int decode_row(const struct export_chunk *c, size_t i, struct wl_wire_record *rec)
+{
+	struct ring_entry e = { .record = c->bytes + c->rows[i].off, .len = c->rows[i].len };
 
 	return row_decode(&e, rec);
 }
@@ -166,34 +196,19 @@ static void csv_row(struct http_stream *out, uint64_t id, const struct wl_packet
 	http_stream_write(out, "\r\n", 2);
 }
 
-static int export_csv(struct webd *w, struct mg_connection *conn, struct wl_wire_record *rec)
+static void csv_begin(struct http_stream *out, const struct export_plan *p)
 {
-	struct copied c;
-	char sensor[SENSOR_NAME_MAX];
-	struct http_stream *out = malloc(sizeof(*out));
-
-	if (!out) {
-		http_send_error(w, conn, 503, "out of memory");
-		return 503;
-	}
-	if (!gather(w, conn, &c, rec)) {
-		free(out);
-		return 400;
-	}
-	http_stream_start(out, conn, "text/csv; charset=utf-8",
-			  "Content-Disposition: attachment; filename=\"wlite-packets.csv\"\r\n");
 	http_stream_printf(out, "seq,ts,sensor,src,dst,proto,sport,dport,len,info,dns_qname\r\n");
-	for (size_t i = 0; i < c.n; i++) {
-		if (decode_copy(&c, i, rec) < 0)
-			continue;
-		/* Sensor names are set at start-up and never change. */
-		snprintf(sensor, sizeof(sensor), "%s", w->state.sensors[c.sensors[i]].name);
-		csv_row(out, c.ids[i], &rec->pkt, sensor);
-	}
-	http_stream_end(out);
-	free(out);
-	free_copied(&c);
-	return 200;
+}
+
+static void csv_emit(struct webd *w, struct http_stream *out, const struct export_plan *p, const struct chunk_row *r,
+		     const struct wl_wire_record *rec)
+{
+	char sensor[SENSOR_NAME_MAX];
+
+	/* Sensor names are set at start-up and never change. */
+	snprintf(sensor, sizeof(sensor), "%s", w->state.sensors[r->sensor].name);
+	csv_row(out, r->id, &rec->pkt, sensor);
 }
 
 /* ---- PCAP -------------------------------------------------------------------- */
@@ -203,41 +218,70 @@ static int export_csv(struct webd *w, struct mg_connection *conn, struct wl_wire
  * packets of another one (after a set_interface) are left out, and the
  * X-Wlite-Skipped header says how many.
  */
-static int export_pcap(struct webd *w, struct mg_connection *conn, struct wl_wire_record *rec)
+static void pcap_begin(struct http_stream *out, const struct export_plan *p)
 {
-	struct copied c;
-	int linktype = -1;
-	size_t skipped = 0;
-	char extra[160];
-	struct http_stream *out = malloc(sizeof(*out));
+	pcap_out_header(out, p->linktype < 0 ? 1 : p->linktype);
+}
 
-	if (!out) {
-		http_send_error(w, conn, 503, "out of memory");
-		return 503;
-	}
-	if (!gather(w, conn, &c, rec)) {
-		free(out);
-		return 400;
-	}
-	for (size_t i = 0; i < c.n && linktype < 0; i++)
-		if (decode_copy(&c, i, rec) == 0)
-			linktype = rec->linktype;
-	for (size_t i = 0; i < c.n; i++)
-		if (decode_copy(&c, i, rec) == 0 && rec->linktype != linktype)
-			skipped++;
-	snprintf(extra, sizeof(extra),
-		 "Content-Disposition: attachment; filename=\"wlite-packets.pcap\"\r\nX-Wlite-Skipped: %zu\r\n", skipped);
-	http_stream_start(out, conn, "application/vnd.tcpdump.pcap", extra);
-	pcap_out_header(out, linktype < 0 ? 1 : linktype);
-	for (size_t i = 0; i < c.n; i++) {
-		if (decode_copy(&c, i, rec) < 0 || rec->linktype != linktype)
-			continue;
+static void pcap_emit(struct webd *w, struct http_stream *out, const struct export_plan *p, const struct chunk_row *r,
+		      const struct wl_wire_record *rec)
+{
+	if (rec->linktype == p->linktype)
 		pcap_out_record(out, rec->pkt.ts_sec, rec->pkt.ts_usec, rec->pkt.len, rec->raw, rec->raw_len);
-	}
+}
+
+/* ---- Either, streamed ---------------------------------------------------------- */
+
+struct export_kind {
+	const char *type, *file;
+	bool one_linktype; /* PCAP: the others are left out, and counted in X-Wlite-Skipped */
+	void (*begin)(struct http_stream *out, const struct export_plan *p);
+	void (*emit)(struct webd *w, struct http_stream *out, const struct export_plan *p, const struct chunk_row *r,
+		     const struct wl_wire_record *rec);
+};
+
+static const struct export_kind export_csv = { "text/csv; charset=utf-8", "wlite-packets.csv", false, csv_begin, csv_emit };
+static const struct export_kind export_pcap = { "application/vnd.tcpdump.pcap", "wlite-packets.pcap", true, pcap_begin,
+						pcap_emit };
+
+static void stream_rows(struct webd *w, struct mg_connection *conn, struct http_stream *out,
+			const struct export_kind *k, const struct export_plan *plan, struct export_chunk *c,
+			struct wl_wire_record *rec)
+{
+	char extra[200];
+	int n = snprintf(extra, sizeof(extra), "Content-Disposition: attachment; filename=\"%s\"\r\n", k->file);
+
+	if (k->one_linktype)
+		snprintf(extra + n, sizeof(extra) - (size_t)n, "X-Wlite-Skipped: %zu\r\n", plan->other_linktypes);
+	http_stream_start(out, conn, k->type, extra);
+	k->begin(out, plan);
+	c->next_id = plan->first_id;
+	while (!out->failed && chunk_fill(w, plan, c, rec))
+		for (size_t i = 0; i < c->n; i++)
+			if (decode_row(c, i, rec) == 0)
+				k->emit(w, out, plan, &c->rows[i], rec);
 	http_stream_end(out);
+}
+
+static int export_rows(struct webd *w, struct mg_connection *conn, const struct export_kind *k,
+		       struct wl_wire_record *rec)
+{
+	struct export_plan plan;
+	struct export_chunk c;
+	struct http_stream *out = malloc(sizeof(*out));
+	int status = 200;
+
+	if (chunk_init(&c) < 0 || !out) {
+		http_send_error(w, conn, 503, "out of memory");
+		status = 503;
+	} else if (!start_export(w, conn, &plan, rec)) {
+		status = 400;
+	} else {
+		stream_rows(w, conn, out, k, &plan, &c, rec);
+	}
 	free(out);
-	free_copied(&c);
-	return 200;
+	chunk_free(&c);
+	return status;
 }
 
 /* ---- Rates ------------------------------------------------------------------- */
@@ -290,9 +334,9 @@ int export_handle(struct webd *w, struct mg_connection *conn, const char *path)
 		return 503;
 	}
 	if (strcmp(path, "/api/export.csv") == 0)
-		status = export_csv(w, conn, rec);
+		status = export_rows(w, conn, &export_csv, rec);
 	else if (strcmp(path, "/api/export.pcap") == 0)
-		status = export_pcap(w, conn, rec);
+		status = export_rows(w, conn, &export_pcap, rec);
 	else if (strcmp(path, "/api/rates.csv") == 0)
 		status = export_rates(w, conn);
 	else {

@@ -3,11 +3,20 @@
 
 #include "webd.h"
 
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+/* HEAD gets the headers GET would get, and no body (RFC 9110 9.3.2). */
+static bool is_head(const struct mg_connection *conn)
+{
+	return strcmp(mg_get_request_info(conn)->request_method, "HEAD") == 0;
+}
 
 void http_send(struct mg_connection *conn, int status, const char *type, const char *body, size_t len)
 {
@@ -17,7 +26,8 @@ void http_send(struct mg_connection *conn, int status, const char *type, const c
 		  "Content-Length: %zu\r\n"
 		  "Cache-Control: no-store\r\n" WEBD_SECURITY_HEADERS "\r\n",
 		  status, mg_get_response_code_text(conn, status), type, len);
-	mg_write(conn, body, len);
+	if (!is_head(conn))
+		mg_write(conn, body, len);
 }
 
 void http_send_json(struct mg_connection *conn, int status, const char *json)
@@ -62,7 +72,8 @@ void http_stream_start(struct http_stream *s, struct mg_connection *conn, const 
 			      "Content-Type: %s\r\n"
 			      "Cache-Control: no-store\r\n"
 			      "Transfer-Encoding: chunked\r\n" WEBD_SECURITY_HEADERS "%s\r\n",
-			      type, extra_headers ? extra_headers : "") <= 0;
+			      type, extra_headers ? extra_headers : "") <= 0 ||
+		    is_head(conn); /* the headers only: later writes do nothing */
 }
 
 bool http_stream_flush(struct http_stream *s)
@@ -137,74 +148,90 @@ bool http_query_number(struct webd *w, struct mg_connection *conn, const char *n
 	return true;
 }
 
-/* Compares in time independent of where the strings first differ. */
-static bool same_secret(const char *a, const char *b)
+/*
+ * Compares two secrets in a time that depends on neither their contents nor
+ * their lengths: both are hashed to a fixed size first.
+ */
+static bool same_secret(const char *given, size_t given_len, const char *want)
 {
-	size_t la = strlen(a), lb = strlen(b);
-	unsigned diff = (unsigned)(la ^ lb);
+	unsigned char a[SHA256_DIGEST_LENGTH], b[SHA256_DIGEST_LENGTH];
 
-	for (size_t i = 0; i < la && i < lb; i++)
-		diff |= (unsigned)(a[i] ^ b[i]);
-	return diff == 0;
-}
-
-static bool token_ok(struct webd *w, const struct mg_connection *conn)
-{
-	const char *auth = mg_get_header(conn, "Authorization");
-	const char *cookie = mg_get_header(conn, "Cookie");
-	char given[256];
-
-	if (!w->opt.token[0])
-		return true;
-	if (auth && strncasecmp(auth, "Bearer ", 7) == 0 && same_secret(auth + 7, w->opt.token))
-		return true;
-	/* EventSource and WebSocket cannot set headers: a parameter or a cookie then. */
-	if (http_query_param(conn, "token", given, sizeof(given)) && same_secret(given, w->opt.token))
-		return true;
-	return cookie && mg_get_cookie(cookie, "wlite_token", given, sizeof(given)) > 0 &&
-	       same_secret(given, w->opt.token);
+	SHA256((const unsigned char *)given, given_len, a);
+	SHA256((const unsigned char *)want, strlen(want), b);
+	return CRYPTO_memcmp(a, b, sizeof(a)) == 0;
 }
 
 /*
- * A browser always names the page's origin on WebSocket and cross-site
- * POST: it must be this server (as the Host header says) or one listed.
- * Without an Origin the client is not a browser page (curl, scripts), and
- * the token, if any, is what protects the request.
+ * ?token=: URL-decoded, so it could hold a NUL that would cut the C
+ * string short. Such a value is refused rather than compared.
  */
-static bool origin_ok(struct webd *w, const struct mg_connection *conn)
+static bool query_token_ok(const struct mg_connection *conn, const char *want, bool *has_nul)
 {
-	const char *origin = mg_get_header(conn, "Origin");
-	const char *host = mg_get_header(conn, "Host");
-	char own[300];
-	const char *list = w->opt.allowed_origins;
-	size_t n;
+	const char *q = mg_get_request_info(conn)->query_string;
+	char given[WEBD_TOKEN_MAX + 2];
+	int n = q ? mg_get_var(q, strlen(q), "token", given, sizeof(given)) : -1;
 
-	if (!origin)
-		return true;
-	if (host && snprintf(own, sizeof(own), "http://%s", host) > 0 && strcmp(origin, own) == 0)
-		return true;
-	n = strlen(origin);
-	for (const char *p = strstr(list, origin); p; p = strstr(p + 1, origin))
-		if ((p == list || p[-1] == ' ') && (p[n] == '\0' || p[n] == ' '))
-			return true;
-	return false;
+	if (n < 0)
+		return false;
+	if (strlen(given) != (size_t)n) {
+		*has_nul = true;
+		return false;
+	}
+	return same_secret(given, (size_t)n, want);
 }
 
-bool http_authorize(struct webd *w, struct mg_connection *conn, bool check_origin)
+static bool token_ok(struct webd *w, const struct mg_connection *conn, bool *has_nul)
+{
+	const char *auth = mg_get_header(conn, "Authorization");
+	const char *cookie = mg_get_header(conn, "Cookie");
+	char given[WEBD_TOKEN_MAX + 2];
+	int n;
+
+	if (!w->opt.token[0])
+		return true;
+	if (auth && strncasecmp(auth, "Bearer ", 7) == 0 && same_secret(auth + 7, strlen(auth + 7), w->opt.token))
+		return true;
+	/* EventSource and WebSocket cannot set headers: a parameter or a cookie then. */
+	if (query_token_ok(conn, w->opt.token, has_nul))
+		return true;
+	n = cookie ? mg_get_cookie(cookie, "wlite_token", given, sizeof(given)) : -1;
+	return n > 0 && same_secret(given, (size_t)n, w->opt.token);
+}
+
+int http_authorize(struct webd *w, struct mg_connection *conn)
 {
 	const struct mg_request_info *ri = mg_get_request_info(conn);
+	bool has_nul = false;
 
 	if (ri->query_string && strlen(ri->query_string) > WEBD_QUERY_MAX) {
 		http_send_error(w, conn, 414, "query string longer than %d bytes", WEBD_QUERY_MAX);
-		return false;
+		return 414;
 	}
-	if (!token_ok(w, conn)) {
-		http_send_error(w, conn, 401, "a valid access token is required");
-		return false;
+	if (!token_ok(w, conn, &has_nul)) {
+		if (has_nul)
+			http_send_error(w, conn, 400, "the token must not contain NUL");
+		else
+			http_send_error(w, conn, 401, "a valid access token is required");
+		return has_nul ? 400 : 401;
 	}
-	if (check_origin && !origin_ok(w, conn)) {
-		http_send_error(w, conn, 403, "origin not allowed");
-		return false;
+	return 0;
+}
+
+/* ---- The front gate ------------------------------------------------------------ */
+
+int http_gate(struct webd *w, struct mg_connection *conn)
+{
+	const char *host = mg_get_header(conn, "Host");
+	const char *origin = mg_get_header(conn, "Origin");
+
+	if (!gate_host_ok(&w->gate, host)) {
+		http_send_error(w, conn, 421, "this server does not answer to that Host (see --allow-host)");
+		return 421;
 	}
-	return true;
+	/* A browser names the page's origin on anything but a plain navigation. */
+	if (origin && !gate_origin_ok(&w->gate, origin)) {
+		http_send_error(w, conn, 403, "origin not allowed (see --allow-host and --allow-origin)");
+		return 403;
+	}
+	return 0;
 }

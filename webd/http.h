@@ -28,6 +28,7 @@ struct webd;
 
 #define WEBD_QUERY_MAX 2048
 #define WEBD_BODY_MAX 4096
+#define WEBD_TOKEN_MAX 127
 
 /* Sends a complete response with a body of the given type. */
 void http_send(struct mg_connection *conn, int status, const char *type, const char *body, size_t len);
@@ -58,11 +59,17 @@ bool http_stream_flush(struct http_stream *s);
 void http_stream_end(struct http_stream *s);
 
 /*
- * Checks the access token (when one is set) and, for a request that
- * changes something or opens a WebSocket, the Origin. Sends the 4xx itself
- * and returns false when the request must not go on.
+ * Checks the query length and the access token (when one is set). Returns
+ * 0, or the 4xx status it has sent.
  */
-bool http_authorize(struct webd *w, struct mg_connection *conn, bool check_origin);
+int http_authorize(struct webd *w, struct mg_connection *conn);
+
+/*
+ * Before any handler, on every path: the Host must be one this server
+ * answers to (421 otherwise), and an Origin, when there is one, an allowed
+ * one (403). Returns 0, or the status it has sent.
+ */
+int http_gate(struct webd *w, struct mg_connection *conn);
 
 /* The value of a query parameter (URL-decoded) into buf, or false if absent. */
 bool http_query_param(const struct mg_connection *conn, const char *name, char *buf, size_t size);

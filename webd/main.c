@@ -247,6 +247,15 @@ static void cleanup(struct webd *w)
 	free(w->scratch);
 }
 
+/* A token on the command line is in /proc/PID/cmdline for every local user to read. */
+static void warn_token_in_argv(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--token") == 0 || strncmp(argv[i], "--token=", 8) == 0)
+			wl_warn("--token on the command line can be read by every local user (ps); "
+				"use --token-file or the configuration file");
+}
+
 static int fail(struct webd *w, const char *err)
 {
 	wl_err("%s", err);
@@ -263,6 +272,7 @@ int main(int argc, char **argv)
 	/* setup */
 	wl_log_setup("wlite-webd", WL_LOG_INFO);
 	w.ctl_sock = -1;
+	w.web_root_fd = -1;
 	w.argc = argc;
 	w.argv = argv;
 	for (size_t i = 0; i < WEBD_MAX_SENSORS; i++)
@@ -281,6 +291,7 @@ int main(int argc, char **argv)
 		       "or pass --allow-root)");
 		return EXIT_USAGE;
 	}
+	warn_token_in_argv(argc, argv);
 	pthread_mutex_init(&w.ctl_lock, NULL);
 	w.started = (int64_t)time(NULL);
 	w.scratch = malloc(sizeof(*w.scratch));

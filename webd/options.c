@@ -8,8 +8,11 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define OPT(o) ((struct webd_options *)(o))
 
@@ -36,7 +39,7 @@ STRING_SETTER(geo_country, "geo-country")
 STRING_SETTER(geo_city, "geo-city")
 STRING_SETTER(geo_asn, "geo-asn")
 STRING_SETTER(ip_api, "ip-api")
-STRING_SETTER(allowed_origins, "allow-origin")
+STRING_SETTER(token_file, "token-file")
 STRING_SETTER(history, "history")
 NUMBER_SETTER(ring_packets, OPT(o)->limits.ring_packets, 100, 10000000, "ring-packets")
 NUMBER_SETTER(hosts, OPT(o)->limits.hosts, 16, 10000000, "hosts")
@@ -60,6 +63,29 @@ static int set_ring_mb(void *o, const char *v, char *err, size_t errlen)
 	if (r == 0)
 		OPT(o)->limits.ring_bytes = (size_t)mb * 1024 * 1024;
 	return r;
+}
+
+/* Repeatable, and a space-separated list too: each use adds to the list. */
+static int append_word(char *list, size_t size, const char *v, const char *what, char *err, size_t errlen)
+{
+	size_t used = strlen(list);
+
+	if (strlen(v) + used + 2 > size) {
+		snprintf(err, errlen, "%s: at most %zu characters in all", what, size - 1);
+		return -E2BIG;
+	}
+	snprintf(list + used, size - used, "%s%s", used ? " " : "", v);
+	return 0;
+}
+
+static int set_allow_host(void *o, const char *v, char *err, size_t errlen)
+{
+	return append_word(OPT(o)->allow_hosts, sizeof(OPT(o)->allow_hosts), v, "allow-host", err, errlen);
+}
+
+static int set_allowed_origins(void *o, const char *v, char *err, size_t errlen)
+{
+	return append_word(OPT(o)->allowed_origins, sizeof(OPT(o)->allowed_origins), v, "allow-origin", err, errlen);
 }
 
 static int set_allow_root(void *o, const char *v, char *err, size_t errlen)
@@ -135,8 +161,10 @@ static const struct wl_option webd_option_table[] = {
 	{ "capd", 0, NULL, "[NAME=]ADDR", true, set_capd, "capd publish address (repeatable; default " WEBD_DEFAULT_CAPD ")" },
 	{ "control", 0, NULL, "ADDR", true, set_control, "capd control address (default " WEBD_DEFAULT_CONTROL ")" },
 	{ "listen", 'l', NULL, "HOST:PORT", true, set_listen, "where to serve (default 127.0.0.1:8080)" },
-	{ "token", 0, NULL, "TOKEN", true, set_token, "require this access token on every API call and the feed" },
-	{ "allow-origin", 0, NULL, "ORIGINS", true, set_allowed_origins, "extra origins allowed for WebSocket and POST, space-separated" },
+	{ "token", 0, NULL, "TOKEN", true, set_token, "require this access token on every API call and the feed (visible in ps: prefer --token-file)" },
+	{ "token-file", 0, NULL, "PATH", true, set_token_file, "read the access token from this file (first line; not readable by others)" },
+	{ "allow-host", 0, NULL, "NAME[:PORT]", true, set_allow_host, "another name this server answers to, and allows as Origin (repeatable)" },
+	{ "allow-origin", 0, NULL, "ORIGIN", true, set_allowed_origins, "another origin allowed, as https://HOST[:PORT] (repeatable)" },
 	{ "web-root", 0, NULL, "DIR", true, set_web_root, "the dashboard's files (default " WLITE_DATADIR "/web)" },
 	{ "geo-country", 0, NULL, "PATH", true, set_geo_country, "country .mmdb, MaxMind or flat layout (default " WLITE_DATADIR "/geo-whois-asn-country.mmdb)" },
 	{ "geo-city", 0, NULL, "PATH", true, set_geo_city, "city .mmdb (optional)" },
@@ -195,10 +223,78 @@ static void set_defaults(struct webd_options *opt)
 	opt->history_queue = 262144;
 }
 
+/* The token must be printable ASCII, for a header, a cookie and a URL alike. */
+static bool token_text_ok(const char *t)
+{
+	for (; *t; t++)
+		if (*t < 0x21 || *t > 0x7e)
+			return false;
+	return true;
+}
+
+/*
+ * --token-file: the first line of a file that others cannot read, so that
+ * the token is neither in /proc/PID/cmdline nor readable by every user.
+ */
+static int read_token_file(struct webd_options *opt, char *err, size_t errlen)
+{
+	int fd = open(opt->token_file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	char buf[sizeof(opt->token) + 2];
+	struct stat st;
+	ssize_t n;
+	size_t len;
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "token-file %s: %s", opt->token_file, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -EINVAL;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (st.st_mode & S_IROTH) {
+		snprintf(err, errlen, "token-file %s is readable by every user: chmod o-rwx it", opt->token_file);
+		return -EPERM;
+	}
+	len = n > 0 ? (size_t)n : 0;
+	if (memchr(buf, '\n', len))
+		len = (size_t)((char *)memchr(buf, '\n', len) - buf);
+	if (len && buf[len - 1] == '\r')
+		len--;
+	buf[len] = '\0';
+	if (n < 0 || len == 0 || len >= sizeof(opt->token) || strlen(buf) != len || !token_text_ok(buf)) {
+		snprintf(err, errlen, "token-file %s: the first line must be the token, 1 to %zu printable characters",
+			 opt->token_file, sizeof(opt->token) - 1);
+		return -EINVAL;
+	}
+	memcpy(opt->token, buf, len + 1);
+	explicit_bzero(buf, sizeof(buf));
+	return 0;
+}
+
+static int check_token(struct webd_options *opt, char *err, size_t errlen)
+{
+	if (opt->token_file[0] && opt->token[0]) {
+		snprintf(err, errlen, "give the token with token or token-file, not both");
+		return -EINVAL;
+	}
+	if (opt->token_file[0])
+		return read_token_file(opt, err, errlen);
+	if (opt->token[0] && !token_text_ok(opt->token)) {
+		snprintf(err, errlen, "the token must be printable characters without spaces");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 enum webd_parse_result webd_options_parse(int argc, char **argv, struct webd_options *opt, char *err,
 					  size_t errlen)
 {
+	enum wl_parse_result r;
+
 	set_defaults(opt);
-	return (enum webd_parse_result)wl_options_parse(&webd_spec, opt, argc, argv, opt->config_file,
-							 sizeof(opt->config_file), err, errlen);
+	r = wl_options_parse(&webd_spec, opt, argc, argv, opt->config_file, sizeof(opt->config_file), err, errlen);
+	if (r == WL_PARSE_RUN && check_token(opt, err, errlen) < 0)
+		r = WL_PARSE_ERROR;
+	return (enum webd_parse_result)r;
 }

@@ -25,12 +25,14 @@ struct webd_options {
 	bool sensors_given; /* the first --capd replaces the default */
 	char control[256];
 	char listen[128];   /* HOST:PORT */
-	char token[128];
+	char token[128];    /* from --token, or read from --token-file */
+	char token_file[WEBD_STR_MAX];
 	char web_root[WEBD_STR_MAX];
 	char geo_country[WEBD_STR_MAX];
 	char geo_city[WEBD_STR_MAX];
 	char geo_asn[WEBD_STR_MAX];
 	char ip_api[256];   /* URL, or "off" */
+	char allow_hosts[WEBD_STR_MAX];     /* --allow-host: more names this server answers to, space-separated */
 	char allowed_origins[WEBD_STR_MAX]; /* extra origins allowed, space-separated */
 	char history[WEBD_STR_MAX]; /* the history database, or "off" */
 	unsigned history_max_age_days;

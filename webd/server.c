@@ -1,14 +1,20 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * civetweb: static files of the dashboard, the API (api.c), and the live
- * feed as Server-Sent Events (/api/stream) and WebSocket (/ws). A feed
+ * civetweb: every request passes the gate first (Host, Origin: gate.c), then
+ * goes to the dashboard's files (files.c), the API (api.c), or the live feed
+ * as Server-Sent Events (/api/stream) and WebSocket (/ws, ws.c). A feed
  * client's writes happen on its own thread (the SSE request's worker, or a
  * writer thread per WebSocket), so a slow browser only ever waits on itself.
+ * The guard (guard.c) keeps stalled connections from holding the workers.
  */
 #include "api.h"
 #include "feed.h"
+#include "files.h"
+#include "gate.h"
+#include "guard.h"
 #include "http.h"
 #include "webd.h"
+#include "ws.h"
 
 #include "log.h"
 
@@ -18,8 +24,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define KEEPALIVE_MS 15000
+/* A browser sends its request headers at once; a client that takes longer is cut. */
+#define WEBD_HEADER_TIMEOUT_MS "5000"
 
 /* ---- Server-Sent Events -------------------------------------------------------- */
 
@@ -29,9 +38,10 @@ static int sse_handle(struct mg_connection *conn, void *cbdata)
 	struct feed_client *c;
 	struct http_stream *out;
 	bool gone = false;
+	int status = http_authorize(w, conn);
 
-	if (!http_authorize(w, conn, false))
-		return 401;
+	if (status)
+		return status;
 	out = malloc(sizeof(*out));
 	c = out ? feed_attach(w->feed) : NULL;
 	if (!c) {
@@ -62,97 +72,48 @@ static int sse_handle(struct mg_connection *conn, void *cbdata)
 	return 200;
 }
 
-/* ---- WebSocket ------------------------------------------------------------------ */
+/* ---- The gate: every request passes here first --------------------------------- */
 
-struct ws_client {
-	struct webd *w;
-	struct mg_connection *conn;
-	struct feed_client *feed;
-	pthread_t writer;
-	bool writer_started;
-	volatile bool closing;
-};
-
-static void *ws_writer(void *arg)
+/* A connection reached a worker, before its request has been read (no address yet). */
+static int on_init_connection(const struct mg_connection *conn, void **conn_data)
 {
-	struct ws_client *ws = arg;
-	bool gone = false;
+	struct webd *w = mg_get_user_data(mg_get_context(conn));
 
-	while (!gone && !ws->closing) {
-		struct feed_msg *m = feed_next(ws->w->feed, ws->feed, 1000, &gone);
-		int r = 1;
-
-		if (m) {
-			r = mg_websocket_write(ws->conn, MG_WEBSOCKET_OPCODE_TEXT, m->data, m->len);
-			feed_release(ws->w->feed, m);
-		}
-		if (r <= 0)
-			break;
-	}
-	if (gone && !ws->closing) {
-		/* Dropped for being slow, or shutting down: say goodbye properly. */
-		static const char reason[] = { 0x03, (char)0xe9 }; /* 1001 going away */
-
-		mg_websocket_write(ws->conn, MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE, reason, sizeof(reason));
-	}
-	return NULL;
-}
-
-static int ws_connect(const struct mg_connection *conn, void *cbdata)
-{
-	struct webd *w = cbdata;
-	struct ws_client *ws;
-
-	/* Non-zero refuses the upgrade; http_authorize has sent the reason. */
-	if (!http_authorize(w, (struct mg_connection *)conn, true))
-		return 1;
-	ws = calloc(1, sizeof(*ws));
-	if (!ws)
-		return 1;
-	ws->feed = feed_attach(w->feed);
-	if (!ws->feed) {
-		free(ws);
-		return 1;
-	}
-	ws->w = w;
-	ws->conn = (struct mg_connection *)conn;
-	mg_set_user_connection_data(conn, ws);
+	*conn_data = guard_connection_open(&w->guard);
 	return 0;
 }
 
-static void ws_ready(struct mg_connection *conn, void *cbdata)
+static void on_connection_close(const struct mg_connection *conn)
 {
-	struct ws_client *ws = mg_get_user_connection_data(conn);
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	struct webd *w = mg_get_user_data(mg_get_context(conn));
 
-	(void)cbdata;
-	if (ws && pthread_create(&ws->writer, NULL, ws_writer, ws) == 0)
-		ws->writer_started = true;
+	guard_connection_close(&w->guard, mg_get_user_connection_data(conn), ri ? ri->remote_addr : NULL,
+			       ri ? (uint16_t)ri->remote_port : 0);
 }
 
-static int ws_data(struct mg_connection *conn, int bits, char *data, size_t len, void *cbdata)
+/*
+ * civetweb's "handle everything" hook, run for every request once its
+ * headers are in, before any handler and before any file: the Host and
+ * Origin checks, the WebSocket, and the dashboard's files. Returns the
+ * status sent, or 0 to let civetweb's handlers (the API) run.
+ */
+static int on_begin_request(struct mg_connection *conn)
 {
-	(void)cbdata;
-	/* The feed is one-way; answer the close handshake, ignore the rest. */
-	if ((bits & 0x0f) == MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE) {
-		mg_websocket_write(conn, MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE, data, len);
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	struct webd *w = ri->user_data;
+	const char *path = ri->local_uri;
+	int status;
+
+	mg_set_user_connection_data(conn, guard_request(&w->guard, mg_get_user_connection_data(conn),
+							ri->remote_addr, (uint16_t)ri->remote_port));
+	if ((status = http_gate(w, conn)) != 0)
+		return status;
+	if (strcmp(path, "/ws") == 0)
+		return ws_serve(w, conn);
+	if (strncmp(path, "/api/", 5) == 0)
 		return 0;
-	}
-	return 1;
-}
-
-static void ws_close(const struct mg_connection *conn, void *cbdata)
-{
-	struct ws_client *ws = mg_get_user_connection_data(conn);
-
-	(void)cbdata;
-	if (!ws)
-		return;
-	ws->closing = true;
-	/* The writer must be gone before civetweb frees the connection. */
-	if (ws->writer_started)
-		pthread_join(ws->writer, NULL);
-	feed_detach(ws->w->feed, ws->feed);
-	free(ws);
+	return files_serve(w, conn);
 }
 
 /* ---- Starting ------------------------------------------------------------------- */
@@ -164,45 +125,55 @@ static int log_civetweb(const struct mg_connection *conn, const char *message)
 	return 1;
 }
 
-/* Without the dashboard's files, / says where they were looked for. */
-static int missing_web_root(struct mg_connection *conn, void *cbdata)
+static int start_policy(struct webd *w, char *err, size_t errlen)
 {
-	struct webd *w = cbdata;
-	char body[768];
+	struct guard_limits lim;
+	int r = gate_init(&w->gate, w->opt.listen, w->opt.allow_hosts, w->opt.allowed_origins, err, errlen);
 
-	snprintf(body, sizeof(body),
-		 "wlite-webd is running, but the dashboard's files were not found in '%s'.\n"
-		 "Start it with --web-root DIR. The API is under /api/.\n",
-		 w->opt.web_root);
-	http_send(conn, 200, "text/plain; charset=utf-8", body, strlen(body));
-	return 200;
+	if (r < 0)
+		return r;
+	guard_default_limits(&lim, (unsigned)w->opt.threads, (unsigned)w->opt.max_clients);
+	if (guard_start(&w->guard, &lim, (size_t)w->opt.threads, w->gate.port) < 0) {
+		snprintf(err, errlen, "cannot start the connection guard (out of memory?)");
+		return -ENOMEM;
+	}
+	if (files_open_root(w->opt.web_root, &w->web_root_fd) < 0)
+		wl_warn("the dashboard's files are not in '%s' (%s): / explains, the API works", w->opt.web_root,
+			strerror(errno));
+	return 0;
 }
 
 int server_start(struct webd *w, char *err, size_t errlen)
 {
-	struct mg_callbacks callbacks = { .log_message = log_civetweb };
-	char threads[16], static_headers[sizeof(WEBD_SECURITY_HEADERS)];
-	struct stat st;
-	bool have_root = w->opt.web_root[0] && stat(w->opt.web_root, &st) == 0 && S_ISDIR(st.st_mode);
+	struct mg_callbacks callbacks = {
+		.log_message = log_civetweb,
+		.init_connection = on_init_connection,
+		.begin_request = on_begin_request,
+		.connection_close = on_connection_close,
+	};
+	char threads[16];
 	const char *options[] = {
 		"listening_ports", w->opt.listen,
 		"num_threads", threads,
-		"document_root", have_root ? w->opt.web_root : "/nonexistent",
-		"enable_directory_listing", "no",
-		"request_timeout_ms", "10000",
+		/*
+		 * The whole time a new connection may take to send its request
+		 * headers (civetweb counts it from the first byte read, in all),
+		 * and the longest a read or write of a request may stall.
+		 * Later requests on a kept-alive connection get keep_alive_timeout_ms.
+		 */
+		"request_timeout_ms", WEBD_HEADER_TIMEOUT_MS,
+		"keep_alive_timeout_ms", "2000",
 		"max_request_size", "16384",
-		/* Static files get the same headers as the API. */
-		"additional_header", static_headers,
 		/* No CORS: civetweb would otherwise allow any origin. */
 		"access_control_allow_origin", "",
 		"enable_keep_alive", "yes",
 		NULL,
 	};
+	int r = start_policy(w, err, errlen);
 
+	if (r < 0)
+		return r;
 	snprintf(threads, sizeof(threads), "%d", w->opt.threads);
-	/* civetweb ends the value with its own CRLF: drop ours from the last line. */
-	snprintf(static_headers, sizeof(static_headers), "%s", WEBD_SECURITY_HEADERS);
-	static_headers[strlen(static_headers) - 2] = '\0';
 	mg_init_library(0);
 	w->http = mg_start(&callbacks, w, options);
 	if (!w->http) {
@@ -211,9 +182,6 @@ int server_start(struct webd *w, char *err, size_t errlen)
 	}
 	mg_set_request_handler(w->http, "/api/stream", sse_handle, w);
 	mg_set_request_handler(w->http, "/api/", api_handle, w);
-	mg_set_websocket_handler(w->http, "/ws", ws_connect, ws_ready, ws_data, ws_close, w);
-	if (!have_root)
-		mg_set_request_handler(w->http, "/$", missing_web_root, w);
 	return 0;
 }
 
@@ -225,4 +193,8 @@ void server_stop(struct webd *w)
 	mg_stop(w->http);
 	w->http = NULL;
 	mg_exit_library();
+	guard_stop(&w->guard);
+	if (w->web_root_fd >= 0)
+		close(w->web_root_fd);
+	w->web_root_fd = -1;
 }

@@ -11,7 +11,9 @@
 #ifndef WEBD_WEBD_H
 #define WEBD_WEBD_H
 
+#include "gate.h"
 #include "geo.h"
+#include "guard.h"
 #include "ipapi.h"
 #include "options.h"
 #include "state.h"
@@ -41,6 +43,9 @@ struct webd {
 	struct sensor_conn conns[WEBD_MAX_SENSORS];
 	struct event *ev_tick, *ev_feed, *ev_signals[3];
 	struct mg_context *http;
+	struct gate gate;   /* which Host and Origin headers are answered */
+	struct guard guard; /* connections per client, stalled ones cut */
+	int web_root_fd;    /* the dashboard's files; -1: none */
 	struct feed *feed;
 	pthread_mutex_t ctl_lock;
 	int ctl_sock;

@@ -43,10 +43,16 @@ GEO_DEFAULT="$BUILD/geo/node_modules/@ip-location-db/geo-whois-asn-country-mmdb/
 GEO="${WLITE_GEO_COUNTRY:-}"
 if [[ -z "$GEO" && -f "$GEO_DEFAULT" ]]; then GEO="$GEO_DEFAULT"; fi
 CHECKS="$HERE/webd_checks.py"
+# The hostile-client scenarios (webd_security.py) use the same harness.
+SECURITY="$HERE/webd_security.py"
 
-# Scenarios and their time limits (s); the sum stays well under 4 minutes.
-SCENARIOS=(main token alerts ipapi slow)
-declare -A LIMIT=([main]=60 [token]=25 [alerts]=45 [ipapi]=45 [slow]=45)
+# Scenarios and their time limits (s); the sum stays well under 6 minutes.
+SCENARIOS=(main token alerts ipapi slow gate ws slowloris exports secrets)
+declare -A LIMIT=([main]=60 [token]=25 [alerts]=45 [ipapi]=45 [slow]=45
+	[gate]=45 [ws]=40 [slowloris]=30 [exports]=90 [secrets]=30)
+declare -A CHECKS_OF=([gate]="$SECURITY" [ws]="$SECURITY" [slowloris]="$SECURITY" [exports]="$SECURITY"
+	[secrets]="$SECURITY")
+checks_of() { printf '%s\n' "${CHECKS_OF[$1]:-$CHECKS}"; }
 FIXED_CHECKS=4 # the checks in this file; keep in step with the report calls
 
 # ------------------------------------------------------------------ TAP
@@ -112,11 +118,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-if ! PLANNED="$(python3 "$CHECKS" --count all)"; then
+if ! PLANNED="$(python3 "$CHECKS" --count all)" || ! PLANNED_SEC="$(python3 "$SECURITY" --count all)"; then
 	echo "1..1"
-	echo "not ok 1 - $CHECKS --count failed"
+	echo "not ok 1 - $CHECKS or $SECURITY --count failed"
 	exit 1
 fi
+PLANNED=$((PLANNED + PLANNED_SEC))
 echo "1..$((FIXED_CHECKS + PLANNED))"
 
 # ------------------------------------------- start-up refusals (no server)
@@ -185,12 +192,12 @@ IN_NETNS=(unshare --net -- bash -c 'ip link set lo up && echo "$1" >/proc/sys/ne
 if "${IN_NETNS[@]}" true 2>/dev/null; then NETNS=1; else NETNS=0; fi
 
 for scen in "${SCENARIOS[@]}"; do
-	want="$(python3 "$CHECKS" --count "$scen")"
+	want="$(python3 "$(checks_of "$scen")" --count "$scen")"
 	out="$WORK/$scen.out"
 	t0=$SECONDS
 	wrap=()
 	if [[ "$scen" == slow ]] && ((NETNS)); then wrap=("${IN_NETNS[@]}"); fi
-	WLW_NETNS=$((${#wrap[@]} > 0)) timeout -k 5 "${LIMIT[$scen]}" "${wrap[@]}" python3 "$CHECKS" "$scen" \
+	WLW_NETNS=$((${#wrap[@]} > 0)) timeout -k 5 "${LIMIT[$scen]}" "${wrap[@]}" python3 "$(checks_of "$scen")" "$scen" \
 		>"$out" 2>"$WORK/$scen.stderr" </dev/null &
 	HELPER_PID=$!
 	wait "$HELPER_PID"

@@ -860,12 +860,13 @@ def scenario_main(c):
     names = NameModel(rows)
 
     webroot = os.path.join(WORK, "webroot")
-    os.makedirs(webroot, exist_ok=True)
+    os.makedirs(os.path.join(webroot, "js"), exist_ok=True)
     with open(os.path.join(webroot, "index.html"), "w") as f:
-        f.write("<!doctype html><title>wlite test</title><script src=\"app.js\"></script>\n")
-    with open(os.path.join(webroot, "app.js"), "w") as f:
+        f.write("<!doctype html><title>wlite test</title><script src=\"js/app.js\"></script>\n")
+    with open(os.path.join(webroot, "js", "app.js"), "w") as f:
         f.write("console.log('wlite test');\n")
     os.chmod(webroot, 0o755)
+    os.chmod(os.path.join(webroot, "js"), 0o755)
 
     d = Daemons("main")
     extra = ["--ip-api", "off", "--web-root", webroot]
@@ -1551,7 +1552,7 @@ def scenario_main(c):
 
     def static_headers():
         p = []
-        for path in ("/", "/index.html", "/app.js"):
+        for path in ("/", "/index.html", "/js/app.js"):
             st, h, body = request(port, "GET", path)
             if st != 200:
                 p.append("%s: status %d" % (path, st))
@@ -2280,21 +2281,21 @@ SCENARIOS = {"main": scenario_main, "token": scenario_token, "alerts": scenario_
              "ipapi": scenario_ipapi, "slow": scenario_slow}
 
 
-def main():
-    args = sys.argv[1:]
+def run_scenarios(args, checks, scenarios, doc):
+    """The command line of a checks file: [--count] SCENARIO (or --count all)."""
     if len(args) == 2 and args[0] == "--count":
-        names = list(CHECKS) if args[1] == "all" else [args[1]]
-        print(sum(len(CHECKS[x]) for x in names))
+        names = list(checks) if args[1] == "all" else [args[1]]
+        print(sum(len(checks[x]) for x in names))
         return 0
-    if len(args) != 1 or args[0] not in SCENARIOS:
-        print(__doc__, file=sys.stderr)
+    if len(args) != 1 or args[0] not in scenarios:
+        print(doc, file=sys.stderr)
         return 2
     name = args[0]
     signal.signal(signal.SIGTERM, on_term)
-    c = Checks(CHECKS[name])
+    c = Checks(checks[name])
     reason = "the scenario ended early"
     try:
-        SCENARIOS[name](c)
+        scenarios[name](c)
     except BaseException as e:  # noqa: BLE001 - report, then clean up
         reason = "%s: %r" % (name, e)
         log(traceback.format_exc())
@@ -2304,6 +2305,10 @@ def main():
         finally:
             c.finish(reason)
     return 1 if c.failed else 0
+
+
+def main():
+    return run_scenarios(sys.argv[1:], CHECKS, SCENARIOS, __doc__)
 
 
 if __name__ == "__main__":
