@@ -30,7 +30,7 @@ declare -A MAX_EXPOSURE=([wlite-capd.service]=4.0 [wlite-webd.service]=2.0)
 # shellcheck source=tests/integration/lib/tap.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/tap.sh"
 
-PLAN=$((1 + 4 * ${#UNITS[@]} + 2))
+PLAN=$((1 + 4 * ${#UNITS[@]} + 3))
 
 for tool in systemd-analyze systemd-sysusers systemd-tmpfiles meson; do
 	if ! command -v "$tool" >/dev/null; then
@@ -134,6 +134,19 @@ for u in "${UNITS[@]}"; do
 	report "$u: ExecStart= ${bin:-?} is installed"
 done
 
+# ---------------------------------------------- the configuration file
+
+# It can hold the access token: not readable by every user.
+conf_file="$DEST/usr/local/etc/wlite/wlite.conf"
+[[ -f "$conf_file" ]] || conf_file="$(find "$DEST" -path '*/etc/wlite/wlite.conf' -print -quit)"
+if [[ -z "$conf_file" ]]; then
+	why "no etc/wlite/wlite.conf installed"
+else
+	mode_group="$(stat -c '%a %G' "$conf_file")"
+	[[ "$mode_group" == "640 wlite" ]] || why "$conf_file is '$mode_group', expected '640 wlite'"
+fi
+report "wlite.conf is installed 0640, group wlite (it may hold the token)"
+
 # ------------------------------------------------- sysusers and tmpfiles
 
 sysusers="$(find "$DEST" -path '*/sysusers.d/wlite.conf' -print -quit)"
@@ -162,7 +175,12 @@ else
 	got="$(stat -c '%a %u %g' "$DEST/run/wlite" 2>/dev/null)"
 	[[ "$got" == "750 $want_uid $want_gid" ]] ||
 		why "/run/wlite is '${got:-missing}' (mode uid gid), want '750 $want_uid $want_gid'"
+	if [[ -n "$conf_file" ]]; then
+		got="$(stat -c '%a %u %g' "$conf_file" 2>/dev/null)"
+		[[ "$got" == "640 0 $want_gid" ]] ||
+			why "$conf_file is '${got:-missing}' after tmpfiles, want '640 0 $want_gid' (root, the root's wlite)"
+	fi
 fi
-report "systemd-tmpfiles makes /run/wlite 0750 wlite:wlite"
+report "systemd-tmpfiles makes /run/wlite 0750 wlite:wlite and wlite.conf 0640 root:wlite"
 
 ((FAILS == 0))
