@@ -12,6 +12,7 @@
  */
 #include "capd.h"
 
+#include "ipc.h"
 #include "log.h"
 
 #include <cjson/cJSON.h>
@@ -205,13 +206,12 @@ int capd_control_bind(struct capd *d, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot create control socket: %s", nn_strerror(nn_errno()));
 		return -EIO;
 	}
-	if (nn_bind(d->ctl_sock, d->opt.control) < 0) {
-		r = -nn_errno();
-		snprintf(err, errlen, "cannot listen for control on %s: %s", d->opt.control,
-			 nn_strerror(nn_errno()));
-		return r;
+	if ((r = capd_bind(d->ctl_sock, d->opt.control, d->gid, "listen for control", err, errlen)) < 0) {
+		/* Not ours to unlink: whatever is at the path stays (see capd_bind). */
+		nn_close(d->ctl_sock);
+		d->ctl_sock = -1;
 	}
-	return capd_ipc_permissions(d->opt.control, d->gid, err, errlen);
+	return r;
 }
 
 int capd_control_register(struct capd *d, char *err, size_t errlen)

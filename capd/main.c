@@ -11,6 +11,7 @@
  * Packet bytes are untrusted: nothing reads them before the drop.
  */
 #include "capd.h"
+#include "ipc.h"
 #include "log.h"
 #include "notify.h"
 #include "offline.h"
@@ -61,6 +62,18 @@ static int resolve_identity(struct capd *d, uid_t *uid, char *err, size_t errlen
 		return 0;
 	}
 	return capd_resolve_user(d->opt.user, d->opt.group, uid, &d->gid, err, errlen);
+}
+
+/* Said once at start-up: the sockets are safe to bind, but not safe to keep there. */
+static void warn_shared_socket_dirs(const struct capd *d)
+{
+	const char *addrs[] = { d->opt.publish, d->opt.control };
+
+	for (int i = 0; i < 2; i++)
+		if (capd_ipc_dir_shared(addrs[i]))
+			wl_warn("the directory of %s can be written by others than its owner, who "
+				"could remove or replace the socket: make it writable by the binding "
+				"user only (see systemd/wlite.tmpfiles)", addrs[i]);
 }
 
 /* ---- register ------------------------------------------------------------- */
@@ -226,6 +239,7 @@ int main(int argc, char **argv)
 		cleanup(&d);
 		return fail(err);
 	}
+	warn_shared_socket_dirs(&d);
 
 	/* drop: from here on, unprivileged but for CAP_NET_RAW and CAP_NET_ADMIN */
 	if (capd_drop_privileges(uid, d.gid, err, sizeof(err)) < 0) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include "publish.h"
 
+#include "ipc.h"
 #include "wlite-wire.h"
 
 #include <errno.h>
@@ -9,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,22 +18,6 @@
 #define BATCH_MAX_PACKETS 4096
 /* Measured: with nanomsg's default 128 KiB most of a burst is lost silently. */
 #define SNDBUF_BYTES (32 * 1024 * 1024)
-
-int capd_ipc_permissions(const char *addr, gid_t gid, char *err, size_t errlen)
-{
-	const char *path;
-
-	if (strncmp(addr, "ipc://", 6) != 0)
-		return 0;
-	path = addr + 6;
-	if (chmod(path, 0660) < 0 || (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) < 0)) {
-		int r = -errno;
-
-		snprintf(err, errlen, "cannot set permissions of %s: %s", path, strerror(errno));
-		return r;
-	}
-	return 0;
-}
 
 int publisher_open(struct publisher *pub, const char *addr, gid_t gid, char *err, size_t errlen)
 {
@@ -53,12 +37,12 @@ int publisher_open(struct publisher *pub, const char *addr, gid_t gid, char *err
 		snprintf(err, errlen, "cannot create publish socket: %s", nn_strerror(nn_errno()));
 		return r;
 	}
-	if (nn_bind(pub->sock, addr) < 0) {
-		r = -nn_errno();
-		snprintf(err, errlen, "cannot publish on %s: %s", addr, nn_strerror(nn_errno()));
-		return r;
+	if ((r = capd_bind(pub->sock, addr, gid, "publish", err, errlen)) < 0) {
+		/* Not ours to unlink: whatever is at the path stays (see capd_bind). */
+		nn_close(pub->sock);
+		pub->sock = -1;
 	}
-	return capd_ipc_permissions(addr, gid, err, errlen);
+	return r;
 }
 
 static uint64_t wall_clock_us(void)
@@ -127,20 +111,6 @@ int publisher_event(struct publisher *pub, const char *topic, const char *json)
 	}
 	pub->msgs_sent++;
 	return 0;
-}
-
-void capd_close_bound(int sock, const char *addr)
-{
-	if (sock < 0)
-		return;
-	/*
-	 * nanomsg unlinks an ipc socket file on close and aborts the process if
-	 * that fails, as it does after the privilege drop when the directory is
-	 * not ours. Remove it first; if we cannot, let exit() close the socket.
-	 */
-	if (strncmp(addr, "ipc://", 6) == 0 && unlink(addr + 6) < 0 && errno != ENOENT)
-		return;
-	nn_close(sock);
 }
 
 void publisher_close(struct publisher *pub, const char *addr)

@@ -24,9 +24,9 @@ struct publisher {
 };
 
 /*
- * Binds an NN_PUB socket on addr. For ipc:// addresses the socket file gets
- * mode 0660 and group gid (when gid is not (gid_t)-1), so that members of the
- * group can subscribe. err gets one line on failure.
+ * Binds an NN_PUB socket on addr (see capd_bind: for ipc:// the socket file
+ * gets mode 0660 and group gid, so that members of the group can subscribe).
+ * err gets one line on failure.
  */
 int publisher_open(struct publisher *pub, const char *addr, gid_t gid, char *err, size_t errlen);
 
@@ -41,15 +41,5 @@ void publisher_flush(struct publisher *pub);
 int publisher_event(struct publisher *pub, const char *topic, const char *json);
 
 void publisher_close(struct publisher *pub, const char *addr);
-
-/* Closes a socket bound on addr without letting nanomsg abort on the ipc file. */
-void capd_close_bound(int sock, const char *addr);
-
-/*
- * After nn_bind, an ipc:// socket file belongs to the binding user with
- * mode 0755, and a subscriber without write access fails silently; this
- * gives it mode 0660 and the group. Shared with the control socket.
- */
-int capd_ipc_permissions(const char *addr, gid_t gid, char *err, size_t errlen);
 
 #endif

@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <nanomsg/nn.h>
 #include <nanomsg/pubsub.h>
@@ -27,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -69,6 +71,41 @@ static const char *const topic_names[] = { WL_TOPIC_PKT, WL_TOPIC_STATS, WL_TOPI
 
 /* ---- Outputs ---------------------------------------------------------------- */
 
+/* The logs hold packet bytes and addresses: not for everyone to read. */
+#define LOG_FILE_MODE 0640
+
+/*
+ * Opens a log file for writing from its start, safely even for root in a
+ * directory others can write: a symlink at path is refused (O_NOFOLLOW), and
+ * so is a regular file with another name elsewhere (a hard link to, say,
+ * /etc/shadow); it is truncated only once that was checked. A FIFO or a
+ * character device (/dev/null) is written as it is. Returns NULL with errno.
+ */
+static FILE *open_log_file(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, LOG_FILE_MODE), e = 0;
+	struct stat st;
+	FILE *f = NULL;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0)
+		e = errno;
+	else if (S_ISREG(st.st_mode) && st.st_nlink > 1)
+		e = EMLINK;
+	else if (S_ISREG(st.st_mode) && ftruncate(fd, 0) < 0)
+		e = errno;
+	else if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode))
+		e = EINVAL;
+	else if (!(f = fdopen(fd, "w")))
+		e = errno;
+	if (e) {
+		close(fd);
+		errno = e;
+	}
+	return f;
+}
+
 static void pcap_log_path(const struct pcap_log *log, int index, char *buf, size_t size)
 {
 	if (index == 0)
@@ -81,6 +118,7 @@ static void pcap_log_path(const struct pcap_log *log, int index, char *buf, size
 static int pcap_log_open(struct pcap_log *log, int linktype)
 {
 	char path[4096];
+	FILE *f;
 
 	if (log->dumper)
 		pcap_dump_close(log->dumper);
@@ -92,9 +130,15 @@ static int pcap_log_open(struct pcap_log *log, int linktype)
 	if (!log->dead)
 		return -ENOMEM;
 	pcap_log_path(log, log->index, path, sizeof(path));
-	log->dumper = pcap_dump_open(log->dead, path);
+	/* Each file of the rotation (FILE, FILE1, ...) is opened the same safe way. */
+	if (!(f = open_log_file(path))) {
+		wl_err("cannot write %s: %s", path, strerror(errno));
+		return -EIO;
+	}
+	log->dumper = pcap_dump_fopen(log->dead, f);
 	if (!log->dumper) {
 		wl_err("cannot write %s: %s", path, pcap_geterr(log->dead));
+		fclose(f); /* libpcap leaves f to us when it refuses the link type */
 		return -EIO;
 	}
 	return 0;
@@ -446,7 +490,7 @@ static int parse_args(int argc, char **argv, struct tap *t)
 			t->pcap.max_files = (int)v;
 			break;
 		case 'S':
-			t->csv = fopen(optarg, "we");
+			t->csv = open_log_file(optarg);
 			if (!t->csv) {
 				wl_err("cannot write %s: %s", optarg, strerror(errno));
 				return -1;

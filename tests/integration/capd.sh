@@ -49,7 +49,7 @@ TIMING_FILE=geneve.pcap           # 39 packets over 2.0 s
 LOOP_FILE=dns_tcp.pcap            # 11 packets
 
 # Checks outside the corpus list; keep in step with the report calls below.
-FIXED_CHECKS=37
+FIXED_CHECKS=41
 PLAN=$((FIXED_CHECKS + ${#REPLAY_FILES[@]}))
 
 # ------------------------------------------------------------------ TAP
@@ -1129,5 +1129,97 @@ n="$(grep -c 'forged' "$RUN/$C.err")"
 ((n == 1)) || why "want the filter text in exactly one line, found it in $n: $(grep -n forged "$RUN/$C.err")"
 grep -qF 'forged\x0d\x0a<3>again' "$RUN/$C.err" || why "the controls are not shown as \\xHH: $(grep forged "$RUN/$C.err")"
 report "log injection: a set_filter text with CR/LF and <0> is logged as one escaped line"
+
+# -- Socket files (item 14). capd binds as root, then used to chmod/chown the
+# path, which follows a symlink: in a directory the wlite group can write, a
+# member swapping the socket for a symlink between the two steps got any
+# file's mode and group changed. The sockets now get their mode and group
+# from the umask and effective gid at bind time. Each check runs in a
+# directory laid out as before (root:wlite 2770) with a root-only target.
+SOCK_DIR="$RUN/sockdir"
+mkdir -p "$SOCK_DIR" && chgrp wlite "$SOCK_DIR" && chmod 2770 "$SOCK_DIR"
+TARGET="$RUN/target"
+echo "root only" >"$TARGET" && chown root:root "$TARGET" && chmod 600 "$TARGET"
+TARGET_STAT="$(stat -c '%a %U:%G' "$TARGET")"
+target_untouched() {
+	local v
+	v="$(stat -c '%a %U:%G' "$TARGET")"
+	[[ "$v" == "$TARGET_STAT" ]] || why "the target file changed from '$TARGET_STAT' to '$v'"
+	chmod 600 "$TARGET" && chown root:root "$TARGET"
+}
+# child_of PID: the process strace started.
+child_of() { pgrep -P "$1" | head -n 1; }
+# as_member CMD...: runs CMD as an unprivileged member of the group wlite.
+as_member() { setpriv --reuid=nobody --regid=wlite --clear-groups -- "$@"; }
+STRACE_CALLS=chmod,fchmod,fchmodat,chown,fchown,fchownat,lchown
+
+# (a) Live, as root, under strace: no chmod/chown-family call at all.
+C=nochmod
+PREFIX=(strace -f -qq -o "$RUN/$C.strace" -e trace="$STRACE_CALLS")
+start_capd "$C" "$NS_A" -i "$VA"
+PREFIX=()
+if [[ -n "$CPID" ]]; then
+	stop_pid "$(child_of "$CPID")"
+	wait "$CPID" 2>/dev/null
+fi
+calls="$(grep -Ev '^[0-9]+ +\+\+\+ exited|^[0-9]+ +--- SIG' "$RUN/$C.strace" 2>&1)"
+[[ -z "$calls" ]] || why "capd called: $(head -n 4 <<<"$calls")"
+[[ -s "$RUN/$C.strace" ]] || why "no strace output (did capd run under strace?)"
+report "socket files: capd started as root binds its sockets with no chmod/chown-family call (strace)"
+
+# (b) The race, made deterministic from outside: strace holds every bind(2)
+# 1.5 s after it returns, and a group member swaps the fresh publish socket
+# for a symlink to the target meanwhile.
+C=race
+strace -f -qq -o /dev/null -e trace=bind -e inject=bind:delay_exit=1500000 \
+	"$CAPD" --config "$CONF" --read "$CORPUS/$LOOP_FILE" --loop --speed 1 \
+	--publish "ipc://$SOCK_DIR/$C-pub.sock" --control "ipc://$SOCK_DIR/$C-ctl.sock" 2>"$RUN/$C.err" &
+RACE_ST=$!
+PIDS+=("$RACE_ST")
+for ((i = 0; i < 300; i++)); do [[ -S "$SOCK_DIR/$C-pub.sock" ]] && break; sleep 0.01; done
+if [[ -S "$SOCK_DIR/$C-pub.sock" ]]; then
+	as_member sh -c 'ln -s "$1" "$2.new" && mv -Tf "$2.new" "$2"' sh "$TARGET" "$SOCK_DIR/$C-pub.sock" ||
+		why "the group member could not swap the socket"
+else
+	why "the publish socket never appeared"
+fi
+for ((i = 0; i < 80; i++)); do kill -0 "$(child_of "$RACE_ST")" 2>/dev/null || break; sleep 0.1; done
+child="$(child_of "$RACE_ST")"
+[[ -n "$child" ]] && stop_pid "$child"
+wait "$RACE_ST" 2>/dev/null
+target_untouched
+grep -q "pub.sock is not the socket just bound" "$RUN/$C.err" || why "capd did not refuse the swapped socket: $(head -n 3 "$RUN/$C.err")"
+report "socket files: a symlink swapped in right after bind(2) changes no file, and capd refuses it"
+
+# (c) A symlink already at the control socket's path: refused, left alone.
+C=presym
+ln -s "$TARGET" "$SOCK_DIR/$C-ctl.sock"
+timeout 10 "$CAPD" --config "$CONF" --read "$CORPUS/$LOOP_FILE" --loop \
+	--publish "ipc://$SOCK_DIR/$C-pub.sock" --control "ipc://$SOCK_DIR/$C-ctl.sock" 2>"$RUN/$C.err"
+rc=$?
+((rc == 1)) || why "capd exited $rc, want 1"
+grep -q "$C-ctl.sock exists and is a symbolic link, not a socket; refusing" "$RUN/$C.err" || why "message: $(cat "$RUN/$C.err")"
+[[ -L "$SOCK_DIR/$C-ctl.sock" ]] || why "the symlink was removed"
+target_untouched
+report "socket files: a symlink already at a socket path is refused with a clear message, target untouched"
+
+# (d) wlite-tap's logs, opened by root in the same directory: a symlink or a
+# hard link at the --csv path is refused, the target is neither truncated
+# nor changed; a new log file is 0640 (packet bytes are not for everyone).
+ln -s "$TARGET" "$SOCK_DIR/sym.csv"
+ln "$TARGET" "$SOCK_DIR/hard.csv"
+for f in sym hard; do
+	timeout 5 "$TAP" -c "ipc://$SOCK_DIR/none.sock" -n 1 -q --csv "$SOCK_DIR/$f.csv" 2>"$RUN/tap-$f.err"
+	rc=$?
+	((rc == 2)) || why "wlite-tap --csv $f.csv exited $rc, want 2 (refused)"
+	grep -q "cannot write $SOCK_DIR/$f.csv" "$RUN/tap-$f.err" || why "$f: $(cat "$RUN/tap-$f.err")"
+done
+[[ "$(cat "$TARGET")" == "root only" ]] || why "the target's content changed: '$(head -c 80 "$TARGET")'"
+target_untouched
+rm -f "$SOCK_DIR/hard.csv"
+(umask 022 && timeout 1 "$TAP" -c "ipc://$SOCK_DIR/none.sock" -n 1 -q --csv "$SOCK_DIR/new.csv" 2>/dev/null)
+v="$(stat -c '%a' "$SOCK_DIR/new.csv" 2>&1)"
+[[ "$v" == 640 ]] || why "a new --csv file has mode $v, want 640"
+report "wlite-tap: --csv refuses a symlink and a hard link (target untouched); a new log file is 0640"
 
 exit $((FAILS > 0))
