@@ -10,6 +10,7 @@
  * NUL included, so that "stats" does not also match "status".
  *
  *   "pkt\0"    a batch of packet records (binary, below)
+ *   "flow\0"   a batch of flow records (binary, "Flow records" below)
  *   "stats\0"  JSON, once a second: counters
  *   "status\0" JSON, on change and once a second: interface, filter, paused
  *
@@ -64,6 +65,7 @@
 #define WL_WIRE_RECORD_FIXED 36
 
 #define WL_TOPIC_PKT "pkt"
+#define WL_TOPIC_FLOW "flow"
 #define WL_TOPIC_STATS "stats"
 #define WL_TOPIC_STATUS "status"
 
@@ -158,5 +160,129 @@ int wl_wire_reader_init(struct wl_wire_reader *r, const uint8_t *msg, size_t len
  * the end of the batch, -EBADMSG for a malformed record (stop reading).
  */
 int wl_wire_next(struct wl_wire_reader *r, struct wl_wire_record *ret);
+
+/*
+ * ---- Flow records ---------------------------------------------------------
+ *
+ * capd keeps a table of flows (conversations) and publishes a record when a
+ * flow ends and at every active timeout while it goes on. Counters are
+ * cumulative since the flow began: a consumer that wants deltas subtracts
+ * the previous record with the same id.
+ *
+ * A "flow" message is the topic, then the same 16-byte batch header as a
+ * packet batch (magic, version, flags, header length H, count N, sent), then
+ * N records:
+ *
+ *   0      4     record length L, this field included
+ *   4      8     id: unique per capd run and sensor, the same in every report
+ *   12     8     first packet, microseconds since the epoch (signed)
+ *   20     8     last packet, the same
+ *   28     8     a_packets  (side a sent the flow's first packet)
+ *   36     8     a_bytes    (length on the wire)
+ *   44     8     b_packets
+ *   52     8     b_bytes
+ *   60     1     l3 (enum wl_l3: 1 IPv4, 2 IPv6, 3 ARP, 4 another ethertype)
+ *   61     1     ipproto (IP only)
+ *   62     1     end (enum wl_flow_end)
+ *   63     1     app (enum wl_proto: the best-known application seen)
+ *   64     2     a_port (with WL_FLOW_PORTS)
+ *   66     2     b_port
+ *   68     2     ethertype (non-IP flows)
+ *   70     1     flags (WL_FLOW_*)
+ *   71     1     address family: 4, 6, or 0 for a MAC pair
+ *   72     ...   address a, then b: 4 or 16 bytes each, or 6 (MACs)
+ *   ...    ...   sections up to L, as in packet records: type (1),
+ *                reserved (1), length (2), value
+ *
+ * Flow sections (their own numbering; never reuse a value):
+ *   1 VLAN   n x u16, outer first
+ *   2 OUTER  the tunnel's outer endpoints: u8 family, a, b (4 or 16 each)
+ *   3 NAME   text: TLS SNI, HTTP Host or DNS query name
+ *   4 TCP    u8 state (enum wl_tcp_state), u8 reserved, u16 a_flags,
+ *            u16 b_flags (every TCP flag seen per side), u32 rtt_us
+ *            (0xffffffff: no handshake RTT), then u32 each: a_retrans,
+ *            b_retrans, a_out_of_order, b_out_of_order, a_dup_acks,
+ *            b_dup_acks, a_zero_windows, b_zero_windows, resets
+ *   5 ICMP   u8 type, u8 code, u16 echo identifier (of the first packet)
+ *
+ * The compatibility promise of the packet records holds here too.
+ */
+
+enum wl_flow_end {
+	WL_FLOW_ACTIVE = 0,  /* still going: an active-timeout report */
+	WL_FLOW_IDLE = 1,    /* no packet for the idle timeout */
+	WL_FLOW_FIN = 2,     /* TCP: both sides sent FIN */
+	WL_FLOW_RST = 3,     /* TCP: a reset */
+	WL_FLOW_EOF = 4,     /* the capture ended (a file's end, or capd stopped) */
+	WL_FLOW_EVICTED = 5, /* the table was full: the oldest idle flow made room */
+	WL_FLOW_END__MAX
+};
+
+enum wl_tcp_state {
+	WL_TCP_MIDSTREAM = 0,    /* no handshake seen: joined an open connection */
+	WL_TCP_SYN_SENT = 1,     /* a SYN, no answer yet */
+	WL_TCP_SYN_RECEIVED = 2, /* SYN and SYN/ACK */
+	WL_TCP_ESTABLISHED = 3,  /* the handshake completed */
+	WL_TCP_CLOSING = 4,      /* one side sent FIN */
+	WL_TCP_CLOSED = 5,       /* both sides sent FIN */
+	WL_TCP_RESET = 6,        /* a RST was seen */
+	WL_TCP_STATE__MAX
+};
+
+/* Bits of wl_flow_record.flags. */
+enum {
+	WL_FLOW_PORTS = 1u << 0,  /* a_port, b_port: TCP, UDP or SCTP */
+	WL_FLOW_TCP = 1u << 1,    /* the tcp part is filled */
+	WL_FLOW_OUTER = 1u << 2,  /* tunnelled: keyed by the inner headers; outer_* */
+	WL_FLOW_ICMP = 1u << 3,   /* icmp_* */
+	WL_FLOW_ECHO = 1u << 4,   /* an ICMP echo flow, keyed by its identifier */
+};
+
+#define WL_FLOW_VLAN_MAX 2 /* VLAN ids kept per flow, outer first */
+
+struct wl_flow_tcp {
+	uint8_t state;            /* enum wl_tcp_state */
+	uint16_t flags[2];        /* every flag seen, per side (a, b) */
+	uint32_t rtt_us;          /* SYN to the ACK completing the handshake; UINT32_MAX: none */
+	uint32_t retransmissions[2], out_of_order[2], dup_acks[2], zero_windows[2];
+	uint32_t resets;
+};
+
+struct wl_flow_record {
+	uint64_t id;
+	int64_t first_us, last_us;
+	uint64_t packets[2], bytes[2]; /* [0] side a, [1] side b */
+	uint8_t l3;                    /* enum wl_l3 */
+	uint8_t ipproto;
+	uint8_t end;                   /* enum wl_flow_end */
+	uint8_t app;                   /* enum wl_proto */
+	uint8_t flags;                 /* WL_FLOW_* */
+	uint16_t ethertype;
+	uint16_t port[2];
+	struct wl_addr addr[2];        /* IP flows */
+	uint8_t mac[2][6];             /* non-IP flows (addr family 0) */
+	uint8_t n_vlan;
+	uint16_t vlan[WL_FLOW_VLAN_MAX];
+	struct wl_addr outer[2];
+	uint8_t icmp_type, icmp_code;
+	uint16_t icmp_id;
+	struct wl_flow_tcp tcp;
+	char name[WL_NAME_MAX];        /* "" when none */
+};
+
+const char *wl_flow_end_name(enum wl_flow_end end);
+const char *wl_tcp_state_name(enum wl_tcp_state state);
+
+/* Room one flow record can need on the wire. */
+#define WL_FLOW_RECORD_MAX 512
+
+/* Appends one flow record to buf[0..size); returns its length or -ENOBUFS. */
+long wl_wire_put_flow(uint8_t *buf, size_t size, const struct wl_flow_record *f);
+
+/*
+ * Reads the next record of a "flow" batch (reader from wl_wire_reader_init
+ * on the message without its topic). Returns 1, 0 at the end, or -EBADMSG.
+ */
+int wl_wire_next_flow(struct wl_wire_reader *r, struct wl_flow_record *ret);
 
 #endif

@@ -33,6 +33,11 @@ struct wl_dctx {
 	uint8_t depth;        /* layers entered so far */
 	uint8_t n_ip;         /* IP headers seen so far */
 	bool in_icmp;         /* inside an ICMP error's quoted packet */
+	/*
+	 * Bytes of the transport layer (header and payload) as the last IP
+	 * header declares them: the capture may hold fewer (snap length).
+	 */
+	size_t l4_declared;
 	int first_err;        /* what wl_dissect() returns: the first wl_fail() */
 	/* The detail tree (wl_dissect_tree()), or NULL: see "Detail tree" below. */
 	struct wl_tree *tree;
@@ -42,6 +47,24 @@ struct wl_dctx {
 };
 
 typedef int (*wl_decoder)(struct wl_dctx *d, struct cursor *c);
+
+/*
+ * ICMP and ICMPv6 note their type, code and (for an echo) identifier in the
+ * flow of the IP header that carries them; c is past the checksum.
+ */
+static inline void wl_note_icmp(struct wl_flow *flow, const struct cursor *c, uint8_t type, uint8_t code,
+				bool echo)
+{
+	struct cursor id = *c;
+
+	if (!flow)
+		return;
+	flow->l4 |= WL_L4_ICMP;
+	flow->icmp_type = type;
+	flow->icmp_code = code;
+	if (echo && cur_be16(&id, &flow->icmp_id) == 0)
+		flow->l4 |= WL_L4_ECHO;
+}
 
 /*
  * Starts a new IP layer: returns the flow it describes (the packet's outer

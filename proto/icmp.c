@@ -44,6 +44,7 @@ static const char *type_name(uint8_t type)
 
 int wl_decode_icmp(struct wl_dctx *d, struct cursor *c)
 {
+	struct wl_flow *flow = d->flow;
 	uint8_t type, code;
 	uint16_t csum, id, seq;
 	int r;
@@ -54,6 +55,7 @@ int wl_decode_icmp(struct wl_dctx *d, struct cursor *c)
 		wl_tree_layer(d, WL_P_ICMP, "Internet Control Message Protocol", c);
 	if ((r = cur_u8(c, &type)) < 0 || (r = cur_u8(c, &code)) < 0 || (r = cur_be16(c, &csum)) < 0)
 		return wl_fail(d, r);
+	wl_note_icmp(flow, c, type, code, type == 0 || type == 8);
 	if (d->tree) {
 		wl_tree_named(d, c, 0, 1, "Type", type, type_name(type));
 		wl_tree_named(d, c, 1, 1, "Code", code,

@@ -39,6 +39,7 @@ static void sb_target(struct wl_sb *sb, struct cursor *c)
 
 int wl_decode_icmpv6(struct wl_dctx *d, struct cursor *c)
 {
+	struct wl_flow *flow = d->flow;
 	uint8_t type, code;
 	uint16_t csum;
 	int r;
@@ -49,6 +50,7 @@ int wl_decode_icmpv6(struct wl_dctx *d, struct cursor *c)
 		wl_tree_layer(d, WL_P_ICMPV6, "ICMPv6", c);
 	if ((r = cur_u8(c, &type)) < 0 || (r = cur_u8(c, &code)) < 0 || (r = cur_be16(c, &csum)) < 0)
 		return wl_fail(d, r);
+	wl_note_icmp(flow, c, type, code, type == 128 || type == 129);
 
 	struct wl_sb info = wl_info(d);
 	const char *name = NULL;

@@ -143,11 +143,14 @@ int wl_decode_ipv4(struct wl_dctx *d, struct cursor *c)
 		payload.cut = true; /* the datagram goes on in the next fragment */
 	if ((r = cur_skip(&payload, hlen)) < 0)
 		return wl_fail(d, r); /* options cut short */
+	if (flow && (frag & (IPV4_MF | IPV4_OFFSET_MASK)))
+		flow->l4 |= WL_L4_FRAGMENT;
 	if (frag & IPV4_OFFSET_MASK) {
 		summarise(d, &src, &dst, proto, frag);
 		return 0; /* only the first fragment holds the transport header */
 	}
 	payload = cur_rest(&payload);
+	d->l4_declared = total - hlen;
 	r = wl_dispatch_ipproto(d, proto, &payload);
 	/* Formatting addresses costs; do it only if no layer above had its say. */
 	if (d->pkt->proto == WL_P_IPV4)

@@ -94,8 +94,10 @@ static int skip_extension(struct wl_dctx *d, struct wl_flow *flow, struct cursor
 			*first_fragment = false;
 		if (offset_flags & 1)
 			c->cut = true; /* more fragments: the datagram goes on elsewhere */
-		if (flow)
+		if (flow) {
 			flow->ipproto = next;
+			flow->l4 |= WL_L4_FRAGMENT; /* even an atomic fragment: tshark calls it one */
+		}
 	} else {
 		if ((r = cur_u8(c, &next)) < 0)
 			return wl_fail(d, r);
@@ -164,6 +166,7 @@ int wl_decode_ipv6(struct wl_dctx *d, struct cursor *c)
 		return wl_fail(d, r);
 
 	/* A zero payload length means a jumbogram or offload: keep what was captured. */
+	size_t fixed_end = c->off;
 	if (plen && cur_narrow(c, plen) == -EBADMSG)
 		wl_fail(d, -EBADMSG); /* longer than the whole frame */
 	if (d->tree)
@@ -183,6 +186,7 @@ int wl_decode_ipv6(struct wl_dctx *d, struct cursor *c)
 	if (first_fragment) {
 		struct cursor payload = cur_rest(c);
 
+		d->l4_declared = plen ? plen - (c->off - fixed_end) : cur_left(c);
 		r = wl_dispatch_ipproto(d, nh, &payload);
 	}
 	/* Formatting addresses costs; do it only if no layer above had its say. */

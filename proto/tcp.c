@@ -85,6 +85,42 @@ static void summarise(struct wl_dctx *d, uint16_t sport, uint16_t dport, uint16_
 	wl_sb_u64(&info, payload);
 }
 
+/*
+ * A SYN's window scale option (RFC 7323 2.2), -1 without one. The options
+ * are what the header length covers; c->off is 16 (a copy is walked).
+ */
+static int8_t window_scale(const struct cursor *c, size_t hlen)
+{
+	struct cursor opt = *c;
+	uint8_t kind, len, shift;
+
+	if (cur_skip(&opt, 4) < 0 || cur_narrow(&opt, hlen - TCP_MIN_HEADER) < 0)
+		return -1;
+	while (cur_u8(&opt, &kind) == 0 && kind != 0) {
+		if (kind == 1)
+			continue; /* no-op */
+		if (cur_u8(&opt, &len) < 0 || len < 2)
+			return -1;
+		if (kind == 3 && len == 3 && cur_u8(&opt, &shift) == 0)
+			return (int8_t)(shift > 14 ? 14 : shift);
+		if (cur_skip(&opt, (size_t)len - 2) < 0)
+			return -1;
+	}
+	return -1;
+}
+
+/* What the flow engine reads: the sequence space, from the declared lengths. */
+static void note_sequence(struct wl_dctx *d, struct wl_flow *flow, const struct cursor *c, uint32_t seq,
+			  uint32_t ack, uint16_t win, size_t hlen)
+{
+	flow->l4 |= WL_L4_TCP;
+	flow->tcp_seq = seq;
+	flow->tcp_ack = ack;
+	flow->tcp_win = win;
+	flow->tcp_wscale = (flow->tcp_flags & 0x02) ? window_scale(c, hlen) : -1;
+	flow->l4_payload = (uint32_t)(d->l4_declared - hlen);
+}
+
 int wl_decode_tcp(struct wl_dctx *d, struct cursor *c)
 {
 	struct wl_flow *flow = d->flow;
@@ -123,6 +159,9 @@ int wl_decode_tcp(struct wl_dctx *d, struct cursor *c)
 	}
 	if ((r = cur_be16(c, &win)) < 0)
 		return wl_fail(d, r);
+	/* tshark analyses only whole segments: not a fragment, not shorter than its header. */
+	if (flow && !(flow->l4 & WL_L4_FRAGMENT) && d->l4_declared >= hlen)
+		note_sequence(d, flow, c, seq, ack, win, hlen);
 	summarise(d, sport, dport, flags, win, c->len > hlen ? c->len - hlen : 0);
 	if (d->tree)
 		tree_tcp(d, c, sport, dport, seq, ack, offset_flags, win, hlen);

@@ -117,6 +117,14 @@ enum {
 	WL_HAS_SCTP_PORTS = 1u << 6, /* sport and dport came from SCTP */
 };
 
+/* Bits of wl_flow.l4: what the flow engine reads of the transport header. */
+enum {
+	WL_L4_TCP = 1u << 0,  /* tcp_seq, tcp_ack, tcp_win, tcp_wscale, l4_payload */
+	WL_L4_ICMP = 1u << 1, /* icmp_type, icmp_code; icmp_id for echo */
+	WL_L4_ECHO = 1u << 2, /* an ICMP or ICMPv6 echo request or reply */
+	WL_L4_FRAGMENT = 1u << 3, /* this IP header belongs to a fragmented datagram */
+};
+
 /* One IP layer and the transport header right after it. */
 struct wl_flow {
 	uint8_t l3;      /* enum wl_l3 */
@@ -126,6 +134,17 @@ struct wl_flow {
 	uint16_t sport, dport;
 	uint16_t tcp_flags; /* 12 bits */
 	struct wl_addr src, dst;
+	/*
+	 * For flow analysis (capd's flow table), not carried on the wire: the
+	 * transport header's sequence space and ICMP's identity.
+	 */
+	uint8_t l4;          /* WL_L4_* */
+	int8_t tcp_wscale;   /* a SYN's window scale option, -1 without one */
+	uint16_t tcp_win;    /* as sent, unscaled */
+	uint32_t tcp_seq, tcp_ack;
+	uint32_t l4_payload; /* TCP payload bytes as the IP header declares them */
+	uint8_t icmp_type, icmp_code;
+	uint16_t icmp_id;
 };
 
 #define WL_NAME_MAX 256 /* presentation form of a DNS name, NUL included */

@@ -1,0 +1,573 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include "flow.h"
+
+#include "flow_intern.h"
+#include "flow_tcp.h"
+#include "siphash.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NONE UINT32_MAX
+#define US_PER_S 1000000LL
+#define NAMES_MAX 65536             /* distinct names kept at once */
+#define NAME_BYTES_MAX (8u << 20)   /* and their bytes */
+#define OUTERS_MAX 4096             /* distinct tunnel endpoint pairs */
+
+enum {
+	TH_FIN = 0x01,
+	TH_SYN = 0x02,
+	TH_RST = 0x04,
+};
+
+/*
+ * What makes two packets one flow, in a canonical order (the lower endpoint
+ * first) so that both directions find the same entry. Non-IP flows put the
+ * MACs in addr and the ethertype in both ports; ICMP echo flows put the
+ * identifier in both ports.
+ */
+struct flow_key {
+	uint8_t family; /* 4, 6, or 0 for a MAC pair */
+	uint8_t ipproto;
+	uint8_t n_vlan;
+	uint8_t tunnel; /* the inner headers of a tunnel */
+	uint16_t vlan[WL_FLOW_VLAN_MAX];
+	uint16_t port[2];
+	uint8_t addr[2][16];
+};
+
+struct flow {
+	struct flow_key key;
+	uint32_t hash_next;   /* chain in the bucket; the next free flow when free */
+	uint32_t prev, next;  /* in the list of its class, oldest activity first */
+	uint8_t class;        /* enum flow_class; FLOW_CLASS__MAX when free */
+	uint8_t app;          /* enum wl_proto */
+	bool a_is_lo;         /* side a is key endpoint 0 */
+	uint8_t flags;        /* WL_FLOW_* learnt from packets */
+	uint32_t name;        /* intern reference, 0: none */
+	uint32_t outer;       /* intern reference of the outer endpoints */
+	uint32_t reports;     /* active reports made */
+	uint64_t id;
+	int64_t first_us, last_us;
+	uint64_t packets[2], bytes[2];
+	uint8_t icmp_type, icmp_code;
+	struct flow_tcp tcp;
+};
+
+struct flow_list {
+	uint32_t head, tail;
+};
+
+struct flow_table {
+	struct flow_config cfg;
+	flow_report_fn report;
+	void *ctx;
+	struct wl_siphash_key key;
+	struct flow *flows;
+	uint32_t hwm, free_head;
+	uint32_t *buckets;
+	uint32_t mask;
+	struct flow_list lists[FLOW_CLASS__MAX];
+	struct flow_intern *names, *outers;
+	uint64_t next_id;
+	int64_t clock_us;
+	struct flow_stats stats;
+	struct wl_flow_record rec; /* scratch for reports */
+};
+
+void flow_config_default(struct flow_config *cfg)
+{
+	static const uint32_t idle[FLOW_CLASS__MAX] = {
+		[FLOW_CLASS_TCP] = 300,	 [FLOW_CLASS_TCP_SYN] = 30, [FLOW_CLASS_TCP_CLOSED] = 10,
+		[FLOW_CLASS_UDP] = 60,	 [FLOW_CLASS_ICMP] = 30,    [FLOW_CLASS_OTHER] = 60,
+	};
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->max_flows = 1000000;
+	memcpy(cfg->idle_s, idle, sizeof(idle));
+	cfg->active_s = 60;
+}
+
+/* ---- Lists and the hash table ------------------------------------------------------ */
+
+static void list_unlink(struct flow_table *t, uint32_t i)
+{
+	struct flow *f = &t->flows[i];
+	struct flow_list *l = &t->lists[f->class];
+
+	if (f->prev != NONE)
+		t->flows[f->prev].next = f->next;
+	else
+		l->head = f->next;
+	if (f->next != NONE)
+		t->flows[f->next].prev = f->prev;
+	else
+		l->tail = f->prev;
+}
+
+static void list_append(struct flow_table *t, uint32_t i, uint8_t class)
+{
+	struct flow *f = &t->flows[i];
+	struct flow_list *l = &t->lists[class];
+
+	f->class = class;
+	f->prev = l->tail;
+	f->next = NONE;
+	if (l->tail != NONE)
+		t->flows[l->tail].next = i;
+	else
+		l->head = i;
+	l->tail = i;
+}
+
+static uint32_t bucket_of(const struct flow_table *t, const struct flow_key *k)
+{
+	return (uint32_t)(wl_siphash24(&t->key, k, sizeof(*k)) & t->mask);
+}
+
+static uint32_t find(const struct flow_table *t, const struct flow_key *k, uint32_t bucket)
+{
+	for (uint32_t i = t->buckets[bucket]; i != NONE; i = t->flows[i].hash_next)
+		if (memcmp(&t->flows[i].key, k, sizeof(*k)) == 0)
+			return i;
+	return NONE;
+}
+
+static void hash_unlink(struct flow_table *t, uint32_t i)
+{
+	uint32_t *link = &t->buckets[bucket_of(t, &t->flows[i].key)];
+
+	while (*link != i)
+		link = &t->flows[*link].hash_next;
+	*link = t->flows[i].hash_next;
+}
+
+/* ---- Keys ---------------------------------------------------------------------------- */
+
+/* The IP layer a flow is about: a tunnel's inner headers, else the outer ones. */
+static const struct wl_flow *flow_layer(const struct wl_packet *pkt)
+{
+	if ((pkt->has & WL_PKT_INNER) && (pkt->inner.has & WL_HAS_SRC) && (pkt->inner.has & WL_HAS_DST))
+		return &pkt->inner;
+	return &pkt->outer;
+}
+
+static void key_ports(const struct wl_flow *l, uint16_t *sport, uint16_t *dport)
+{
+	*sport = *dport = 0;
+	if ((l->has & (WL_HAS_SPORT | WL_HAS_SCTP_PORTS)) && (l->has & WL_HAS_DPORT)) {
+		*sport = l->sport;
+		*dport = l->dport;
+	} else if (l->l4 & WL_L4_ECHO) {
+		*sport = *dport = l->icmp_id; /* request and reply share it */
+	}
+}
+
+/*
+ * Fills the key for pkt in canonical order; *src_is_lo says which end sent
+ * it. Returns false for a packet no flow can hold (no addresses).
+ */
+static bool make_key(const struct wl_packet *pkt, struct flow_key *k, bool *src_is_lo)
+{
+	const struct wl_flow *l = flow_layer(pkt);
+	uint8_t src[16] = { 0 }, dst[16] = { 0 };
+	uint16_t sport, dport;
+	int cmp;
+
+	memset(k, 0, sizeof(*k));
+	if ((l->has & WL_HAS_SRC) && (l->has & WL_HAS_DST) && (l->l3 == WL_L3_IPV4 || l->l3 == WL_L3_IPV6)) {
+		k->family = l->src.family;
+		k->ipproto = l->has & WL_HAS_IPPROTO ? l->ipproto : 0;
+		memcpy(src, l->src.b, 16);
+		memcpy(dst, l->dst.b, 16);
+		key_ports(l, &sport, &dport);
+		k->tunnel = l == &pkt->inner;
+	} else if (pkt->has & WL_PKT_ETH) {
+		memcpy(src, pkt->eth_src, 6);
+		memcpy(dst, pkt->eth_dst, 6);
+		sport = dport = l->l3 == WL_L3_ARP ? 0x0806 : l->ethertype;
+	} else {
+		return false;
+	}
+	k->n_vlan = pkt->n_vlan < WL_FLOW_VLAN_MAX ? pkt->n_vlan : WL_FLOW_VLAN_MAX;
+	memcpy(k->vlan, pkt->vlan, k->n_vlan * sizeof(k->vlan[0]));
+	cmp = memcmp(src, dst, 16);
+	*src_is_lo = cmp < 0 || (cmp == 0 && sport <= dport);
+	memcpy(k->addr[0], *src_is_lo ? src : dst, 16);
+	memcpy(k->addr[1], *src_is_lo ? dst : src, 16);
+	k->port[0] = *src_is_lo ? sport : dport;
+	k->port[1] = *src_is_lo ? dport : sport;
+	return true;
+}
+
+/* ---- Reports -------------------------------------------------------------------------- */
+
+static void report_addresses(const struct flow *f, struct wl_flow_record *r)
+{
+	int a = f->a_is_lo ? 0 : 1;
+	size_t n = f->key.family == 6 ? 16 : 4;
+
+	for (int side = 0; side < 2; side++) {
+		int k = side == 0 ? a : !a;
+
+		if (f->key.family) {
+			r->addr[side].family = f->key.family;
+			memcpy(r->addr[side].b, f->key.addr[k], n);
+		} else {
+			memcpy(r->mac[side], f->key.addr[k], 6);
+		}
+		r->port[side] = f->key.port[k];
+	}
+}
+
+static void report_extras(const struct flow_table *t, const struct flow *f, struct wl_flow_record *r)
+{
+	const struct wl_addr *outer;
+	const char *name;
+	size_t len;
+
+	name = flow_intern_data(t->names, f->name, &len);
+	if (name && len < sizeof(r->name)) {
+		memcpy(r->name, name, len);
+		r->name[len] = '\0';
+	}
+	outer = flow_intern_data(t->outers, f->outer, &len);
+	if (outer && len == 2 * sizeof(*outer)) {
+		/* Stored as the first packet's outer source and destination: side a first. */
+		memcpy(r->outer, outer, 2 * sizeof(*outer));
+		r->flags |= WL_FLOW_OUTER;
+	}
+}
+
+static void emit(struct flow_table *t, const struct flow *f, enum wl_flow_end why)
+{
+	struct wl_flow_record *r = &t->rec;
+
+	memset(r, 0, offsetof(struct wl_flow_record, name));
+	r->name[0] = '\0';
+	r->id = f->id;
+	r->first_us = f->first_us;
+	r->last_us = f->last_us;
+	memcpy(r->packets, f->packets, sizeof(r->packets));
+	memcpy(r->bytes, f->bytes, sizeof(r->bytes));
+	r->l3 = f->key.family == 4 ? WL_L3_IPV4 : f->key.family == 6 ? WL_L3_IPV6
+				   : f->key.port[0] == 0x0806 ? WL_L3_ARP : WL_L3_OTHER;
+	r->ipproto = f->key.ipproto;
+	r->end = why;
+	r->app = f->app;
+	r->flags = f->flags;
+	r->ethertype = f->key.family ? 0 : f->key.port[0];
+	report_addresses(f, r);
+	if (!f->key.family || !(f->flags & (WL_FLOW_PORTS | WL_FLOW_ECHO)))
+		r->port[0] = r->port[1] = 0;
+	if (f->flags & WL_FLOW_ECHO)
+		r->icmp_id = r->port[0];
+	r->n_vlan = f->key.n_vlan;
+	memcpy(r->vlan, f->key.vlan, sizeof(r->vlan));
+	r->icmp_type = f->icmp_type;
+	r->icmp_code = f->icmp_code;
+	if (f->flags & WL_FLOW_TCP)
+		flow_tcp_report(&f->tcp, &r->tcp);
+	report_extras(t, f, r);
+	t->stats.by_end[why]++;
+	t->report(t->ctx, r);
+}
+
+/* Reports a flow's end and frees it. */
+static void end_flow(struct flow_table *t, uint32_t i, enum wl_flow_end why)
+{
+	struct flow *f = &t->flows[i];
+
+	emit(t, f, why);
+	list_unlink(t, i);
+	hash_unlink(t, i);
+	flow_intern_put(t->names, f->name);
+	flow_intern_put(t->outers, f->outer);
+	f->class = FLOW_CLASS__MAX;
+	f->hash_next = t->free_head;
+	t->free_head = i;
+	t->stats.active--;
+	t->stats.ended++;
+	if (why == WL_FLOW_EVICTED)
+		t->stats.evicted++;
+}
+
+/* ---- Expiry and eviction --------------------------------------------------------------- */
+
+static enum wl_flow_end idle_end(const struct flow *f)
+{
+	if (f->class != FLOW_CLASS_TCP_CLOSED)
+		return WL_FLOW_IDLE;
+	return f->tcp.state == WL_TCP_RESET ? WL_FLOW_RST : WL_FLOW_FIN;
+}
+
+void flow_table_expire(struct flow_table *t, int64_t now_us)
+{
+	for (int c = 0; c < FLOW_CLASS__MAX; c++) {
+		int64_t idle = (int64_t)t->cfg.idle_s[c] * US_PER_S;
+		uint32_t i;
+
+		while ((i = t->lists[c].head) != NONE && now_us - t->flows[i].last_us >= idle)
+			end_flow(t, i, idle_end(&t->flows[i]));
+	}
+}
+
+/* The table is full: the flow idle the longest makes room. */
+static void evict_one(struct flow_table *t)
+{
+	uint32_t oldest = NONE;
+
+	for (int c = 0; c < FLOW_CLASS__MAX; c++) {
+		uint32_t i = t->lists[c].head;
+
+		if (i != NONE && (oldest == NONE || t->flows[i].last_us < t->flows[oldest].last_us))
+			oldest = i;
+	}
+	if (oldest != NONE)
+		end_flow(t, oldest, WL_FLOW_EVICTED);
+}
+
+void flow_table_flush(struct flow_table *t, enum wl_flow_end why)
+{
+	for (int c = 0; c < FLOW_CLASS__MAX; c++) {
+		uint32_t i;
+
+		/* A closed connection waiting out its grace is over, not cut short. */
+		while ((i = t->lists[c].head) != NONE)
+			end_flow(t, i, c == FLOW_CLASS_TCP_CLOSED ? idle_end(&t->flows[i]) : why);
+	}
+}
+
+/* ---- Packets ----------------------------------------------------------------------------- */
+
+static uint32_t new_flow(struct flow_table *t, const struct flow_key *k, uint32_t bucket, int64_t now)
+{
+	struct flow *f;
+	uint32_t i;
+
+	if (t->stats.active >= t->cfg.max_flows) {
+		evict_one(t);
+		bucket = bucket_of(t, k); /* unchanged, but the chain may be */
+	}
+	if (t->free_head != NONE) {
+		i = t->free_head;
+		t->free_head = t->flows[i].hash_next;
+	} else {
+		i = t->hwm++;
+	}
+	f = &t->flows[i];
+	memset(f, 0, sizeof(*f));
+	f->key = *k;
+	f->id = t->cfg.id_base + ++t->next_id;
+	f->first_us = f->last_us = now;
+	f->hash_next = t->buckets[bucket];
+	t->buckets[bucket] = i;
+	list_append(t, i, FLOW_CLASS_OTHER);
+	t->stats.active++;
+	t->stats.created++;
+	return i;
+}
+
+static uint8_t class_of(const struct flow *f)
+{
+	if (f->flags & WL_FLOW_TCP) {
+		if (f->tcp.state == WL_TCP_CLOSED || f->tcp.state == WL_TCP_RESET)
+			return FLOW_CLASS_TCP_CLOSED;
+		if (f->tcp.state == WL_TCP_SYN_SENT || f->tcp.state == WL_TCP_SYN_RECEIVED)
+			return FLOW_CLASS_TCP_SYN;
+		return FLOW_CLASS_TCP;
+	}
+	if (f->key.ipproto == 17 && f->key.family)
+		return FLOW_CLASS_UDP;
+	if ((f->key.ipproto == 1 || f->key.ipproto == 58) && f->key.family)
+		return FLOW_CLASS_ICMP;
+	return f->key.family && f->key.ipproto == 6 ? FLOW_CLASS_TCP : FLOW_CLASS_OTHER;
+}
+
+/* Whether proto is an application (what "app" reports), not a link, network or tunnel layer. */
+static bool is_application(uint8_t proto)
+{
+	return proto >= WL_P_DNS && proto < WL_P__MAX && proto != WL_P_TEREDO;
+}
+
+/* What the first packets teach: the application, a name, the tunnel's endpoints, ICMP's type. */
+static void learn(struct flow_table *t, struct flow *f, const struct wl_packet *pkt, const struct wl_flow *l)
+{
+	const char *name = NULL;
+
+	if (f->app == WL_P_UNKNOWN && is_application(pkt->proto))
+		f->app = pkt->proto;
+	if (!f->name) {
+		if (pkt->has & WL_PKT_SNI)
+			name = pkt->sni;
+		else if ((pkt->has & WL_PKT_HTTP) && pkt->http.host[0])
+			name = pkt->http.host;
+		else if ((pkt->has & WL_PKT_DNS) && pkt->dns.has_question && pkt->dns.qname[0])
+			name = pkt->dns.qname;
+		if (name && !(f->name = flow_intern_get(t->names, name, strlen(name))))
+			t->stats.names_dropped++;
+	}
+	if (f->key.tunnel && !f->outer) {
+		struct wl_addr pair[2] = { pkt->outer.src, pkt->outer.dst };
+
+		f->outer = flow_intern_get(t->outers, pair, sizeof(pair));
+	}
+	if ((l->l4 & WL_L4_ICMP) && !(f->flags & WL_FLOW_ICMP)) {
+		f->flags |= WL_FLOW_ICMP | ((l->l4 & WL_L4_ECHO) ? WL_FLOW_ECHO : 0);
+		f->icmp_type = l->icmp_type;
+		f->icmp_code = l->icmp_code;
+	}
+}
+
+static int64_t capture_us(const struct wl_packet *pkt)
+{
+	/* A timestamp no clock can hold (pcapng's if_tsresol can make one) is pinned. */
+	if (pkt->ts_sec > INT64_MAX / US_PER_S - 1)
+		return INT64_MAX - US_PER_S;
+	if (pkt->ts_sec < INT64_MIN / US_PER_S + 1)
+		return INT64_MIN + US_PER_S;
+	return pkt->ts_sec * US_PER_S + (int64_t)(pkt->ts_usec % 1000000);
+}
+
+/* The flow pkt belongs to, created if need be; a new connection on old ports ends the old one. */
+static uint32_t lookup(struct flow_table *t, const struct wl_packet *pkt, const struct flow_key *k, bool src_is_lo,
+		       int64_t now)
+{
+	const struct wl_flow *l = flow_layer(pkt);
+	uint32_t bucket = bucket_of(t, k), i = find(t, k, bucket);
+
+	if (i != NONE && (l->l4 & WL_L4_TCP)) {
+		struct flow *f = &t->flows[i];
+		int dir = src_is_lo == f->a_is_lo ? 0 : 1;
+
+		if ((f->flags & WL_FLOW_TCP) && flow_tcp_new_connection(&f->tcp, dir, l)) {
+			end_flow(t, i, f->tcp.state == WL_TCP_RESET ? WL_FLOW_RST
+				       : f->tcp.state >= WL_TCP_CLOSING ? WL_FLOW_FIN : WL_FLOW_IDLE);
+			i = NONE;
+		}
+	}
+	if (i == NONE) {
+		i = new_flow(t, k, bucket, now);
+		t->flows[i].a_is_lo = src_is_lo;
+	}
+	return i;
+}
+
+static void account(struct flow_table *t, struct flow *f, const struct wl_packet *pkt, int dir, int64_t now)
+{
+	const struct wl_flow *l = flow_layer(pkt);
+
+	f->packets[dir]++;
+	f->bytes[dir] += pkt->len;
+	if (now > f->last_us)
+		f->last_us = now;
+	if (f->key.family && ((l->has & (WL_HAS_SPORT | WL_HAS_SCTP_PORTS)) && (l->has & WL_HAS_DPORT)))
+		f->flags |= WL_FLOW_PORTS;
+	if (l->l4 & WL_L4_TCP) {
+		f->flags |= WL_FLOW_TCP;
+		flow_tcp_segment(&f->tcp, dir, l, (uint32_t)now);
+	}
+	learn(t, f, pkt, l);
+}
+
+void flow_table_packet(struct flow_table *t, const struct wl_packet *pkt)
+{
+	struct flow_key k;
+	bool src_is_lo;
+	int64_t now = capture_us(pkt);
+	uint32_t i;
+	struct flow *f;
+
+	if (now > t->clock_us)
+		t->clock_us = now;
+	flow_table_expire(t, t->clock_us);
+	t->stats.packets++;
+	if (!make_key(pkt, &k, &src_is_lo))
+		return;
+	i = lookup(t, pkt, &k, src_is_lo, now);
+	f = &t->flows[i];
+	account(t, f, pkt, src_is_lo == f->a_is_lo ? 0 : 1, now);
+	list_unlink(t, i);
+	list_append(t, i, class_of(f));
+	/* A long flow says where it is every active_s, and goes on. */
+	if (t->cfg.active_s && now - f->first_us >= (int64_t)(f->reports + 1) * t->cfg.active_s * US_PER_S) {
+		f->reports = (uint32_t)((now - f->first_us) / ((int64_t)t->cfg.active_s * US_PER_S));
+		emit(t, f, WL_FLOW_ACTIVE);
+	}
+}
+
+/* ---- Life cycle ------------------------------------------------------------------------------ */
+
+static bool config_ok(const struct flow_config *cfg)
+{
+	if (cfg->max_flows == 0 || cfg->max_flows > (1u << 28))
+		return false;
+	for (int c = 0; c < FLOW_CLASS__MAX; c++)
+		if (cfg->idle_s[c] == 0 || cfg->idle_s[c] > 86400 * 7)
+			return false;
+	return cfg->active_s <= 86400 * 7;
+}
+
+struct flow_table *flow_table_new(const struct flow_config *cfg, flow_report_fn report, void *ctx, int *err)
+{
+	struct flow_table *t;
+	uint32_t n = 1;
+	int r;
+
+	if (!config_ok(cfg) || !report) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	*err = -ENOMEM;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->cfg = *cfg;
+	t->report = report;
+	t->ctx = ctx;
+	if ((r = wl_siphash_key_random(&t->key)) < 0) {
+		*err = r;
+		return flow_table_free(t);
+	}
+	while (n < cfg->max_flows)
+		n <<= 1;
+	t->mask = n - 1;
+	t->free_head = NONE;
+	for (int c = 0; c < FLOW_CLASS__MAX; c++)
+		t->lists[c] = (struct flow_list){ NONE, NONE };
+	/* calloc: the pages of flows not used yet are never touched. */
+	t->flows = calloc(cfg->max_flows, sizeof(*t->flows));
+	t->buckets = malloc((size_t)n * sizeof(*t->buckets));
+	t->names = flow_intern_new(NAMES_MAX, NAME_BYTES_MAX, &t->key);
+	t->outers = flow_intern_new(OUTERS_MAX, OUTERS_MAX * 2 * sizeof(struct wl_addr), &t->key);
+	if (!t->flows || !t->buckets || !t->names || !t->outers)
+		return flow_table_free(t);
+	memset(t->buckets, 0xff, (size_t)n * sizeof(*t->buckets));
+	*err = 0;
+	return t;
+}
+
+struct flow_table *flow_table_free(struct flow_table *t)
+{
+	if (!t)
+		return NULL;
+	free(t->flows);
+	free(t->buckets);
+	flow_intern_free(t->names);
+	flow_intern_free(t->outers);
+	free(t);
+	return NULL;
+}
+
+void flow_table_stats(const struct flow_table *t, struct flow_stats *ret)
+{
+	*ret = t->stats;
+	ret->memory = sizeof(*t) + (uint64_t)t->hwm * sizeof(*t->flows) + ((uint64_t)t->mask + 1) * sizeof(uint32_t) +
+		      flow_intern_memory(t->names) + flow_intern_memory(t->outers);
+}
+
+int64_t flow_table_clock(const struct flow_table *t)
+{
+	return t->clock_us;
+}
