@@ -11,9 +11,8 @@
 
 #define NONE UINT32_MAX
 #define US_PER_S 1000000LL
-#define NAMES_MAX 65536             /* distinct names kept at once */
-#define NAME_BYTES_MAX (8u << 20)   /* and their bytes */
-#define OUTERS_MAX 4096             /* distinct tunnel endpoint pairs */
+#define EXTRAS_MAX 65536            /* distinct name and tunnel pairs kept at once */
+#define EXTRAS_BYTES_MAX (8u << 20) /* and their bytes */
 
 enum {
 	TH_FIN = 0x01,
@@ -37,22 +36,31 @@ struct flow_key {
 	uint8_t addr[2][16];
 };
 
+/*
+ * A million of these is the default table, so the layout counts: 232 bytes,
+ * without a hole (the small fields sit together, the TCP state last).
+ */
 struct flow {
 	struct flow_key key;
 	uint32_t hash_next;   /* chain in the bucket; the next free flow when free */
 	uint32_t prev, next;  /* in the list of its class, oldest activity first */
-	uint8_t class;        /* enum flow_class; FLOW_CLASS__MAX when free */
-	uint8_t app;          /* enum wl_proto */
-	bool a_is_lo;         /* side a is key endpoint 0 */
-	uint8_t flags;        /* WL_FLOW_* learnt from packets */
-	uint32_t name;        /* intern reference, 0: none */
-	uint32_t outer;       /* intern reference of the outer endpoints */
-	uint32_t reports;     /* active reports made */
 	uint64_t id;
 	int64_t first_us, last_us;
 	uint64_t packets[2], bytes[2];
+	uint32_t extras;      /* intern reference of struct flow_extras, 0: none */
+	uint8_t class;        /* enum flow_class; FLOW_CLASS__MAX when free */
+	uint8_t app;          /* enum wl_proto */
+	uint8_t flags;        /* WL_FLOW_* learnt from packets */
+	bool a_is_lo;         /* side a is key endpoint 0 */
 	uint8_t icmp_type, icmp_code;
+	uint16_t reports;     /* active reports made (saturates) */
 	struct flow_tcp tcp;
+};
+
+/* What few flows have, kept once for all the flows that share it. */
+struct flow_extras {
+	struct wl_addr outer[2]; /* the tunnel's endpoints, side a first; family 0 if none */
+	char name[];             /* not NUL-terminated: the rest of the interned bytes */
 };
 
 struct flow_list {
@@ -69,7 +77,7 @@ struct flow_table {
 	uint32_t *buckets;
 	uint32_t mask;
 	struct flow_list lists[FLOW_CLASS__MAX];
-	struct flow_intern *names, *outers;
+	struct flow_intern *extras;
 	uint64_t next_id;
 	int64_t clock_us;
 	struct flow_stats stats;
@@ -223,19 +231,18 @@ static void report_addresses(const struct flow *f, struct wl_flow_record *r)
 
 static void report_extras(const struct flow_table *t, const struct flow *f, struct wl_flow_record *r)
 {
-	const struct wl_addr *outer;
-	const char *name;
-	size_t len;
+	size_t len, name_len;
+	const struct flow_extras *x = flow_intern_data(t->extras, f->extras, &len);
 
-	name = flow_intern_data(t->names, f->name, &len);
-	if (name && len < sizeof(r->name)) {
-		memcpy(r->name, name, len);
-		r->name[len] = '\0';
+	if (!x || len < sizeof(*x))
+		return;
+	name_len = len - sizeof(*x);
+	if (name_len < sizeof(r->name)) {
+		memcpy(r->name, x->name, name_len);
+		r->name[name_len] = '\0';
 	}
-	outer = flow_intern_data(t->outers, f->outer, &len);
-	if (outer && len == 2 * sizeof(*outer)) {
-		/* Stored as the first packet's outer source and destination: side a first. */
-		memcpy(r->outer, outer, 2 * sizeof(*outer));
+	if (x->outer[0].family) {
+		memcpy(r->outer, x->outer, sizeof(r->outer));
 		r->flags |= WL_FLOW_OUTER;
 	}
 }
@@ -282,8 +289,7 @@ static void end_flow(struct flow_table *t, uint32_t i, enum wl_flow_end why)
 	emit(t, f, why);
 	list_unlink(t, i);
 	hash_unlink(t, i);
-	flow_intern_put(t->names, f->name);
-	flow_intern_put(t->outers, f->outer);
+	flow_intern_put(t->extras, f->extras);
 	f->class = FLOW_CLASS__MAX;
 	f->hash_next = t->free_head;
 	t->free_head = i;
@@ -391,28 +397,57 @@ static bool is_application(uint8_t proto)
 	return proto >= WL_P_DNS && proto < WL_P__MAX && proto != WL_P_TEREDO;
 }
 
+/* The name a packet gives its flow: TLS SNI, HTTP Host or the DNS question. */
+static const char *name_of(const struct wl_packet *pkt)
+{
+	if (pkt->has & WL_PKT_SNI)
+		return pkt->sni;
+	if ((pkt->has & WL_PKT_HTTP) && pkt->http.host[0])
+		return pkt->http.host;
+	if ((pkt->has & WL_PKT_DNS) && pkt->dns.has_question && pkt->dns.qname[0])
+		return pkt->dns.qname;
+	return NULL;
+}
+
+/*
+ * Sets the flow's extras to its tunnel endpoints (from the first packet)
+ * and name (the first one seen): one interned string for both.
+ */
+static void learn_extras(struct flow_table *t, struct flow *f, const struct wl_packet *pkt)
+{
+	const char *name = name_of(pkt);
+	size_t old_len, name_len;
+	const struct flow_extras *old = flow_intern_data(t->extras, f->extras, &old_len);
+	struct wl_addr outer[2] = { { 0 } };
+	uint8_t buf[sizeof(struct flow_extras) + WL_NAME_MAX];
+	uint32_t ref;
+
+	if (old ? old_len > sizeof(*old) || !name : !name && !f->key.tunnel)
+		return; /* it has a name already, or there is nothing to add */
+	if (old) {
+		memcpy(outer, old->outer, sizeof(outer));
+	} else if (f->key.tunnel) {
+		outer[0] = pkt->outer.src;
+		outer[1] = pkt->outer.dst;
+	}
+	name_len = name ? strnlen(name, WL_NAME_MAX - 1) : 0;
+	memcpy(buf, outer, sizeof(outer));
+	memcpy(buf + sizeof(struct flow_extras), name ? name : "", name_len);
+	ref = flow_intern_get(t->extras, buf, sizeof(struct flow_extras) + name_len);
+	if (!ref) {
+		t->stats.names_dropped++;
+		return;
+	}
+	flow_intern_put(t->extras, f->extras);
+	f->extras = ref;
+}
+
 /* What the first packets teach: the application, a name, the tunnel's endpoints, ICMP's type. */
 static void learn(struct flow_table *t, struct flow *f, const struct wl_packet *pkt, const struct wl_flow *l)
 {
-	const char *name = NULL;
-
 	if (f->app == WL_P_UNKNOWN && is_application(pkt->proto))
 		f->app = pkt->proto;
-	if (!f->name) {
-		if (pkt->has & WL_PKT_SNI)
-			name = pkt->sni;
-		else if ((pkt->has & WL_PKT_HTTP) && pkt->http.host[0])
-			name = pkt->http.host;
-		else if ((pkt->has & WL_PKT_DNS) && pkt->dns.has_question && pkt->dns.qname[0])
-			name = pkt->dns.qname;
-		if (name && !(f->name = flow_intern_get(t->names, name, strlen(name))))
-			t->stats.names_dropped++;
-	}
-	if (f->key.tunnel && !f->outer) {
-		struct wl_addr pair[2] = { pkt->outer.src, pkt->outer.dst };
-
-		f->outer = flow_intern_get(t->outers, pair, sizeof(pair));
-	}
+	learn_extras(t, f, pkt);
 	if ((l->l4 & WL_L4_ICMP) && !(f->flags & WL_FLOW_ICMP)) {
 		f->flags |= WL_FLOW_ICMP | ((l->l4 & WL_L4_ECHO) ? WL_FLOW_ECHO : 0);
 		f->icmp_type = l->icmp_type;
@@ -492,7 +527,9 @@ void flow_table_packet(struct flow_table *t, const struct wl_packet *pkt)
 	list_append(t, i, class_of(f));
 	/* A long flow says where it is every active_s, and goes on. */
 	if (t->cfg.active_s && now - f->first_us >= (int64_t)(f->reports + 1) * t->cfg.active_s * US_PER_S) {
-		f->reports = (uint32_t)((now - f->first_us) / ((int64_t)t->cfg.active_s * US_PER_S));
+		int64_t due = (now - f->first_us) / ((int64_t)t->cfg.active_s * US_PER_S);
+
+		f->reports = (uint16_t)(due < UINT16_MAX ? due : UINT16_MAX);
 		emit(t, f, WL_FLOW_ACTIVE);
 	}
 }
@@ -539,9 +576,8 @@ struct flow_table *flow_table_new(const struct flow_config *cfg, flow_report_fn 
 	/* calloc: the pages of flows not used yet are never touched. */
 	t->flows = calloc(cfg->max_flows, sizeof(*t->flows));
 	t->buckets = malloc((size_t)n * sizeof(*t->buckets));
-	t->names = flow_intern_new(NAMES_MAX, NAME_BYTES_MAX, &t->key);
-	t->outers = flow_intern_new(OUTERS_MAX, OUTERS_MAX * 2 * sizeof(struct wl_addr), &t->key);
-	if (!t->flows || !t->buckets || !t->names || !t->outers)
+	t->extras = flow_intern_new(EXTRAS_MAX, EXTRAS_BYTES_MAX, &t->key);
+	if (!t->flows || !t->buckets || !t->extras)
 		return flow_table_free(t);
 	memset(t->buckets, 0xff, (size_t)n * sizeof(*t->buckets));
 	*err = 0;
@@ -554,8 +590,7 @@ struct flow_table *flow_table_free(struct flow_table *t)
 		return NULL;
 	free(t->flows);
 	free(t->buckets);
-	flow_intern_free(t->names);
-	flow_intern_free(t->outers);
+	flow_intern_free(t->extras);
 	free(t);
 	return NULL;
 }
@@ -564,7 +599,7 @@ void flow_table_stats(const struct flow_table *t, struct flow_stats *ret)
 {
 	*ret = t->stats;
 	ret->memory = sizeof(*t) + (uint64_t)t->hwm * sizeof(*t->flows) + ((uint64_t)t->mask + 1) * sizeof(uint32_t) +
-		      flow_intern_memory(t->names) + flow_intern_memory(t->outers);
+		      flow_intern_memory(t->extras);
 }
 
 int64_t flow_table_clock(const struct flow_table *t)

@@ -20,10 +20,11 @@ enum {
 	SEG_OUT_OF_ORDER = 1u << 5,
 };
 
-/* What a side's last segment was, for the next segment of the other side. */
+/* What a side's last segment was, for the next segment of the other side; and whether it has a base. */
 enum {
 	FLOW_TCP_LAST_KEEP_ALIVE = 1u << 0,
 	FLOW_TCP_LAST_ZWP = 1u << 1,
+	FLOW_TCP_BASE_SET = 1u << 7,
 };
 
 #define FAST_RETRANSMISSION_US 20000 /* after the last duplicate ACK */
@@ -47,9 +48,8 @@ static bool seq_le(uint32_t a, uint32_t b)
 
 bool flow_tcp_new_connection(const struct flow_tcp *t, int dir, const struct wl_flow *seg)
 {
-	const struct flow_tcp_side *s = &t->side[dir];
-
-	return (seg->tcp_flags & (TH_SYN | TH_ACK)) == TH_SYN && s->base_set && seg->tcp_seq != s->base_seq;
+	return (seg->tcp_flags & (TH_SYN | TH_ACK)) == TH_SYN && (t->last[dir] & FLOW_TCP_BASE_SET) &&
+	       seg->tcp_seq != t->side[dir].base_seq;
 }
 
 /* A zero-length segment that repeats this side's last ACK, window and sequence number. */
@@ -64,9 +64,9 @@ static bool repeats_last(const struct flow_tcp_side *fwd, const struct wl_flow *
  * ACKs, zero windows, keep-alives and duplicate ACKs (packet-tcp.c, from
  * "ZERO WINDOW PROBE" to "finished_fwd").
  */
-static unsigned classify_fwd(struct flow_tcp_side *fwd, const struct flow_tcp_side *rev, const struct wl_flow *seg,
-			     uint32_t seglen)
+static unsigned classify_fwd(struct flow_tcp *t, int dir, const struct wl_flow *seg, uint32_t seglen)
 {
+	const struct flow_tcp_side *fwd = &t->side[dir], *rev = &t->side[!dir];
 	uint16_t flags = seg->tcp_flags;
 	unsigned kind = 0;
 
@@ -77,26 +77,30 @@ static unsigned classify_fwd(struct flow_tcp_side *fwd, const struct flow_tcp_si
 	if (seglen <= 1 && seg->tcp_seq == fwd->nextseq - 1 && !(flags & (TH_SYN | TH_FIN | TH_RST)))
 		kind |= SEG_KEEP_ALIVE;
 	/* The ACK of a keep-alive or of a zero window probe is no duplicate. */
-	if (repeats_last(fwd, seg, seglen) && seg->tcp_win && (rev->last & FLOW_TCP_LAST_KEEP_ALIVE))
+	if (repeats_last(fwd, seg, seglen) && seg->tcp_win && (t->last[!dir] & FLOW_TCP_LAST_KEEP_ALIVE))
 		return kind;
-	if (repeats_last(fwd, seg, seglen) && seg->tcp_win == 0 && (rev->last & FLOW_TCP_LAST_ZWP))
+	if (repeats_last(fwd, seg, seglen) && seg->tcp_win == 0 && (t->last[!dir] & FLOW_TCP_LAST_ZWP))
 		return kind;
 	if (repeats_last(fwd, seg, seglen) && seg->tcp_win) {
-		fwd->dupacks = fwd->dupacks == -1 ? 1 : fwd->dupacks < 127 ? fwd->dupacks + 1 : 127;
+		int8_t *n = &t->dupacks[dir];
+
+		*n = *n == -1 ? 1 : *n < 127 ? *n + 1 : 127;
 		kind |= SEG_DUP_ACK;
 	}
 	return kind;
 }
 
 /* An ACK beyond what the other side can have sent: segments went missing. */
-static void acked_lost(struct flow_tcp_side *rev, const struct wl_flow *seg)
+static void acked_lost(struct flow_tcp *t, int dir, const struct wl_flow *seg)
 {
+	struct flow_tcp_side *rev = &t->side[!dir];
+
 	if (!rev->maxseqtobeacked || !seq_gt(seg->tcp_ack, rev->maxseqtobeacked) || !(seg->tcp_flags & TH_ACK))
 		return;
 	if (seq_lt(rev->maxseqtobeacked, rev->nextseq))
 		rev->maxseqtobeacked = rev->nextseq;
 	else
-		rev->dupacks = -1;
+		t->dupacks[!dir] = -1;
 }
 
 /*
@@ -104,10 +108,10 @@ static void acked_lost(struct flow_tcp_side *rev, const struct wl_flow *seg)
  * sequence: spurious (already acknowledged), fast (right after duplicate
  * ACKs), out of order (soon after the highest one), or a plain retransmission.
  */
-static unsigned classify_resend(const struct flow_tcp *t, const struct flow_tcp_side *fwd,
-				const struct flow_tcp_side *rev, const struct wl_flow *seg, uint32_t seglen,
+static unsigned classify_resend(const struct flow_tcp *t, int dir, const struct wl_flow *seg, uint32_t seglen,
 				uint32_t now)
 {
+	const struct flow_tcp_side *fwd = &t->side[dir], *rev = &t->side[!dir];
 	uint16_t flags = seg->tcp_flags;
 	uint32_t seq = seg->tcp_seq, ooo_limit = t->have_rtt ? t->rtt_us : OUT_OF_ORDER_US;
 	bool not_advanced = fwd->nextseq && seq_lt(seq, fwd->nextseq);
@@ -116,7 +120,7 @@ static unsigned classify_resend(const struct flow_tcp *t, const struct flow_tcp_
 		not_advanced = false; /* new data after a possible window probe */
 	if (seglen > 0 && rev->lastack && seq_le(seq + seglen, rev->lastack))
 		return SEG_RETRANSMISSION; /* spurious */
-	if (not_advanced && rev->dupacks >= 2 && rev->lastack == seq &&
+	if (not_advanced && t->dupacks[!dir] >= 2 && rev->lastack == seq &&
 	    (uint32_t)(now - rev->lastack_time) < FAST_RETRANSMISSION_US)
 		return SEG_RETRANSMISSION; /* fast */
 	if (not_advanced && (uint32_t)(now - fwd->nextseq_time) < ooo_limit &&
@@ -126,9 +130,10 @@ static unsigned classify_resend(const struct flow_tcp *t, const struct flow_tcp_
 }
 
 /* Moves this side's sequence state on after the segment. */
-static void advance(struct flow_tcp_side *fwd, const struct wl_flow *seg, uint32_t seglen, unsigned kind,
+static void advance(struct flow_tcp *t, int dir, const struct wl_flow *seg, uint32_t seglen, unsigned kind,
 		    uint32_t now)
 {
+	struct flow_tcp_side *fwd = &t->side[dir];
 	uint32_t nextseq = seg->tcp_seq + seglen + ((seg->tcp_flags & (TH_SYN | TH_FIN)) ? 1 : 0);
 	bool probe = kind & SEG_ZERO_WINDOW_PROBE;
 
@@ -141,22 +146,24 @@ static void advance(struct flow_tcp_side *fwd, const struct wl_flow *seg, uint32
 	fwd->window = seg->tcp_win;
 	fwd->lastack = seg->tcp_ack;
 	fwd->lastack_time = now;
-	fwd->last = (uint8_t)(((kind & SEG_KEEP_ALIVE) ? FLOW_TCP_LAST_KEEP_ALIVE : 0) |
-			      (probe ? FLOW_TCP_LAST_ZWP : 0));
+	t->last[dir] = (uint8_t)((t->last[dir] & FLOW_TCP_BASE_SET) |
+				 ((kind & SEG_KEEP_ALIVE) ? FLOW_TCP_LAST_KEEP_ALIVE : 0) | (probe ? FLOW_TCP_LAST_ZWP : 0));
 }
 
 /* The first segment of a side fixes its base; a repeated SYN restores nextseq (packet-tcp.c). */
-static void note_base(struct flow_tcp_side *fwd, const struct wl_flow *seg)
+static void note_base(struct flow_tcp *t, int dir, const struct wl_flow *seg)
 {
+	struct flow_tcp_side *fwd = &t->side[dir];
 	uint16_t flags = seg->tcp_flags;
+	bool base_set = t->last[dir] & FLOW_TCP_BASE_SET;
 
-	if ((flags & (TH_SYN | TH_ACK)) == TH_SYN && fwd->base_set && seg->tcp_seq == fwd->base_seq)
+	if ((flags & (TH_SYN | TH_ACK)) == TH_SYN && base_set && seg->tcp_seq == fwd->base_seq)
 		fwd->nextseq = fwd->maxseqtobeacked;
-	if ((flags & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK) && fwd->base_set)
+	if ((flags & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK) && base_set)
 		fwd->base_seq = seg->tcp_seq;
-	if (!fwd->base_set) {
+	if (!base_set) {
 		fwd->base_seq = (flags & TH_SYN) ? seg->tcp_seq : seg->tcp_seq - 1;
-		fwd->base_set = true;
+		t->last[dir] |= FLOW_TCP_BASE_SET;
 	}
 }
 
@@ -206,19 +213,19 @@ static void note_rtt(struct flow_tcp *t, uint16_t flags, uint32_t now)
 
 void flow_tcp_segment(struct flow_tcp *t, int dir, const struct wl_flow *seg, uint32_t now)
 {
-	struct flow_tcp_side *fwd = &t->side[dir], *rev = &t->side[!dir];
+	struct flow_tcp_side *fwd = &t->side[dir];
 	uint32_t seglen = seg->l4_payload;
-	bool first = !t->side[0].base_set && !t->side[1].base_set;
+	bool first = !((t->last[0] | t->last[1]) & FLOW_TCP_BASE_SET);
 	unsigned kind;
 
-	note_base(fwd, seg);
-	kind = classify_fwd(fwd, rev, seg, seglen);
+	note_base(t, dir, seg);
+	kind = classify_fwd(t, dir, seg, seglen);
 	if (seg->tcp_ack != fwd->lastack)
-		fwd->dupacks = 0;
-	acked_lost(rev, seg);
+		t->dupacks[dir] = 0;
+	acked_lost(t, dir, seg);
 	if ((seglen > 0 || (seg->tcp_flags & (TH_SYN | TH_FIN))) && !(kind & SEG_KEEP_ALIVE))
-		kind |= classify_resend(t, fwd, rev, seg, seglen, now);
-	advance(fwd, seg, seglen, kind, now);
+		kind |= classify_resend(t, dir, seg, seglen, now);
+	advance(t, dir, seg, seglen, kind, now);
 	count(t, dir, kind);
 	fwd->flags_seen |= seg->tcp_flags;
 	t->resets += (seg->tcp_flags & TH_RST) != 0;

@@ -24,6 +24,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/*
+ * One side's sequence state. Laid out without padding: a million flows
+ * hold two each, and the byte-sized parts live in struct flow_tcp.
+ */
 struct flow_tcp_side {
 	uint32_t base_seq;        /* the first segment's seq (a SYN's), or seq - 1 */
 	uint32_t nextseq;         /* the highest seq + length seen; 0: unknown, as in tshark */
@@ -33,18 +37,17 @@ struct flow_tcp_side {
 	uint32_t lastack_time;
 	uint16_t window;          /* the last window this side sent, unscaled */
 	uint16_t flags_seen;
-	int8_t dupacks;           /* tshark's dupacknum: -1, 0, 1, ... (saturates) */
-	uint8_t last;             /* FLOW_TCP_LAST_*: what this side's last segment was */
-	bool base_set;
 };
 
 struct flow_tcp {
 	struct flow_tcp_side side[2]; /* 0: side a, 1: side b */
 	uint32_t retransmissions[2], out_of_order[2], dup_acks[2], zero_windows[2];
 	uint32_t resets;
-	uint32_t syn_time; /* the most recent pure SYN */
-	uint32_t rtt_us;   /* the initial RTT; valid with have_rtt */
-	uint8_t state;     /* enum wl_tcp_state */
+	uint32_t syn_time;  /* the most recent pure SYN */
+	uint32_t rtt_us;    /* the initial RTT; valid with have_rtt */
+	int8_t dupacks[2];  /* tshark's dupacknum per side: -1, 0, 1, ... (saturates) */
+	uint8_t last[2];    /* FLOW_TCP_LAST_* per side: what its last segment was */
+	uint8_t state;      /* enum wl_tcp_state */
 	bool have_syn, have_rtt;
 };
 
