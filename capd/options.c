@@ -48,6 +48,7 @@ BOOL_SETTER(immediate, "immediate")
 BOOL_SETTER(loop, "loop")
 BOOL_SETTER(json, "json")
 BOOL_SETTER(include_loopback, "include-loopback")
+BOOL_SETTER(control_insecure_tcp, "control-insecure-tcp")
 BOOL_SETTER(verbose, "verbose")
 INT_SETTER(snaplen, 64, 262144, "snaplen")
 INT_SETTER(buffer_kib, 64, 1024 * 1024, "buffer-size (KiB)")
@@ -90,6 +91,7 @@ static const struct wl_option capd_option_table[] = {
 	{ "start-delay", 0, NULL, "MS", true, set_start_delay_ms, "with --read: wait for subscribers first (default 1000)" },
 	{ "publish", 0, NULL, "ADDR", true, set_publish, "nanomsg address to publish on (default " CAPD_DEFAULT_PUBLISH ")" },
 	{ "control", 0, NULL, "ADDR", true, set_control, "control channel address (default " CAPD_DEFAULT_CONTROL ")" },
+	{ "control-insecure-tcp", 0, "yes", NULL, true, set_control_insecure_tcp, "allow a --control address that is not ipc:// (no authentication!)" },
 	{ "user", 0, NULL, "USER", true, set_user, "user to drop privileges to (default wlite)" },
 	{ "group", 0, NULL, "GROUP", true, set_group, "group given the sockets (default: the user's)" },
 	{ "include-loopback", 0, "yes", NULL, true, set_include_loopback, "keep packets between loopback addresses" },
@@ -120,10 +122,33 @@ static void set_defaults(struct capd_options *opt)
 	strcpy(opt->user, "wlite");
 }
 
+/*
+ * The control channel has no authentication: whoever can connect may pause
+ * the capture or change its filter and interface. An ipc:// socket is guarded
+ * by its file's mode and group; anything else (tcp://, ws://) is open to the
+ * network, so it takes an explicit flag.
+ */
+static int check_control_address(const struct capd_options *opt, char *err, size_t errlen)
+{
+	if (strncmp(opt->control, "ipc://", 6) == 0 || opt->control_insecure_tcp)
+		return 0;
+	snprintf(err, errlen,
+		 "refusing the control address %s: the control channel has no authentication, so "
+		 "anyone who can reach it could pause capture or change its filter; use an ipc:// "
+		 "address, or give --control-insecure-tcp (control-insecure-tcp = yes) to accept that",
+		 opt->control);
+	return -EPERM;
+}
+
 enum capd_parse_result capd_options_parse(int argc, char **argv, struct capd_options *opt,
 					  char *err, size_t errlen)
 {
+	enum capd_parse_result r;
+
 	set_defaults(opt);
-	return (enum capd_parse_result)wl_options_parse(&capd_spec, opt, argc, argv, opt->config_file,
-							 sizeof(opt->config_file), err, errlen);
+	r = (enum capd_parse_result)wl_options_parse(&capd_spec, opt, argc, argv, opt->config_file,
+						      sizeof(opt->config_file), err, errlen);
+	if (r == CAPD_PARSE_RUN && check_control_address(opt, err, errlen) < 0)
+		return CAPD_PARSE_ERROR;
+	return r;
 }

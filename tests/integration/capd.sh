@@ -49,7 +49,7 @@ TIMING_FILE=geneve.pcap           # 39 packets over 2.0 s
 LOOP_FILE=dns_tcp.pcap            # 11 packets
 
 # Checks outside the corpus list; keep in step with the report calls below.
-FIXED_CHECKS=41
+FIXED_CHECKS=42
 PLAN=$((FIXED_CHECKS + ${#REPLAY_FILES[@]}))
 
 # ------------------------------------------------------------------ TAP
@@ -1221,5 +1221,38 @@ rm -f "$SOCK_DIR/hard.csv"
 v="$(stat -c '%a' "$SOCK_DIR/new.csv" 2>&1)"
 [[ "$v" == 640 ]] || why "a new --csv file has mode $v, want 640"
 report "wlite-tap: --csv refuses a symlink and a hard link (target untouched); a new log file is 0640"
+
+# -- Control over tcp:// (item 18): the channel has no authentication, so an
+# address other than ipc:// needs --control-insecure-tcp (or the config key).
+C=tcpctl
+TCP_CTL="tcp://127.0.0.1:5977"
+ip netns exec "$NS_A" timeout 10 "$CAPD" --config "$CONF" --read "$CORPUS/$LOOP_FILE" --loop \
+	--publish "ipc://$RUN/$C-pub.sock" --control "$TCP_CTL" >/dev/null 2>"$RUN/$C.err"
+rc=$?
+((rc == 2)) || why "capd with --control $TCP_CTL exited $rc, want 2"
+grep -q "refusing the control address $TCP_CTL: the control channel has no authentication.*--control-insecure-tcp" "$RUN/$C.err" ||
+	why "message: $(cat "$RUN/$C.err")"
+for how in flag key; do
+	args=(--config "$CONF" --control-insecure-tcp)
+	if [[ "$how" == key ]]; then
+		printf '[capd]\ncontrol = %s\ncontrol-insecure-tcp = yes\n' "$TCP_CTL" >"$RUN/$C.conf"
+		chmod 644 "$RUN/$C.conf"
+		args=(--config "$RUN/$C.conf")
+	fi
+	ip netns exec "$NS_A" timeout 20 "$CAPD" "${args[@]}" --read "$CORPUS/$LOOP_FILE" --loop \
+		--publish "ipc://$RUN/$C-pub.sock" --control "$TCP_CTL" >/dev/null 2>"$RUN/$C-$how.err" &
+	TCP_PID=$!
+	PIDS+=("$TCP_PID")
+	ok=""
+	end=$((SECONDS + 8))
+	while ((SECONDS < end)) && kill -0 "$TCP_PID" 2>/dev/null; do
+		reply="$(ip netns exec "$NS_A" timeout 1 nanocat --req --connect "$TCP_CTL" --data '{"cmd":"status"}' --ascii 2>/dev/null)"
+		[[ "$reply" == *'"ok":true'* ]] && ok=1 && break
+		sleep 0.1
+	done
+	[[ -n "$ok" ]] || why "with the $how, capd does not answer on $TCP_CTL: $(tail -n 2 "$RUN/$C-$how.err")"
+	stop_pid "$TCP_PID"
+done
+report "control: a tcp:// address is refused with a clear reason unless --control-insecure-tcp (flag or key) is given"
 
 exit $((FAILS > 0))
