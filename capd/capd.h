@@ -53,6 +53,7 @@ struct capd {
 
 	struct event_base *base;
 	struct event *ev_capture; /* live: the pcap fd; offline: the replay timer */
+	struct event *ev_input;   /* offline from a pipe: its fd has bytes again */
 	struct event *ev_control;
 	struct event *ev_tick; /* once a second: stats and status */
 	struct event *ev_signals[4];

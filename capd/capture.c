@@ -152,12 +152,22 @@ int capture_open_live(struct capture *cap, const char *iface, const struct capd_
 struct file_view {
 	void *map; /* the file mapped, or NULL when read through stdio */
 	size_t len;
+	bool paced; /* a stream is read without stdio's buffer (see capture_open_file) */
 };
+
+/* Whether fd can be read again from its start: a regular file can, a pipe cannot. */
+static bool is_seekable(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+}
 
 /*
  * libpcap reads a file record by record through stdio. A regular file is
  * mapped and handed over as a memory stream: no read(2) per buffer and no
- * copy out of the kernel. Anything else (a pipe) is read with a big buffer.
+ * copy out of the kernel. Anything else is read through stdio from where it
+ * stands (a pipe cannot seek), with a big buffer unless paced.
  */
 static FILE *open_stream(int fd, struct file_view *view)
 {
@@ -177,17 +187,20 @@ static FILE *open_stream(int fd, struct file_view *view)
 		}
 		view->map = NULL;
 	}
-	copy = dup(fd);
-	if (copy < 0 || lseek(copy, 0, SEEK_SET) < 0 || !(f = fdopen(copy, "rb"))) {
+	copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (copy < 0 || (is_seekable(copy) && lseek(copy, 0, SEEK_SET) < 0) || !(f = fdopen(copy, "rb"))) {
 		if (copy >= 0)
 			close(copy);
 		return NULL;
 	}
-	setvbuf(f, NULL, _IOFBF, 1 << 20);
+	if (view->paced && !is_seekable(copy))
+		setvbuf(f, NULL, _IONBF, 0);
+	else
+		setvbuf(f, NULL, _IOFBF, 1 << 20);
 	return f;
 }
 
-/* A pcap handle on the kept descriptor, read from the start. */
+/* A pcap handle on the kept descriptor, read from the start (or from where a stream is). */
 static pcap_t *open_from_fd(int fd, struct file_view *view, char *errbuf)
 {
 	FILE *f = open_stream(fd, view);
@@ -254,18 +267,38 @@ static int adopt_file_handle(struct capture *cap, pcap_t *pcap, const char *filt
 	return 0;
 }
 
-int capture_open_file(struct capture *cap, const char *path, const char *filter, char *err,
-		      size_t errlen)
+/* The file, or standard input for "-"; a FIFO's open waits for a writer, as tcpdump's does. */
+static int open_input(const char *path, char *err, size_t errlen)
+{
+	int fd;
+
+	if (strcmp(path, "-") != 0) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return fd < 0 ? -errno : fd;
+	}
+	if (isatty(STDIN_FILENO)) {
+		snprintf(err, errlen, "--read -: standard input is a terminal; pipe a capture into it");
+		return -ENOTTY;
+	}
+	/* Our own descriptor: closing the capture leaves fd 0 alone. */
+	fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		snprintf(err, errlen, "standard input: %s", strerror(errno));
+	return fd < 0 ? -errno : fd;
+}
+
+int capture_open_file(struct capture *cap, const char *path, const char *filter, bool paced,
+		      char *err, size_t errlen)
 {
 	char errbuf[PCAP_ERRBUF_SIZE] = "";
-	int fd = open(path, O_RDONLY | O_CLOEXEC), r;
-	struct file_view view;
+	int fd = open_input(path, err, errlen), r;
+	struct file_view view = { .paced = paced };
 	pcap_t *pcap;
 
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -errno;
-	}
+	if (fd < 0)
+		return fd;
 	pcap = open_from_fd(fd, &view, errbuf);
 	if (!pcap) {
 		snprintf(err, errlen, "%s: %s", path, errbuf);
@@ -281,6 +314,7 @@ int capture_open_file(struct capture *cap, const char *path, const char *filter,
 	}
 	replace_view(cap, &view);
 	cap->file_fd = fd;
+	cap->stream = !is_seekable(fd);
 	snprintf(cap->source, sizeof(cap->source), "%s", path);
 	return 0;
 }
@@ -288,10 +322,15 @@ int capture_open_file(struct capture *cap, const char *path, const char *filter,
 int capture_rewind_file(struct capture *cap, char *err, size_t errlen)
 {
 	char errbuf[PCAP_ERRBUF_SIZE] = "";
-	struct file_view view;
-	pcap_t *pcap = open_from_fd(cap->file_fd, &view, errbuf);
+	struct file_view view = { .paced = false };
+	pcap_t *pcap;
 	int r;
 
+	if (cap->stream) {
+		snprintf(err, errlen, "%s: a pipe cannot be read again", cap->source);
+		return -ESPIPE;
+	}
+	pcap = open_from_fd(cap->file_fd, &view, errbuf);
 	if (!pcap) {
 		snprintf(err, errlen, "%s: %s", cap->source, errbuf);
 		return -EIO;
@@ -365,6 +404,7 @@ void capture_close(struct capture *cap)
 	if (cap->file_fd >= 0)
 		close(cap->file_fd);
 	cap->file_fd = -1;
+	cap->stream = false;
 }
 
 void capture_fill_header(const struct capture *cap, struct wl_packet *pkt,

@@ -22,6 +22,7 @@ struct capture {
 	bool nano;    /* file timestamps in nanoseconds */
 	char source[CAPD_STR_MAX]; /* interface name or file path */
 	int file_fd; /* the file, opened before privileges were dropped; -1 live */
+	bool stream; /* the file is a pipe, FIFO or the like: read once, as bytes come */
 	void *map;   /* the file's mapping while a handle reads it, or NULL */
 	size_t map_len;
 	size_t map_released; /* bytes at the start already given back */
@@ -45,12 +46,18 @@ bool capture_interface_exists(const char *name);
 int capture_open_live(struct capture *cap, const char *iface, const struct capd_options *opt,
 		      char *err, size_t errlen);
 
-/* Opens a pcap or pcapng file. */
-int capture_open_file(struct capture *cap, const char *path, const char *filter, char *err,
-		      size_t errlen);
+/*
+ * Opens a pcap or pcapng file; "-" is standard input. A regular file is
+ * mapped; a pipe or FIFO (cap->stream) is read through stdio, with a big
+ * buffer, or with none when paced: then poll() on cap->file_fd tells
+ * whether a packet is there, so that an event loop never blocks in libpcap.
+ */
+int capture_open_file(struct capture *cap, const char *path, const char *filter, bool paced,
+		      char *err, size_t errlen);
 
 /* Starts the file over (--loop) from the descriptor kept open, so that a
- * file only root could read can still be replayed after the drop. */
+ * file only root could read can still be replayed after the drop. A stream
+ * cannot be started over. */
 int capture_rewind_file(struct capture *cap, char *err, size_t errlen);
 
 /* Gives back the pages of a mapped file that were read already; call now and then. */

@@ -10,6 +10,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -143,12 +144,31 @@ static void at_end_of_file(struct capd *d, int r)
 	capd_publish_status(d);
 }
 
+/*
+ * A pipe with nothing to read yet: libpcap would block the event loop (and
+ * with it the control channel and the stats) until its writer sends more.
+ * The pipe is read without stdio's buffer (capture_open_file, paced), so an
+ * empty poll() means no packet is waiting anywhere. Blocking can still
+ * happen inside a packet the writer has only begun: a short wait.
+ */
+static bool input_would_block(const struct capd *d)
+{
+	struct pollfd p = { .fd = d->cap.file_fd, .events = POLLIN };
+
+	return d->cap.stream && poll(&p, 1, 0) == 0;
+}
+
 static void on_replay_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct capd *d = arg;
 	int r = 1;
 
 	for (int n = 0; n < REPLAY_MAX_BATCH && !d->paused; n++) {
+		if (!d->pending_h && input_would_block(d)) {
+			publisher_flush(&d->pub);
+			event_add(d->ev_input, NULL); /* back here when bytes come */
+			return;
+		}
 		/* libpcap keeps the last packet's bytes until the next read. */
 		if (!d->pending_h && (r = pcap_next_ex(d->cap.pcap, &d->pending_h, &d->pending_data)) != 1) {
 			d->pending_h = NULL;
@@ -185,6 +205,8 @@ int capd_start_capture(struct capd *d, char *err, size_t errlen)
 	d->ev_capture = evtimer_new(d->base, on_replay_timer, d);
 	if (!d->ev_capture)
 		goto fail;
+	if (d->cap.stream && !(d->ev_input = event_new(d->base, d->cap.file_fd, EV_READ, on_replay_timer, d)))
+		goto fail;
 	schedule_replay(d, d->opt.start_delay_ms / 1000.0);
 	return 0;
 fail:
@@ -197,6 +219,10 @@ void capd_stop_capture(struct capd *d)
 	if (d->ev_capture) {
 		event_free(d->ev_capture);
 		d->ev_capture = NULL;
+	}
+	if (d->ev_input) {
+		event_free(d->ev_input);
+		d->ev_input = NULL;
 	}
 }
 
@@ -214,6 +240,8 @@ int capd_pause(struct capd *d, char *err, size_t errlen)
 		event_del(d->ev_capture);
 	} else {
 		evtimer_del(d->ev_capture);
+		if (d->ev_input)
+			event_del(d->ev_input);
 	}
 	d->paused = true;
 	capd_publish_status(d);

@@ -38,8 +38,17 @@ static int open_capture(struct capd *d, char *err, size_t errlen)
 {
 	char iface[CAPD_STR_MAX];
 
-	if (d->opt.read_file[0])
-		return capture_open_file(&d->cap, d->opt.read_file, d->opt.filter, err, errlen);
+	if (d->opt.read_file[0]) {
+		/* paced: the event loop polls a pipe before each packet (ingest.c). */
+		int r = capture_open_file(&d->cap, d->opt.read_file, d->opt.filter, true, err, errlen);
+
+		if (r == 0 && d->opt.loop && d->cap.stream) {
+			snprintf(err, errlen, "--loop needs a file that can be read again; %.400s is a pipe",
+				 d->opt.read_file);
+			return -ESPIPE;
+		}
+		return r;
+	}
 	if (d->opt.interface[0]) {
 		snprintf(iface, sizeof(iface), "%s", d->opt.interface);
 	} else {
@@ -184,7 +193,7 @@ static int run_json_dump(struct capd *d)
 	int r;
 
 	/* acquire */
-	if (capture_open_file(&d->cap, d->opt.read_file, d->opt.filter, err, sizeof(err)) < 0)
+	if (capture_open_file(&d->cap, d->opt.read_file, d->opt.filter, false, err, sizeof(err)) < 0)
 		return fail(err);
 	/* drop: decoding hostile bytes never happens as root */
 	if (geteuid() == 0 && capd_resolve_user(d->opt.user, d->opt.group, &uid, &d->gid, err, sizeof(err)) < 0 &&
