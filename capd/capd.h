@@ -81,6 +81,7 @@ void capd_control_close(struct capd *d);
 /* privdrop.c */
 int capd_resolve_user(const char *user, const char *group, uid_t *ret_uid, gid_t *ret_gid,
 		      char *err, size_t errlen);
-int capd_drop_privileges(uid_t uid, gid_t gid, char *err, size_t errlen);
+/* capture_caps: keep CAP_NET_RAW and CAP_NET_ADMIN (live capture); else keep none. */
+int capd_drop_privileges(uid_t uid, gid_t gid, bool capture_caps, char *err, size_t errlen);
 
 #endif

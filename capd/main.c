@@ -199,7 +199,7 @@ static int run_json_dump(struct capd *d)
 	if (geteuid() == 0 && capd_resolve_user(d->opt.user, d->opt.group, &uid, &d->gid, err, sizeof(err)) < 0 &&
 	    capd_resolve_user("nobody", NULL, &uid, &d->gid, err, sizeof(err)) < 0)
 		return fail(err);
-	if (capd_drop_privileges(uid, d->gid, err, sizeof(err)) < 0)
+	if (capd_drop_privileges(uid, d->gid, false, err, sizeof(err)) < 0)
 		return fail(err);
 	r = capd_dump_json(&d->cap, STDOUT_FILENO, &res);
 	capture_close(&d->cap);
@@ -250,8 +250,9 @@ int main(int argc, char **argv)
 	}
 	warn_shared_socket_dirs(&d);
 
-	/* drop: from here on, unprivileged but for CAP_NET_RAW and CAP_NET_ADMIN */
-	if (capd_drop_privileges(uid, d.gid, err, sizeof(err)) < 0) {
+	/* drop: from here on, unprivileged but for CAP_NET_RAW and CAP_NET_ADMIN
+	 * when capturing live (a file needs neither) */
+	if (capd_drop_privileges(uid, d.gid, d.cap.live, err, sizeof(err)) < 0) {
 		cleanup(&d);
 		return fail(err);
 	}
