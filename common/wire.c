@@ -477,7 +477,7 @@ enum {
 	FLOW_SEC_ICMP = 5,
 };
 
-#define FLOW_FIXED 72
+#define FLOW_FIXED 80
 
 static const char *const flow_end_names[] = { "active", "idle", "fin", "rst", "eof", "evicted" };
 static const char *const tcp_state_names[] = { "midstream", "syn_sent", "syn_received", "established",
@@ -556,6 +556,7 @@ long wl_wire_put_flow(uint8_t *buf, size_t size, const struct wl_flow_record *f)
 	size_t len;
 
 	put_be(&w, 0, 4); /* the length, once known */
+	put_be(&w, f->seq, 8);
 	put_be(&w, f->id, 8);
 	put_be(&w, (uint64_t)f->first_us, 8);
 	put_be(&w, (uint64_t)f->last_us, 8);
@@ -652,7 +653,7 @@ static int get_flow_fixed(struct cursor *c, struct wl_flow_record *f)
 	const uint8_t *a, *b;
 	int r = 0;
 
-	r |= cur_be64(c, &f->id) | cur_be64(c, &first) | cur_be64(c, &last);
+	r |= cur_be64(c, &f->seq) | cur_be64(c, &f->id) | cur_be64(c, &first) | cur_be64(c, &last);
 	for (int i = 0; i < 2; i++)
 		r |= cur_be64(c, &f->packets[i]) | cur_be64(c, &f->bytes[i]);
 	r |= cur_u8(c, &f->l3) | cur_u8(c, &f->ipproto) | cur_u8(c, &f->end) | cur_u8(c, &f->app);

@@ -174,23 +174,25 @@ int wl_wire_next(struct wl_wire_reader *r, struct wl_wire_record *ret);
  * N records:
  *
  *   0      4     record length L, this field included
- *   4      8     id: unique per capd run and sensor, the same in every report
- *   12     8     first packet, microseconds since the epoch (signed)
- *   20     8     last packet, the same
- *   28     8     a_packets  (side a sent the flow's first packet)
- *   36     8     a_bytes    (length on the wire)
- *   44     8     b_packets
- *   52     8     b_bytes
- *   60     1     l3 (enum wl_l3: 1 IPv4, 2 IPv6, 3 ARP, 4 another ethertype)
- *   61     1     ipproto (IP only)
- *   62     1     end (enum wl_flow_end)
- *   63     1     app (enum wl_proto: the best-known application seen)
- *   64     2     a_port (with WL_FLOW_PORTS)
- *   66     2     b_port
- *   68     2     ethertype (non-IP flows)
- *   70     1     flags (WL_FLOW_*)
- *   71     1     address family: 4, 6, or 0 for a MAC pair
- *   72     ...   address a, then b: 4 or 16 bytes each, or 6 (MACs)
+ *   4      8     seq: capd numbers every flow report it publishes from 1, so
+ *                that a subscriber sees each one it missed (as for packets)
+ *   12     8     id: unique per capd run and sensor, the same in every report
+ *   20     8     first packet, microseconds since the epoch (signed)
+ *   28     8     last packet, the same
+ *   36     8     a_packets  (side a sent the flow's first packet)
+ *   44     8     a_bytes    (length on the wire)
+ *   52     8     b_packets
+ *   60     8     b_bytes
+ *   68     1     l3 (enum wl_l3: 1 IPv4, 2 IPv6, 3 ARP, 4 another ethertype)
+ *   69     1     ipproto (IP only)
+ *   70     1     end (enum wl_flow_end)
+ *   71     1     app (enum wl_proto: the best-known application seen)
+ *   72     2     a_port (with WL_FLOW_PORTS)
+ *   74     2     b_port
+ *   76     2     ethertype (non-IP flows)
+ *   78     1     flags (WL_FLOW_*)
+ *   79     1     address family: 4, 6, or 0 for a MAC pair
+ *   80     ...   address a, then b: 4 or 16 bytes each, or 6 (MACs)
  *   ...    ...   sections up to L, as in packet records: type (1),
  *                reserved (1), length (2), value
  *
@@ -249,6 +251,7 @@ struct wl_flow_tcp {
 };
 
 struct wl_flow_record {
+	uint64_t seq; /* set by the publisher; 0 in `--flows` output */
 	uint64_t id;
 	int64_t first_us, last_us;
 	uint64_t packets[2], bytes[2]; /* [0] side a, [1] side b */

@@ -8,6 +8,7 @@
  *
  * Each address gets its own NN_SUB socket, so gaps are counted per sensor.
  */
+#include "flow-json.h"
 #include "log.h"
 #include "packet-json.h"
 #include "seq.h"
@@ -40,7 +41,8 @@ struct sensor {
 	const char *addr;
 	int sock;
 	struct wl_seq seq;
-	uint64_t packets;
+	struct wl_seq flow_seq; /* flow reports are numbered apart from packets */
+	uint64_t packets, flows;
 	double first_at, last_at; /* monotonic times of the first and last packet */
 };
 
@@ -57,17 +59,18 @@ struct pcap_log {
 struct tap {
 	struct sensor sensors[MAX_SENSORS];
 	int n_sensors;
-	bool topics[3]; /* pkt, stats, status */
+	bool topics[4]; /* pkt, flow, stats, status */
 	uint64_t count_limit, packets;
 	bool quiet;     /* no JSON on stdout (only the logs) */
 	struct pcap_log pcap;
-	FILE *csv;
+	FILE *csv, *flows_csv;
 	char *json; /* WL_JSON_PACKET_MAX */
 	struct wl_wire_record *rec;
+	struct wl_flow_record flow;
 };
 
-enum { TOPIC_PKT, TOPIC_STATS, TOPIC_STATUS };
-static const char *const topic_names[] = { WL_TOPIC_PKT, WL_TOPIC_STATS, WL_TOPIC_STATUS };
+enum { TOPIC_PKT, TOPIC_FLOW, TOPIC_STATS, TOPIC_STATUS, TOPIC__MAX };
+static const char *const topic_names[] = { WL_TOPIC_PKT, WL_TOPIC_FLOW, WL_TOPIC_STATS, WL_TOPIC_STATUS };
 
 /* ---- Outputs ---------------------------------------------------------------- */
 
@@ -198,6 +201,52 @@ static void csv_write(FILE *f, const struct sensor *s, const struct wl_packet *p
 	fputc('\n', f);
 }
 
+#define FLOWS_CSV_HEADER                                                                                  \
+	"sensor,id,end,l3,ipproto,a,a_port,b,b_port,first,last,a_packets,a_bytes,b_packets,b_bytes,app,name,"   \
+	"tcp_state,rtt_ms,a_retransmissions,b_retransmissions\n"
+
+static void csv_endpoint(FILE *f, const struct wl_flow_record *r, int side)
+{
+	char text[64];
+
+	if (r->l3 == WL_L3_IPV4 || r->l3 == WL_L3_IPV6)
+		fputs(wl_addr_str(&r->addr[side], text, sizeof(text)), f);
+	else
+		fprintf(f, "%02x:%02x:%02x:%02x:%02x:%02x", r->mac[side][0], r->mac[side][1], r->mac[side][2],
+			r->mac[side][3], r->mac[side][4], r->mac[side][5]);
+	fputc(',', f);
+	if (r->flags & WL_FLOW_PORTS)
+		fprintf(f, "%u", r->port[side]);
+	fputc(',', f);
+}
+
+static void csv_time(FILE *f, int64_t us)
+{
+	fprintf(f, "%s%lld.%06lld,", us < 0 ? "-" : "", (long long)(us < 0 ? -us : us) / 1000000,
+		(long long)(us < 0 ? -us : us) % 1000000);
+}
+
+static void csv_flow(FILE *f, const struct sensor *s, const struct wl_flow_record *r)
+{
+	fprintf(f, "%s,%llu,%s,%u,%u,", s->name, (unsigned long long)r->id, wl_flow_end_name(r->end), r->l3, r->ipproto);
+	csv_endpoint(f, r, 0);
+	csv_endpoint(f, r, 1);
+	csv_time(f, r->first_us);
+	csv_time(f, r->last_us);
+	fprintf(f, "%llu,%llu,%llu,%llu,%s,", (unsigned long long)r->packets[0], (unsigned long long)r->bytes[0],
+		(unsigned long long)r->packets[1], (unsigned long long)r->bytes[1],
+		r->app ? wl_proto_name((enum wl_proto)r->app) : "");
+	csv_field(f, r->name);
+	if (r->flags & WL_FLOW_TCP) {
+		fprintf(f, ",%s,", wl_tcp_state_name(r->tcp.state));
+		if (r->tcp.rtt_us != UINT32_MAX)
+			fprintf(f, "%u.%03u", r->tcp.rtt_us / 1000, r->tcp.rtt_us % 1000);
+		fprintf(f, ",%u,%u\n", r->tcp.retransmissions[0], r->tcp.retransmissions[1]);
+	} else {
+		fputs(",,,,\n", f);
+	}
+}
+
 /* ---- Input ------------------------------------------------------------------ */
 
 static double monotonic_now(void)
@@ -266,6 +315,34 @@ static int handle_batch(struct tap *t, struct sensor *s, const uint8_t *body, si
 	return 0;
 }
 
+static int handle_flows(struct tap *t, struct sensor *s, const uint8_t *body, size_t len)
+{
+	struct wl_wire_reader r;
+	int rc = wl_wire_reader_init(&r, body, len);
+	char line[WL_JSON_FLOW_MAX];
+
+	if (rc == -EPROTO) {
+		wl_warn("%s: dropping a flow batch of another wire version", s->name);
+		return 0;
+	}
+	while (rc >= 0 && (rc = wl_wire_next_flow(&r, &t->flow)) == 1) {
+		uint64_t before = s->flow_seq.last, lost = wl_seq_packet(&s->flow_seq, t->flow.seq);
+		long n;
+
+		if (lost)
+			wl_warn("%s: gap of %llu flow report(s) after flow seq %llu", s->name, (unsigned long long)lost,
+				(unsigned long long)before);
+		s->flows++;
+		if (!t->quiet && (n = wl_json_flow(&t->flow, t->n_sensors > 1 ? s->name : NULL, line, sizeof(line))) > 0)
+			fwrite(line, 1, (size_t)n, stdout);
+		if (t->flows_csv)
+			csv_flow(t->flows_csv, s, &t->flow);
+	}
+	if (rc < 0)
+		wl_warn("%s: malformed flow batch, rest dropped", s->name);
+	return 0;
+}
+
 /*
  * capd sends "stats" after the packets it has counted, on the same pipe:
  * a stats seq beyond the last packet seen means those packets were lost,
@@ -307,6 +384,8 @@ static int handle_message(struct tap *t, struct sensor *s, const uint8_t *msg, s
 	tlen = (size_t)(nul - msg) + 1;
 	if (strcmp((const char *)msg, WL_TOPIC_PKT) == 0)
 		return t->topics[TOPIC_PKT] ? handle_batch(t, s, msg + tlen, len - tlen) : 0;
+	if (strcmp((const char *)msg, WL_TOPIC_FLOW) == 0)
+		return t->topics[TOPIC_FLOW] ? handle_flows(t, s, msg + tlen, len - tlen) : 0;
 	if (strcmp((const char *)msg, WL_TOPIC_STATS) == 0 && t->topics[TOPIC_PKT])
 		check_stats_seq(s, (const char *)msg + tlen, len - tlen);
 	for (int i = TOPIC_STATS; i <= TOPIC_STATUS; i++)
@@ -324,7 +403,7 @@ static int subscribe(struct tap *t, struct sensor *s)
 		return -nn_errno();
 	nn_setsockopt(s->sock, NN_SOL_SOCKET, NN_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	nn_setsockopt(s->sock, NN_SOL_SOCKET, NN_RCVMAXSIZE, &maxsize, sizeof(maxsize));
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < TOPIC__MAX; i++) {
 		/* stats is needed for packets too: it shows losses at the end. */
 		bool want = t->topics[i] || (i == TOPIC_STATS && t->topics[TOPIC_PKT]);
 
@@ -384,12 +463,13 @@ static void usage(void)
 	printf("Usage: wlite-tap [OPTIONS]\n\n"
 	       "Subscribe to wlite-capd and print packets and events as JSON lines.\n\n"
 	       "  -c, --connect [NAME=]ADDR  capd's publish address (repeatable; default %s)\n"
-	       "  -t, --topic TOPIC         pkt, stats or status (repeatable; default: all)\n"
+	       "  -t, --topic TOPIC         pkt, flow, stats or status (repeatable; default: all)\n"
 	       "  -n, --count N             exit after N packets\n"
 	       "  -w FILE                   also write packets to a pcap file\n"
 	       "  -C SIZE                   with -w: start a new file every SIZE million bytes\n"
 	       "  -W COUNT                  with -C: keep at most COUNT files, overwriting the oldest\n"
-	       "      --csv FILE            also write a CSV log\n"
+	       "      --csv FILE            also write a CSV log of the packets\n"
+	       "      --flows-csv FILE      also write a CSV log of the flow reports (subscribes to flow)\n"
 	       "  -q, --quiet               print nothing on stdout (logs only)\n"
 	       "  -h, --help, -V, --version\n",
 	       DEFAULT_ADDR);
@@ -434,7 +514,7 @@ static int parse_number(const char *arg, const char *what, long max, long *ret)
 
 static int set_topic(struct tap *t, const char *arg, bool *any)
 {
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < TOPIC__MAX; i++) {
 		if (strcmp(arg, topic_names[i]) == 0) {
 			if (!*any)
 				memset(t->topics, 0, sizeof(t->topics));
@@ -443,7 +523,7 @@ static int set_topic(struct tap *t, const char *arg, bool *any)
 			return 0;
 		}
 	}
-	wl_err("unknown topic '%s' (pkt, stats or status)", arg);
+	wl_err("unknown topic '%s' (pkt, flow, stats or status)", arg);
 	return -EINVAL;
 }
 
@@ -454,13 +534,15 @@ static int parse_args(int argc, char **argv, struct tap *t)
 		{ "connect", required_argument, NULL, 'c' }, { "topic", required_argument, NULL, 't' },
 		{ "count", required_argument, NULL, 'n' },   { "csv", required_argument, NULL, 'S' },
 		{ "quiet", no_argument, NULL, 'q' },         { "help", no_argument, NULL, 'h' },
+		{ "flows-csv", required_argument, NULL, 'F' },
 		{ "version", no_argument, NULL, 'V' },       { 0 },
 	};
 	bool any_topic = false;
 	long v;
 	int ch;
 
-	t->topics[0] = t->topics[1] = t->topics[2] = true;
+	for (int i = 0; i < TOPIC__MAX; i++)
+		t->topics[i] = true;
 	while ((ch = getopt_long(argc, argv, "c:t:n:w:C:W:qhV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -497,6 +579,14 @@ static int parse_args(int argc, char **argv, struct tap *t)
 			}
 			fputs("sensor,seq,ts,src,dst,proto,sport,dport,len,info\n", t->csv);
 			break;
+		case 'F':
+			t->flows_csv = open_log_file(optarg);
+			if (!t->flows_csv) {
+				wl_err("cannot write %s: %s", optarg, strerror(errno));
+				return -1;
+			}
+			fputs(FLOWS_CSV_HEADER, t->flows_csv);
+			break;
 		case 'q':
 			t->quiet = true;
 			break;
@@ -517,6 +607,8 @@ static int parse_args(int argc, char **argv, struct tap *t)
 	}
 	if (t->n_sensors == 0)
 		add_sensor(t, (char *)DEFAULT_ADDR);
+	if (t->flows_csv)
+		t->topics[TOPIC_FLOW] = true;
 	if ((t->pcap.max_bytes || t->pcap.max_files) && !t->pcap.base) {
 		wl_err("-C and -W need -w FILE");
 		return -1;
@@ -534,6 +626,10 @@ static void report(const struct tap *t)
 			  "%.3f s from first to last (%.0f packets/s)",
 			  s->name, (unsigned long long)s->packets, (unsigned long long)s->seq.gaps,
 			  (unsigned long long)s->seq.missed, span, span > 0 ? (double)(s->packets - 1) / span : 0.0);
+		if (t->topics[TOPIC_FLOW])
+			wl_notice("%s: %llu flow reports received, %llu gaps, %llu reports missed", s->name,
+				  (unsigned long long)s->flows, (unsigned long long)s->flow_seq.gaps,
+				  (unsigned long long)s->flow_seq.missed);
 	}
 }
 
@@ -570,6 +666,8 @@ int main(int argc, char **argv)
 		pcap_close(t.pcap.dead);
 	if (t.csv)
 		fclose(t.csv);
+	if (t.flows_csv)
+		fclose(t.flows_csv);
 	free(t.json);
 	free(t.rec);
 	for (int i = 0; i < t.n_sensors; i++)
