@@ -1,9 +1,25 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * From capd to the live state: one NN_SUB socket per sensor, driven by the
- * libevent loop. A batch is decoded and added under one lock; sequence
- * numbers are checked per sensor so that every lost packet is counted.
- * nanomsg reconnects by itself when capd restarts.
+ * From capd to the live state, on a thread of its own: one NN_SUB socket
+ * per sensor, drained at the ingest's pace whatever the event loop, an HTTP
+ * client or an export is doing.
+ *
+ *   sockets --nn_recv--> hand-off (bounded) --state lock--> state, history
+ *
+ * The thread takes every message waiting in the sockets into the hand-off
+ * (nanomsg gives its buffer away: nothing is copied), then applies the
+ * oldest under the state lock if the lock is free, and goes round again. A
+ * client or an export holding the lock makes messages wait in the hand-off
+ * rather than in the socket. Once the hand-off is full (HANDOFF_BYTES or
+ * HANDOFF_MESSAGES) the thread leaves the sockets alone and only tries the
+ * lock: the kernel's socket buffers are the next buffer, and what capd
+ * cannot send then is counted by the sequence numbers as gaps. Nothing is
+ * dropped here; how often the hand-off filled, and how many messages found
+ * the lock busy, is counted per sensor.
+ *
+ * A batch is decoded and added under one lock; sequence numbers are
+ * checked per sensor so that every lost packet is counted. nanomsg
+ * reconnects by itself when capd restarts.
  */
 #include "webd.h"
 
@@ -17,17 +33,48 @@
 #include <errno.h>
 #include <nanomsg/nn.h>
 #include <nanomsg/pubsub.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
-#include <string.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
+/*
+ * Asked of the kernel for each subscription. It is capped at
+ * net.core.rmem_max (4 MiB on a fresh Debian), which systemd/60-wlite.conf
+ * raises; at --speed max capd outruns webd for a while, and a burst of
+ * 50,000 packets lost a third at 4 MiB.
+ */
 #define RCVBUF_BYTES (32 * 1024 * 1024)
-#define MESSAGES_PER_WAKEUP 64 /* then let the loop serve the feed and timers */
+/* What may wait for the state lock: about 250 ms of capd at full speed. */
+#define HANDOFF_BYTES (64u * 1024 * 1024)
+#define HANDOFF_MESSAGES 16384
+#define LOCK_RETRY_MS 1
 
-struct sensor_cb {
+struct handoff_msg {
+	void *msg; /* nanomsg's buffer (NN_MSG): freed once applied */
+	size_t len;
+	uint8_t sensor;
+	bool waited; /* found the lock busy (counted once) */
+};
+
+struct ingest {
 	struct webd *w;
-	uint8_t index;
+	pthread_t thread;
+	bool started;
+	int wake_fd; /* eventfd: written to stop the thread */
+	atomic_bool stop;
+	struct handoff_msg queue[HANDOFF_MESSAGES]; /* a ring */
+	size_t head, count, bytes;
+	size_t next_sensor; /* received from first next time */
+	/* The thread's own counts, copied to the sensors' stats under the lock. */
+	uint64_t waited[WEBD_MAX_SENSORS], filled[WEBD_MAX_SENSORS];
+	struct wl_wire_record rec; /* the record being decoded */
 };
 
 static int64_t wall_now(void)
@@ -36,10 +83,10 @@ static int64_t wall_now(void)
 }
 
 /* Called with the state lock held. */
-static void add_batch(struct webd *w, uint8_t sensor, const uint8_t *body, size_t len)
+static void add_batch(struct webd *w, struct wl_wire_record *rec, uint8_t sensor, const uint8_t *body,
+		      size_t len)
 {
 	struct sensor_stats *ss = &w->state.sensors[sensor];
-	struct wl_wire_record *rec = w->scratch;
 	struct wl_wire_reader r;
 	struct packet_origin from = { .sensor = sensor };
 	size_t rec_start;
@@ -99,43 +146,122 @@ static void keep_event(struct sensor_stats *ss, const char *topic, const char *j
 	ss->last_heard = wall_now();
 }
 
-static void handle_message(struct webd *w, uint8_t sensor, const uint8_t *msg, size_t len)
+/* One message from a sensor (state lock held). */
+static void handle_message(struct ingest *in, uint8_t sensor, const uint8_t *msg, size_t len)
 {
+	struct webd *w = in->w;
 	const uint8_t *nul = memchr(msg, '\0', len < 16 ? len : 16);
 	size_t tlen;
 
 	if (!nul)
 		return;
 	tlen = (size_t)(nul - msg) + 1;
-	pthread_mutex_lock(&w->state.lock);
 	if (strcmp((const char *)msg, WL_TOPIC_PKT) == 0)
-		add_batch(w, sensor, msg + tlen, len - tlen);
+		add_batch(w, &in->rec, sensor, msg + tlen, len - tlen);
 	else if (strcmp((const char *)msg, WL_TOPIC_STATS) == 0 || strcmp((const char *)msg, WL_TOPIC_STATUS) == 0)
 		keep_event(&w->state.sensors[sensor], (const char *)msg, (const char *)msg + tlen, len - tlen);
-	pthread_mutex_unlock(&w->state.lock);
 }
 
-static void on_sensor_readable(evutil_socket_t fd, short what, void *arg)
-{
-	struct sensor_cb *cb = arg;
-	struct webd *w = cb->w;
-	int sock = w->conns[cb->index].sock;
+/* ---- The ingest thread ----------------------------------------------------------- */
 
-	for (int i = 0; i < MESSAGES_PER_WAKEUP; i++) {
+static bool handoff_full(const struct ingest *in)
+{
+	return in->count == HANDOFF_MESSAGES || in->bytes >= HANDOFF_BYTES;
+}
+
+/* One message from the next sensor in turn that has one; false if none has. */
+static bool receive_one(struct ingest *in)
+{
+	size_t n_sensors = in->w->opt.n_sensors;
+
+	for (size_t k = 0; k < n_sensors && !handoff_full(in); k++) {
+		size_t i = (in->next_sensor + k) % n_sensors;
 		void *msg;
-		int n = nn_recv(sock, &msg, NN_MSG, NN_DONTWAIT);
+		int n = nn_recv(in->w->conns[i].sock, &msg, NN_MSG, NN_DONTWAIT);
 
 		if (n < 0)
-			return; /* drained: the fd will say when there is more */
-		handle_message(w, cb->index, msg, (size_t)n);
-		nn_freemsg(msg);
+			continue; /* empty (EAGAIN) */
+		in->queue[(in->head + in->count) % HANDOFF_MESSAGES] =
+			(struct handoff_msg){ .msg = msg, .len = (size_t)n, .sensor = (uint8_t)i };
+		in->count++;
+		in->bytes += (size_t)n;
+		if (handoff_full(in))
+			in->filled[i]++;
+		/* A busy sensor cannot crowd out a quiet one. */
+		in->next_sensor = (i + 1) % n_sensors;
+		return true;
 	}
-	/*
-	 * More may be waiting, and nanomsg's fd does not necessarily signal again
-	 * for it: come back on the next loop iteration, after the timers had a turn.
-	 */
-	event_active(w->conns[cb->index].ev, EV_READ, 0);
+	return false;
 }
+
+/* Applies the oldest message if the state lock is free; false if it is not. */
+static bool apply_oldest(struct ingest *in)
+{
+	struct webd *w = in->w;
+	struct handoff_msg *m = &in->queue[in->head];
+	struct sensor_stats *ss = &w->state.sensors[m->sensor];
+
+	if (pthread_mutex_trylock(&w->state.lock) != 0) {
+		if (!m->waited)
+			in->waited[m->sensor]++;
+		m->waited = true;
+		return false;
+	}
+	handle_message(in, m->sensor, m->msg, m->len);
+	ss->handoff_waited = in->waited[m->sensor];
+	ss->handoff_filled = in->filled[m->sensor];
+	pthread_mutex_unlock(&w->state.lock);
+	nn_freemsg(m->msg);
+	in->bytes -= m->len;
+	in->head = (in->head + 1) % HANDOFF_MESSAGES;
+	in->count--;
+	return true;
+}
+
+/*
+ * Sleeps until a socket has a message, or (with messages waiting for the
+ * lock) for LOCK_RETRY_MS. A full hand-off does not watch the sockets: they
+ * would wake it at once, and only the lock can make room.
+ */
+static void wait_for_work(struct ingest *in)
+{
+	struct pollfd pfd[WEBD_MAX_SENSORS + 1];
+	nfds_t n = 0;
+
+	pfd[n++] = (struct pollfd){ .fd = in->wake_fd, .events = POLLIN };
+	if (!handoff_full(in))
+		for (size_t i = 0; i < in->w->opt.n_sensors; i++)
+			pfd[n++] = (struct pollfd){ .fd = in->w->conns[i].rcv_fd, .events = POLLIN };
+	poll(pfd, n, in->count ? LOCK_RETRY_MS : -1);
+}
+
+/*
+ * Receives ahead only while the lock is busy. When it is free, a message
+ * is applied as soon as it is received, and a backlog (capd outrunning
+ * webd) waits in the kernel's socket buffer, which capd filled anyway,
+ * rather than in fresh memory here.
+ */
+static void *ingest_main(void *arg)
+{
+	struct ingest *in = arg;
+
+	pthread_setname_np(pthread_self(), "webd-ingest");
+
+	while (!atomic_load(&in->stop)) {
+		if (in->count == 0 && !receive_one(in)) {
+			wait_for_work(in);
+			continue;
+		}
+		if (apply_oldest(in))
+			continue;
+		/* The lock is busy: take in one more message meanwhile (or wait a little), then try again. */
+		if (!receive_one(in))
+			wait_for_work(in);
+	}
+	return NULL;
+}
+
+/* ---- Subscriptions ----------------------------------------------------------------- */
 
 static int subscribe(int sock, const char *topic)
 {
@@ -143,63 +269,150 @@ static int subscribe(int sock, const char *topic)
 }
 
 
-int ingest_connect(struct webd *w, char *err, size_t errlen)
+/*
+ * What the kernel gives a socket that asks for `asked` bytes of receive
+ * buffer. nanomsg asks it (SO_RCVBUF) for each connection it makes but
+ * does not say what it got, so a socket of the same kind asks the same.
+ * Linux caps the request at net.core.rmem_max and reports twice what it
+ * allows (room for its own bookkeeping): half is what compares with the
+ * request. -1 for a transport without a kernel socket (inproc://).
+ */
+static int effective_rcvbuf(const char *addr, int asked)
 {
-	for (size_t i = 0; i < w->opt.n_sensors; i++) {
-		struct sensor_conn *c = &w->conns[i];
-		struct sensor_stats *ss = &w->state.sensors[i];
-		/* Not -1: a peer announcing 4 TiB would make nanomsg abort webd (wlite-wire.h). */
-		int rcvbuf = RCVBUF_BYTES, maxsize = WL_WIRE_MESSAGE_MAX, fd;
-		size_t fdlen = sizeof(fd);
-		struct sensor_cb *cb;
+	int family = strncmp(addr, "ipc://", 6) == 0 ? AF_UNIX : strncmp(addr, "tcp://", 6) == 0 ? AF_INET : -1;
+	int fd, got = -1;
+	socklen_t len = sizeof(got);
 
-		snprintf(ss->name, sizeof(ss->name), "%s", w->opt.sensors[i].name);
-		snprintf(ss->addr, sizeof(ss->addr), "%s", w->opt.sensors[i].addr);
-		w->state.n_sensors = i + 1;
-		c->sock = nn_socket(AF_SP, NN_SUB);
-		if (c->sock < 0 || nn_setsockopt(c->sock, NN_SOL_SOCKET, NN_RCVBUF, &rcvbuf, sizeof(rcvbuf)) < 0 ||
-		    nn_setsockopt(c->sock, NN_SOL_SOCKET, NN_RCVMAXSIZE, &maxsize, sizeof(maxsize)) < 0 ||
-		    subscribe(c->sock, WL_TOPIC_PKT) < 0 || subscribe(c->sock, WL_TOPIC_STATS) < 0 ||
-		    subscribe(c->sock, WL_TOPIC_STATUS) < 0 || nn_connect(c->sock, ss->addr) < 0 ||
-		    nn_getsockopt(c->sock, NN_SOL_SOCKET, NN_RCVFD, &fd, &fdlen) < 0) {
-			snprintf(err, errlen, "cannot subscribe to %s: %s", ss->addr, nn_strerror(nn_errno()));
-			return -EIO;
-		}
-		cb = malloc(sizeof(*cb));
-		if (!cb) {
-			snprintf(err, errlen, "out of memory");
-			return -ENOMEM;
-		}
-		*cb = (struct sensor_cb){ .w = w, .index = (uint8_t)i };
-		c->ev = event_new(w->base, fd, EV_READ | EV_PERSIST, on_sensor_readable, cb);
-		if (!c->ev || event_add(c->ev, NULL) < 0) {
-			free(cb);
-			snprintf(err, errlen, "out of memory");
-			return -ENOMEM;
+	if (family < 0 || (fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &asked, sizeof(asked)) < 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len) < 0)
+		got = -2;
+	close(fd);
+	return got / 2;
+}
+
+static int subscribe_sensor(struct webd *w, size_t i, char *err, size_t errlen)
+{
+	struct sensor_conn *c = &w->conns[i];
+	struct sensor_stats *ss = &w->state.sensors[i];
+	/* Not -1: a peer announcing 4 TiB would make nanomsg abort webd (wlite-wire.h). */
+	int rcvbuf = RCVBUF_BYTES, maxsize = WL_WIRE_MESSAGE_MAX;
+	size_t fdlen = sizeof(c->rcv_fd);
+
+	snprintf(ss->name, sizeof(ss->name), "%s", w->opt.sensors[i].name);
+	snprintf(ss->addr, sizeof(ss->addr), "%s", w->opt.sensors[i].addr);
+	ss->rcvbuf_asked = rcvbuf;
+	ss->rcvbuf = effective_rcvbuf(ss->addr, rcvbuf);
+	w->state.n_sensors = i + 1;
+	c->sock = nn_socket(AF_SP, NN_SUB);
+	if (c->sock < 0 || nn_setsockopt(c->sock, NN_SOL_SOCKET, NN_RCVBUF, &rcvbuf, sizeof(rcvbuf)) < 0 ||
+	    nn_setsockopt(c->sock, NN_SOL_SOCKET, NN_RCVMAXSIZE, &maxsize, sizeof(maxsize)) < 0 ||
+	    subscribe(c->sock, WL_TOPIC_PKT) < 0 || subscribe(c->sock, WL_TOPIC_STATS) < 0 ||
+	    subscribe(c->sock, WL_TOPIC_STATUS) < 0 || nn_connect(c->sock, ss->addr) < 0 ||
+	    nn_getsockopt(c->sock, NN_SOL_SOCKET, NN_RCVFD, &c->rcv_fd, &fdlen) < 0) {
+		snprintf(err, errlen, "cannot subscribe to %s: %s", ss->addr, nn_strerror(nn_errno()));
+		return -EIO;
+	}
+	return 0;
+}
+
+/* One warning for all sensors: they all ask the same, of the same kernel. */
+static void warn_short_buffers(const struct state *s)
+{
+	for (size_t i = 0; i < s->n_sensors; i++) {
+		const struct sensor_stats *ss = &s->sensors[i];
+
+		if (ss->rcvbuf >= 0 && ss->rcvbuf < ss->rcvbuf_asked) {
+			wl_warn("the kernel gave the subscription to %s a %d KiB receive buffer, not the %d KiB "
+				"asked: net.core.rmem_max is too low, and a burst from capd can be lost. Install "
+				"the sysctl.d drop-in 60-wlite.conf (sysctl -p FILE) or raise net.core.rmem_max "
+				"to %d or more",
+				ss->addr, ss->rcvbuf / 1024, ss->rcvbuf_asked / 1024, ss->rcvbuf_asked);
+			return;
 		}
 	}
+}
+
+/* Signals are the event loop's (SIGTERM, SIGHUP): the thread never takes them. */
+static int start_thread(struct ingest *in)
+{
+	sigset_t all, old;
+	int r;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	r = pthread_create(&in->thread, NULL, ingest_main, in);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return -r;
+}
+
+int ingest_connect(struct webd *w, char *err, size_t errlen)
+{
+	struct ingest *in = calloc(1, sizeof(*in));
+	int r = 0;
+
+	if (!in) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	in->w = w;
+	in->wake_fd = -1;
+	w->ingest = in;
+	pthread_mutex_lock(&w->state.lock);
+	for (size_t i = 0; i < w->opt.n_sensors; i++)
+		if ((r = subscribe_sensor(w, i, err, errlen)) < 0)
+			break;
+	pthread_mutex_unlock(&w->state.lock);
+	if (r < 0)
+		return r;
+	warn_short_buffers(&w->state);
+	in->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (in->wake_fd < 0) {
+		snprintf(err, errlen, "cannot start the ingest thread: %s", strerror(errno));
+		return -errno;
+	}
+	if ((r = start_thread(in)) < 0) {
+		snprintf(err, errlen, "cannot start the ingest thread: %s", strerror(-r));
+		return r;
+	}
+	in->started = true;
 	return 0;
 }
 
 void ingest_close(struct webd *w)
 {
-	for (size_t i = 0; i < w->opt.n_sensors; i++) {
-		struct sensor_conn *c = &w->conns[i];
+	struct ingest *in = w->ingest;
 
-		if (c->ev) {
-			free(event_get_callback_arg(c->ev));
-			event_free(c->ev);
-			c->ev = NULL;
-		}
-		if (c->sock >= 0)
-			nn_close(c->sock);
-		c->sock = -1;
+	if (in && in->started) {
+		uint64_t one = 1;
+
+		atomic_store(&in->stop, true);
+		if (write(in->wake_fd, &one, sizeof(one)) < 0)
+			wl_err("cannot wake the ingest thread: %s", strerror(errno));
+		pthread_join(in->thread, NULL);
 	}
+	for (size_t i = 0; in && i < in->count; i++)
+		nn_freemsg(in->queue[(in->head + i) % HANDOFF_MESSAGES].msg);
+	for (size_t i = 0; i < w->opt.n_sensors; i++) {
+		if (w->conns[i].sock >= 0)
+			nn_close(w->conns[i].sock);
+		w->conns[i].sock = -1;
+	}
+	if (in && in->wake_fd >= 0)
+		close(in->wake_fd);
+	free(in);
+	w->ingest = NULL;
 }
 
 void ingest_sensor_json(cJSON *item, const struct sensor_stats *ss)
 {
 	cJSON_AddNumberToObject(item, "bad_timestamps", (double)ss->bad_timestamps);
+	cJSON_AddNumberToObject(item, "rcvbuf_asked", ss->rcvbuf_asked);
+	if (ss->rcvbuf >= 0)
+		cJSON_AddNumberToObject(item, "rcvbuf", ss->rcvbuf);
+	cJSON_AddNumberToObject(item, "handoff_waited", (double)ss->handoff_waited);
+	cJSON_AddNumberToObject(item, "handoff_filled", (double)ss->handoff_filled);
 }
 
 /*

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define NONE UINT32_MAX
 
@@ -23,6 +24,27 @@ void state_default_limits(struct state_limits *lim)
 		.alert_window_s = 10,
 		.alert_cooldown_s = 60,
 	};
+}
+
+/*
+ * The records' arena, written once through at start-up. Memory touched
+ * for the first time is slow: a fault per page, and on the virtual
+ * machines this project runs on the host backs guest memory lazily too
+ * (measured: 2.3 to 4.5 ms per MiB the first time, 0.05 ms after). Met in
+ * the middle of a burst, that made the ingest fall behind capd and lose
+ * half of a 1,000,000-packet replay; met here, it costs a fraction of a
+ * second before webd serves. Huge pages, where the kernel has them, make it
+ * 64 faults instead of 32,768.
+ */
+static uint8_t *arena_alloc(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	madvise(p, size, MADV_HUGEPAGE); /* advice only: without THP, 4 KiB pages */
+	memset(p, 0, size);
+	return p;
 }
 
 static size_t pow2_at_least(size_t n)
@@ -43,8 +65,7 @@ int state_init(struct state *s, const struct state_limits *lim)
 	if (s->lim.alert_window_s == 0 || s->lim.alert_window_s > STATE_ALERT_BUCKETS)
 		return -EINVAL;
 	s->ring = calloc(lim->ring_packets, sizeof(*s->ring));
-	/* Pages are only touched as records arrive: RSS follows the traffic. */
-	s->arena = malloc(lim->ring_bytes);
+	s->arena = arena_alloc(lim->ring_bytes);
 	s->hosts = calloc(lim->hosts, sizeof(*s->hosts));
 	s->host_hash_size = pow2_at_least(lim->hosts * 2);
 	s->host_hash = malloc(s->host_hash_size * sizeof(*s->host_hash));
@@ -76,7 +97,8 @@ static void ring_drop_all(struct state *s)
 void state_free(struct state *s)
 {
 	ring_drop_all(s);
-	free(s->arena);
+	if (s->arena)
+		munmap(s->arena, s->lim.ring_bytes);
 	free(s->ring);
 	free(s->hosts);
 	free(s->host_hash);

@@ -139,6 +139,9 @@ struct sensor_stats {
 	struct wl_seq seq; /* capd's sequence: gaps and packets missed */
 	uint64_t bad_batches;
 	uint64_t bad_timestamps; /* packets dropped for an impossible capture time */
+	int rcvbuf_asked, rcvbuf; /* the subscription's receive buffer: asked, given (-1: no socket) */
+	uint64_t handoff_waited;  /* messages that found the state lock busy (ingest.c) */
+	uint64_t handoff_filled;  /* times the ingest's hand-off filled up */
 	char last_stats[2048];  /* capd's latest "stats" JSON, verbatim */
 	char last_status[2048]; /* capd's latest "status" JSON */
 	int64_t last_heard;

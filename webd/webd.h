@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * wlite-webd: one struct webd, owned by main(). Threads:
- *   - the main thread runs the libevent loop: ingest from capd, the ip-api
- *     client, the feed tick (10 a second) and the once-a-second tick;
+ *   - the ingest thread receives from capd and feeds the state (ingest.c);
+ *   - the main thread runs the libevent loop: the ip-api client, the feed
+ *     tick (10 a second) and the once-a-second tick;
  *   - civetweb's workers serve HTTP, each SSE client holds one;
  *   - each WebSocket client has a writer thread.
  * state.lock guards the live state; feed.lock the feed's clients; ctl_lock
@@ -29,7 +30,7 @@ struct history;
 
 struct sensor_conn {
 	int sock;
-	struct event *ev;
+	int rcv_fd; /* nanomsg's NN_RCVFD, polled by the ingest thread */
 };
 
 struct webd {
@@ -50,7 +51,8 @@ struct webd {
 	pthread_mutex_t ctl_lock;
 	int ctl_sock;
 	int64_t started;
-	struct wl_wire_record *scratch; /* ingest's decoded record */
+	struct wl_wire_record *scratch; /* the feed's decoded record */
+	struct ingest *ingest;          /* the ingest thread (ingest.c) */
 	struct history *history;        /* NULL: --history off, or it could not open */
 	int64_t rates_done;             /* history has every second up to this one */
 	atomic_uint_fast64_t http_rejected; /* 4xx for bad requests, tokens, origins */

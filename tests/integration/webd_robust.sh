@@ -9,11 +9,13 @@
 #            dropped per sensor, /api/rates.csv one hour long, no spinning
 #   rcvmax   a fake tcp:// publisher on 127.0.0.1 announcing oversized and
 #            4 TiB messages next to a good capd: webd keeps serving
+#   buffers  the receive buffer webd got, in /api/stats and (when short of
+#            what it asked) one warning naming net.core.rmem_max
 #
 # capd only replays files (--read); webd runs as the wlite user on a free
 # 127.0.0.1 port; sockets live in a private mktemp -d directory (group wlite,
 # mode 2770). Output: TAP; exits 1 if anything failed. Needs root (to become
-# wlite). About 25 s. On failure the daemons' logs are kept and their path
+# wlite). About 40 s. On failure the daemons' logs are kept and their path
 # printed.
 #
 # Environment: WLITE_WEBD, WLITE_CAPD, WLITE_BUILD, WLITE_SHARED.
@@ -27,8 +29,8 @@ WEBD="${WLITE_WEBD:-$BUILD/webd/wlite-webd}"
 CAPD="${WLITE_CAPD:-$BUILD/capd/wlite-capd}"
 CHECKS="$HERE/webd_robust.py"
 
-SCENARIOS=(time rcvmax)
-declare -A LIMIT=([time]=40 [rcvmax]=60)
+SCENARIOS=(time rcvmax buffers)
+declare -A LIMIT=([time]=40 [rcvmax]=60 [buffers]=25)
 
 # shellcheck source=tests/integration/lib/tap.sh
 source "$HERE/lib/tap.sh"
