@@ -87,7 +87,7 @@ struct flow_table {
 void flow_config_default(struct flow_config *cfg)
 {
 	static const uint32_t idle[FLOW_CLASS__MAX] = {
-		[FLOW_CLASS_TCP] = 300,	 [FLOW_CLASS_TCP_SYN] = 30, [FLOW_CLASS_TCP_CLOSED] = 10,
+		[FLOW_CLASS_TCP] = 300,	 [FLOW_CLASS_TCP_SYN] = 30, [FLOW_CLASS_TCP_CLOSED] = 60,
 		[FLOW_CLASS_UDP] = 60,	 [FLOW_CLASS_ICMP] = 30,    [FLOW_CLASS_OTHER] = 60,
 	};
 
@@ -308,13 +308,27 @@ static enum wl_flow_end idle_end(const struct flow *f)
 	return f->tcp.state == WL_TCP_RESET ? WL_FLOW_RST : WL_FLOW_FIN;
 }
 
+static bool idle_at(const struct flow_table *t, const struct flow *f, int64_t now_us)
+{
+	return now_us - f->last_us > (int64_t)t->cfg.idle_s[f->class] * US_PER_S;
+}
+
+/*
+ * Why a flow ends when something other than its own timeout ends it (the
+ * table is full, the capture ended): if its timeout has passed by the
+ * capture's clock, it ended by that; a closed connection ended by its FIN or RST.
+ */
+static enum wl_flow_end end_reason(const struct flow_table *t, const struct flow *f, enum wl_flow_end otherwise)
+{
+	return f->class == FLOW_CLASS_TCP_CLOSED || idle_at(t, f, t->clock_us) ? idle_end(f) : otherwise;
+}
+
 void flow_table_expire(struct flow_table *t, int64_t now_us)
 {
 	for (int c = 0; c < FLOW_CLASS__MAX; c++) {
-		int64_t idle = (int64_t)t->cfg.idle_s[c] * US_PER_S;
 		uint32_t i;
 
-		while ((i = t->lists[c].head) != NONE && now_us - t->flows[i].last_us >= idle)
+		while ((i = t->lists[c].head) != NONE && idle_at(t, &t->flows[i], now_us))
 			end_flow(t, i, idle_end(&t->flows[i]));
 	}
 }
@@ -331,7 +345,7 @@ static void evict_one(struct flow_table *t)
 			oldest = i;
 	}
 	if (oldest != NONE)
-		end_flow(t, oldest, WL_FLOW_EVICTED);
+		end_flow(t, oldest, end_reason(t, &t->flows[oldest], WL_FLOW_EVICTED));
 }
 
 void flow_table_flush(struct flow_table *t, enum wl_flow_end why)
@@ -339,9 +353,8 @@ void flow_table_flush(struct flow_table *t, enum wl_flow_end why)
 	for (int c = 0; c < FLOW_CLASS__MAX; c++) {
 		uint32_t i;
 
-		/* A closed connection waiting out its grace is over, not cut short. */
 		while ((i = t->lists[c].head) != NONE)
-			end_flow(t, i, c == FLOW_CLASS_TCP_CLOSED ? idle_end(&t->flows[i]) : why);
+			end_flow(t, i, end_reason(t, &t->flows[i], why));
 	}
 }
 
@@ -472,6 +485,11 @@ static uint32_t lookup(struct flow_table *t, const struct wl_packet *pkt, const 
 	const struct wl_flow *l = flow_layer(pkt);
 	uint32_t bucket = bucket_of(t, k), i = find(t, k, bucket);
 
+	/* Idle past its timeout, though no sweep has come by yet: that flow is over. */
+	if (i != NONE && idle_at(t, &t->flows[i], now)) {
+		end_flow(t, i, idle_end(&t->flows[i]));
+		i = NONE;
+	}
 	if (i != NONE && (l->l4 & WL_L4_TCP)) {
 		struct flow *f = &t->flows[i];
 		int dir = src_is_lo == f->a_is_lo ? 0 : 1;
@@ -516,7 +534,6 @@ void flow_table_packet(struct flow_table *t, const struct wl_packet *pkt)
 
 	if (now > t->clock_us)
 		t->clock_us = now;
-	flow_table_expire(t, t->clock_us);
 	t->stats.packets++;
 	if (!make_key(pkt, &k, &src_is_lo))
 		return;

@@ -12,8 +12,12 @@
  * colliding keys. Flows are kept on one list per timeout class, oldest
  * activity first, so expiry and eviction cost nothing per idle flow.
  *
- * Time is the capture's clock: the caller passes every packet in order,
- * and calls flow_table_expire() as its clock moves without packets.
+ * Time is the capture's clock. A flow ends when it has been idle longer
+ * than its class's timeout: found so by its next packet, by a sweep
+ * (flow_table_expire(), which a live capture calls every second), by the
+ * end of the capture, or when the table is full and it is the oldest. A
+ * file read without sweeps (--flows) thus gives the same flows every time,
+ * and a timestamp far off in a broken capture ends no other flow.
  *
  * A pure library: no I/O, no logging. Reports go to a callback.
  */
@@ -31,7 +35,7 @@
 enum flow_class {
 	FLOW_CLASS_TCP,        /* established, mid-stream, one side closing */
 	FLOW_CLASS_TCP_SYN,    /* a handshake that has not completed */
-	FLOW_CLASS_TCP_CLOSED, /* both FINs, or a RST: a short grace for the last ACKs */
+	FLOW_CLASS_TCP_CLOSED, /* both FINs, or a RST: late segments may still come for 2 MSL */
 	FLOW_CLASS_UDP,
 	FLOW_CLASS_ICMP,
 	FLOW_CLASS_OTHER,
@@ -45,7 +49,7 @@ struct flow_config {
 	uint64_t id_base;    /* ids are id_base + 1, + 2, ... */
 };
 
-/* Defaults: 1,000,000 flows; TCP 300 s, handshake 30 s, closed 10 s, UDP 60 s, ICMP 30 s, other 60 s. */
+/* Defaults: 1,000,000 flows; TCP 300 s, handshake 30 s, closed 60 s (2 MSL, as TIME_WAIT), UDP 60 s, ICMP 30 s, other 60 s. */
 void flow_config_default(struct flow_config *cfg);
 
 struct flow_stats {
@@ -67,13 +71,16 @@ struct flow_table;
 struct flow_table *flow_table_new(const struct flow_config *cfg, flow_report_fn report, void *ctx, int *err);
 struct flow_table *flow_table_free(struct flow_table *t);
 
-/* Folds one decoded packet in; ts is pkt's capture time. May report flows. */
+/* Folds one decoded packet in, at its capture time. May report flows. */
 void flow_table_packet(struct flow_table *t, const struct wl_packet *pkt);
 
 /* Reports and removes the flows idle longer than their timeout at now_us. */
 void flow_table_expire(struct flow_table *t, int64_t now_us);
 
-/* Reports every flow still in the table with this end reason (eof), and empties it. */
+/*
+ * Reports every flow still in the table and empties it: why (eof) for those
+ * still open by the capture's clock, idle, fin or rst for the others.
+ */
 void flow_table_flush(struct flow_table *t, enum wl_flow_end why);
 
 void flow_table_stats(const struct flow_table *t, struct flow_stats *ret);

@@ -44,9 +44,32 @@ struct wl_dctx {
 	uint8_t tree_depth;   /* depth of the next field line: 1, or 2 after wl_tree_push() */
 	uint8_t tree_proto;   /* proto of the current layer line */
 	unsigned tree_layer;  /* index of the current layer line */
+	/* Bytes of DNS names walked in this frame, compression pointers included:
+	 * bounded per name and per message (below, and dns.c); tests read it. */
+	size_t dns_walked;
 };
 
+/* DNS work bounds (dns.c says why): pointers one name may follow, and bytes
+ * of names a message may walk per byte it holds, plus one longest name. */
+#define WL_DNS_NAME_MAX_HOPS 127
+#define WL_DNS_WALK_PER_BYTE 8
+
 typedef int (*wl_decoder)(struct wl_dctx *d, struct cursor *c);
+
+/*
+ * Bytes on the wire from c's byte at off to the end of its layer: what the
+ * lower layer declared (c ends there) unless the capture cut the frame, and
+ * then what the frame had on the wire. An IP header may claim more than
+ * this; tshark then goes by this, and so does the flow engine.
+ */
+static inline size_t wl_wire_left(const struct wl_dctx *d, const struct cursor *c, size_t off)
+{
+	size_t at = (size_t)(c->p - d->frame) + off;
+
+	if (!c->cut)
+		return c->len > off ? c->len - off : 0;
+	return d->pkt->len > at ? d->pkt->len - at : 0;
+}
 
 /*
  * ICMP and ICMPv6 note their type, code and (for an echo) identifier in the

@@ -149,8 +149,10 @@ int wl_decode_ipv4(struct wl_dctx *d, struct cursor *c)
 		summarise(d, &src, &dst, proto, frag);
 		return 0; /* only the first fragment holds the transport header */
 	}
+	size_t on_wire = total < wl_wire_left(d, c, start) ? total : wl_wire_left(d, c, start);
+
+	d->l4_declared = on_wire > hlen ? on_wire - hlen : 0;
 	payload = cur_rest(&payload);
-	d->l4_declared = total - hlen;
 	r = wl_dispatch_ipproto(d, proto, &payload);
 	/* Formatting addresses costs; do it only if no layer above had its say. */
 	if (d->pkt->proto == WL_P_IPV4)

@@ -166,7 +166,7 @@ int wl_decode_ipv6(struct wl_dctx *d, struct cursor *c)
 		return wl_fail(d, r);
 
 	/* A zero payload length means a jumbogram or offload: keep what was captured. */
-	size_t fixed_end = c->off;
+	size_t fixed_end = c->off, wire = wl_wire_left(d, c, fixed_end);
 	if (plen && cur_narrow(c, plen) == -EBADMSG)
 		wl_fail(d, -EBADMSG); /* longer than the whole frame */
 	if (d->tree)
@@ -186,7 +186,9 @@ int wl_decode_ipv6(struct wl_dctx *d, struct cursor *c)
 	if (first_fragment) {
 		struct cursor payload = cur_rest(c);
 
-		d->l4_declared = plen ? plen - (c->off - fixed_end) : cur_left(c);
+		size_t declared = plen && plen < wire ? plen : wire;
+
+		d->l4_declared = declared > c->off - fixed_end ? declared - (c->off - fixed_end) : 0;
 		r = wl_dispatch_ipproto(d, nh, &payload);
 	}
 	/* Formatting addresses costs; do it only if no layer above had its say. */

@@ -166,7 +166,7 @@ static void test_idle_timeout_by_class(void **state)
 	feed(t, udp_packet(true, 1000.0, 60));
 	flow_table_expire(t, (int64_t)(1059.9 * 1e6));
 	assert_int_equal(rs.n, 0);
-	flow_table_expire(t, (int64_t)(1060.0 * 1e6));
+	flow_table_expire(t, (int64_t)(1060.1 * 1e6));
 	assert_int_equal(rs.n, 1);
 	assert_int_equal(rs.r[0].end, WL_FLOW_IDLE);
 	/* An established TCP flow waits 300 s. */
@@ -239,8 +239,10 @@ static void test_handshake_state_and_rtt(void **state)
 	feed(t, tcp_packet(true, 10.04, FIN | ACK, 1101, 5001, 0, 502));
 	feed(t, tcp_packet(false, 10.05, FIN | ACK, 5001, 1102, 0, 501));
 	feed(t, tcp_packet(true, 10.06, ACK, 1102, 5002, 0, 502));
-	/* Closed: ended after the short grace, as fin. */
-	flow_table_expire(t, 25 * 1000000LL);
+	/* Closed: ended after the grace for late segments (60 s), as fin. */
+	flow_table_expire(t, 69 * 1000000LL);
+	assert_int_equal(rs.n, 0);
+	flow_table_expire(t, 71 * 1000000LL);
 	r = only_final(&rs);
 	assert_int_equal(r->end, WL_FLOW_FIN);
 	assert_int_equal(r->tcp.state, WL_TCP_CLOSED);
