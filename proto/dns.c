@@ -12,6 +12,25 @@
 #define DNS_HDR_LEN 12
 #define DNS_NAME_WIRE_MAX 255 /* RFC 1035 3.1, length octets included */
 
+/*
+ * Work bounds. Pointers only go backwards, so every walk ends, but a name may
+ * chain through every earlier one: a 64 KiB message of 12-byte records, each
+ * pointing at the one before, walked N^2/2 pointers (15 million; 50 ms).
+ *  - A name follows at most DNS_NAME_MAX_HOPS pointers: it has at most 127
+ *    labels, and a compressor needs at most one pointer per label. Its labels
+ *    are capped at 255 bytes, so one name walks at most DNS_NAME_WALK_MAX
+ *    bytes (labels with their length octets, and 2 per pointer).
+ *  - A message walks at most DNS_WALK_PER_BYTE bytes of names per byte it
+ *    holds, plus one longest name. Real ones walk less than twice their size
+ *    (1.59 at most over the 22,231 DNS messages of bench.pcap and the corpus);
+ *    a crafted one within the per-name bounds would walk 42 times its size.
+ * Past either bound the message is invalid (-EBADMSG), as a loop would be.
+ * The walk is counted in d->dns_walked.
+ */
+#define DNS_NAME_MAX_HOPS WL_DNS_NAME_MAX_HOPS
+#define DNS_NAME_WALK_MAX (DNS_NAME_WIRE_MAX + 2 * DNS_NAME_MAX_HOPS)
+#define DNS_WALK_PER_BYTE WL_DNS_WALK_PER_BYTE
+
 enum {
 	T_A = 1,
 	T_NS = 2,
@@ -35,6 +54,7 @@ struct dns_msg {
 	bool mdns;
 	struct wl_dns *out; /* NULL when an earlier message of the frame owns pkt->dns */
 	struct wl_sb info;  /* pkt->info, only used together with out */
+	size_t walk_limit;  /* d->dns_walked may not pass this */
 };
 
 /*
@@ -101,8 +121,18 @@ struct name_walk {
 	size_t barrier;   /* a pointer must land strictly before this offset */
 	size_t wire;      /* wire length of the name so far, length octets included */
 	size_t end;       /* where the name ends in place, once a pointer was taken */
+	unsigned hops;    /* pointers followed */
 	bool jumped;
 };
+
+/* Counts n more bytes walked, if the message's budget allows them. */
+static int walk(const struct dns_msg *m, size_t n)
+{
+	if (n > m->walk_limit - m->d->dns_walked)
+		return -EBADMSG;
+	m->d->dns_walked += n;
+	return 0;
+}
 
 /*
  * Follows a compression pointer whose first octet was first. Only strictly
@@ -117,7 +147,9 @@ static int follow_pointer(const struct dns_msg *m, struct name_walk *w, uint8_t 
 	if (cur_u8(&w->at, &low) < 0)
 		return end_err(m, &w->at);
 	target = (size_t)(first & 0x3f) << 8 | low;
-	if (target < DNS_HDR_LEN || target >= w->barrier)
+	if (target < DNS_HDR_LEN || target >= w->barrier || ++w->hops > DNS_NAME_MAX_HOPS)
+		return -EBADMSG;
+	if (walk(m, 2) < 0)
 		return -EBADMSG;
 	if (!w->jumped)
 		w->end = w->at.off; /* the name ends, in place, after its first pointer */
@@ -136,7 +168,7 @@ static int take_label(const struct dns_msg *m, struct name_walk *w, uint8_t n,
 
 	/* Check the cap first: the terminating root octet must still fit. */
 	w->wire += 1u + n;
-	if (w->wire + 1 > DNS_NAME_WIRE_MAX)
+	if (w->wire + 1 > DNS_NAME_WIRE_MAX || walk(m, 1u + n) < 0)
 		return -EBADMSG;
 	if (cur_bytes(&w->at, n, &label) < 0)
 		return end_err(m, &w->at);
@@ -694,7 +726,10 @@ static int read_records(struct dns_msg *m, struct cursor *c, uint16_t count, uin
  */
 static int decode_message(struct wl_dctx *d, struct cursor msg, bool cut, bool mdns)
 {
-	struct dns_msg m = { .d = d, .msg = msg, .cut = cut, .mdns = mdns };
+	struct dns_msg m = {
+		.d = d, .msg = msg, .cut = cut, .mdns = mdns,
+		.walk_limit = d->dns_walked + DNS_WALK_PER_BYTE * msg.len + DNS_NAME_WALK_MAX,
+	};
 	struct cursor c = msg;
 	struct dns_header h;
 	int r;

@@ -11,7 +11,7 @@
 /* ---- Building messages ---------------------------------------------------- */
 
 struct msg {
-	uint8_t b[2048];
+	uint8_t b[65536]; /* a DNS-over-TCP segment of the largest IPv4 packet fits */
 	size_t n;
 };
 
@@ -116,6 +116,21 @@ static int run(wl_decoder fn, struct wl_packet *pkt, const uint8_t *bytes, size_
 static int run_msg(wl_decoder fn, struct wl_packet *pkt, const struct msg *m)
 {
 	return run(fn, pkt, m->b, m->n, m->n);
+}
+
+/* run_msg, and how many bytes of names the decoder walked (d.dns_walked). */
+static int run_walked(wl_decoder fn, struct wl_packet *pkt, const struct msg *m, size_t *walked)
+{
+	struct wl_dctx d = { .pkt = pkt, .frame = m->b };
+	struct cursor c = cur_make(m->b, m->n);
+	int r;
+
+	memset(pkt, 0, offsetof(struct wl_packet, info));
+	pkt->info[0] = '\0';
+	pkt->len = pkt->caplen = (uint32_t)m->n;
+	r = fn(&d, &c);
+	*walked = d.dns_walked;
+	return r;
 }
 
 /* DNS over TCP: the message behind its 2-byte length. */
@@ -731,6 +746,118 @@ static void test_unknown_type_and_opcode(void **state)
 			    "Unknown operation (15) response 0x00ff Unknown error (12) Unknown (4242) a");
 }
 
+/* ---- Work bounds ----------------------------------------------------------- */
+
+/* Most bytes one name may walk: 255 of labels, 2 for each pointer. */
+#define NAME_WALK_MAX (255 + 2 * WL_DNS_NAME_MAX_HOPS)
+
+/* A pointer reaches offsets below 16 KiB only. */
+#define PTR_REACH 0x3fff
+
+/*
+ * A DNS-over-TCP segment as large as an IPv4 packet allows: a 64 KiB message
+ * of 12-byte records of type NULL. Record 0 is owned by the root; each later
+ * one, as long as a pointer reaches it, by a pointer to the record before:
+ * the k-th name walks k pointers. The rest point at the last one reached.
+ */
+static void build_chain_segment(struct msg *tcp, struct msg *m)
+{
+	size_t prev = QNAME_OFF, limit = 65535 - 20 - 20 - 2;
+	unsigned n = 1;
+
+	put_header(m, 0xc4a1, 0x8180, 0, 0, 0, 0);
+	put_name(m, "");
+	put_rr_fixed(m, 10, 1, 0, 0);
+	while (m->n + 12 <= limit) {
+		size_t here = m->n;
+
+		put_ptr(m, (uint16_t)prev);
+		put_rr_fixed(m, 10, 1, 0, 0);
+		if (here <= PTR_REACH)
+			prev = here;
+		n++;
+	}
+	m->b[6] = (uint8_t)(n >> 8), m->b[7] = (uint8_t)n; /* ancount */
+	to_tcp(tcp, m, (uint16_t)m->n);
+}
+
+/*
+ * Each name chains through every earlier one: unbounded, that walked about
+ * 6.5 million pointers (1 + 2 + ... + 1364 in the first 16 KiB, then 1364 for
+ * each of the 4,093 records past it). The decoder now stops at the first name
+ * that would follow more than WL_DNS_NAME_MAX_HOPS pointers, says the
+ * message is invalid, and has walked what the names before it did.
+ */
+static void test_chain_through_every_earlier_name(void **state)
+{
+	struct wl_packet *pkt = *state;
+	struct msg *m = test_malloc(sizeof(*m)), *tcp = test_malloc(sizeof(*tcp));
+	size_t walked = 0;
+
+	build_chain_segment(tcp, m);
+	assert_true(m->n > 65000);
+	assert_int_equal(run_walked(wl_decode_dns_tcp, pkt, tcp, &walked), -EBADMSG);
+	assert_int_equal(pkt->malformed, WL_INVALID);
+	/* Records 0..127 decoded (the last one's name followed 127 pointers);
+	 * record 128's name was refused at its 128th pointer. */
+	assert_int_equal(pkt->dns.answers_total, WL_DNS_NAME_MAX_HOPS + 1);
+	assert_string_equal(pkt->dns.answers[1].name, "<Root>");
+	/* 2 bytes per pointer: 1 + 2 + ... + 127 pointers, then 127 more. */
+	assert_int_equal(walked, 2 * (127 * 128 / 2 + 127));
+	assert_true(walked <= (size_t)(WL_DNS_NAME_MAX_HOPS + 1) * NAME_WALK_MAX);
+	test_free(m);
+	test_free(tcp);
+}
+
+/*
+ * Names within the per-name bounds, but many of them: record 1's rdata (not
+ * decoded, type NULL) holds "a" and a pointer to the root, then 125 times
+ * "a" and a pointer to the one before; every later record is owned by a
+ * pointer to the far end, so each name has 126 labels and follows 127
+ * pointers (506 bytes walked for a 12-byte record). The message's budget,
+ * WL_DNS_WALK_PER_BYTE times its size plus one longest name, stops it.
+ */
+static void test_message_walk_budget(void **state)
+{
+	struct wl_packet *pkt = *state;
+	struct msg *m = test_malloc(sizeof(*m)), *tcp = test_malloc(sizeof(*tcp));
+	size_t end = QNAME_OFF, walked = 0, budget, limit = 65535 - 20 - 20 - 2;
+	unsigned n = 2;
+
+	put_header(m, 0xc4a2, 0x8180, 0, 0, 0, 0);
+	put_name(m, "");
+	put_rr_fixed(m, 10, 1, 0, 0);
+	put_name(m, "");
+	put_rr_fixed(m, 10, 1, 0, 126 * 4);
+	for (int i = 0; i < 126; i++) {
+		size_t here = m->n;
+
+		put_u8(m, 1);
+		put_u8(m, 'a');
+		put_ptr(m, (uint16_t)end);
+		end = here;
+	}
+	while (m->n + 12 <= limit) {
+		put_ptr(m, (uint16_t)end);
+		put_rr_fixed(m, 10, 1, 0, 0);
+		n++;
+	}
+	m->b[6] = (uint8_t)(n >> 8), m->b[7] = (uint8_t)n;
+	to_tcp(tcp, m, (uint16_t)m->n);
+	budget = WL_DNS_WALK_PER_BYTE * m->n + NAME_WALK_MAX;
+
+	assert_int_equal(run_walked(wl_decode_dns_tcp, pkt, tcp, &walked), -EBADMSG);
+	assert_int_equal(pkt->malformed, WL_INVALID);
+	/* Whole names up to the budget: it, not a name, stopped the message. */
+	assert_true(walked <= budget);
+	assert_true(walked > budget - 506);
+	assert_int_equal(pkt->dns.answers_total, 2 + budget / 506);
+	assert_int_equal(strlen(pkt->dns.answers[2].name), 126 * 2 - 1); /* a.a. ... .a */
+	assert_true(pkt->dns.answers_total < n);
+	test_free(m);
+	test_free(tcp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -762,6 +889,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tcp_cut_segment, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_two_messages_and_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_type_and_opcode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chain_through_every_earlier_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_message_walk_budget, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
