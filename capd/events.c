@@ -39,7 +39,7 @@ static cJSON *protocols_json(const struct capd_counters *c)
 char *capd_stats_json(const struct capd *d)
 {
 	struct capture_stats ps;
-	cJSON *root = cJSON_CreateObject(), *pcap, *pub;
+	cJSON *root = cJSON_CreateObject(), *pcap, *pub, *sndbuf;
 	char *text;
 
 	capture_stats(&d->cap, &ps);
@@ -59,6 +59,11 @@ char *capd_stats_json(const struct capd *d)
 	add_u64(pub, "refused_messages", d->pub.msgs_refused);
 	add_u64(pub, "packets", d->pub.pkts_sent);
 	add_u64(pub, "refused_packets", d->pub.pkts_refused);
+	/* What the publish socket asked for, and what the kernel granted (see publish.c). */
+	sndbuf = cJSON_AddObjectToObject(root, "sndbuf");
+	cJSON_AddNumberToObject(sndbuf, "asked", d->pub.sndbuf_asked);
+	if (d->pub.sndbuf_effective >= 0)
+		cJSON_AddNumberToObject(sndbuf, "effective", d->pub.sndbuf_effective);
 	text = cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);
 	return text;

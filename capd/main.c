@@ -73,6 +73,28 @@ static int resolve_identity(struct capd *d, uid_t *uid, char *err, size_t errlen
 	return capd_resolve_user(d->opt.user, d->opt.group, uid, &d->gid, err, errlen);
 }
 
+/*
+ * Said once at start-up: the kernel cuts the send buffer to net.core.wmem_max
+ * without an error, and a burst larger than what it grants is lost (webd sees
+ * the gaps). The README's kernel settings say what to set.
+ */
+static void warn_small_sndbuf(const struct publisher *pub)
+{
+	long wmem_max = -1;
+	FILE *f;
+
+	if (pub->sndbuf_effective < 0 || pub->sndbuf_effective >= pub->sndbuf_asked)
+		return;
+	if ((f = fopen("/proc/sys/net/core/wmem_max", "re"))) {
+		if (fscanf(f, "%ld", &wmem_max) != 1)
+			wmem_max = -1;
+		fclose(f);
+	}
+	wl_warn("the kernel grants the publish socket %d bytes of send buffer, not the %d asked: "
+		"raise net.core.wmem_max (now %ld) to %d or more, or bursts will be lost",
+		pub->sndbuf_effective, pub->sndbuf_asked, wmem_max, pub->sndbuf_asked);
+}
+
 /* Said once at start-up: the sockets are safe to bind, but not safe to keep there. */
 static void warn_shared_socket_dirs(const struct capd *d)
 {
@@ -249,6 +271,7 @@ int main(int argc, char **argv)
 		return fail(err);
 	}
 	warn_shared_socket_dirs(&d);
+	warn_small_sndbuf(&d.pub);
 
 	/* drop: from here on, unprivileged but for CAP_NET_RAW and CAP_NET_ADMIN
 	 * when capturing live (a file needs neither) */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,6 +19,32 @@
 #define BATCH_MAX_PACKETS 4096
 /* Measured: with nanomsg's default 128 KiB most of a burst is lost silently. */
 #define SNDBUF_BYTES (32 * 1024 * 1024)
+
+/*
+ * The send buffer the kernel grants for NN_SNDBUF on addr's transport.
+ * nanomsg passes the value to setsockopt(SO_SNDBUF) on the OS socket of each
+ * subscriber's connection, which it does not expose (and NN_SNDBUF reads back
+ * what was asked), so a probe socket of the same family takes the same
+ * request: the kernel silently caps it at net.core.wmem_max, and
+ * getsockopt() reports twice what it granted (the doubling is its own
+ * bookkeeping). Returns the granted size, or a negative errno.
+ */
+static int kernel_sndbuf(const char *addr, int asked)
+{
+	int family = strncmp(addr, "ipc://", 6) == 0 ? AF_UNIX : AF_INET, fd, got = 0, r = 0;
+	socklen_t len = sizeof(got);
+
+	if (strncmp(addr, "inproc://", 9) == 0)
+		return asked; /* within the process: no kernel socket at all */
+	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &asked, sizeof(asked)) < 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &got, &len) < 0)
+		r = -errno;
+	close(fd);
+	return r < 0 ? r : got / 2;
+}
 
 int publisher_open(struct publisher *pub, const char *addr, gid_t gid, char *err, size_t errlen)
 {
@@ -37,6 +64,9 @@ int publisher_open(struct publisher *pub, const char *addr, gid_t gid, char *err
 		snprintf(err, errlen, "cannot create publish socket: %s", nn_strerror(nn_errno()));
 		return r;
 	}
+	pub->sndbuf_asked = sndbuf;
+	r = kernel_sndbuf(addr, sndbuf);
+	pub->sndbuf_effective = r < 0 ? -1 : r;
 	if ((r = capd_bind(pub->sock, addr, gid, "publish", err, errlen)) < 0) {
 		/* Not ours to unlink: whatever is at the path stays (see capd_bind). */
 		nn_close(pub->sock);

@@ -21,6 +21,8 @@ struct publisher {
 	uint16_t count;
 	uint64_t msgs_sent, msgs_refused;
 	uint64_t pkts_sent, pkts_refused;
+	int sndbuf_asked;     /* NN_SNDBUF */
+	int sndbuf_effective; /* what the kernel grants a socket of that kind, or -1 if unknown */
 };
 
 /*
