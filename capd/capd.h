@@ -8,6 +8,7 @@
 #define CAPD_CAPD_H
 
 #include "capture.h"
+#include "flow.h"
 #include "options.h"
 #include "publish.h"
 #include "wlite-proto.h"
@@ -50,6 +51,7 @@ struct capd {
 	struct pcap_pkthdr *pending_h; /* replay: read from the file but not yet due */
 	const u_char *pending_data;
 	struct wl_packet *pkt; /* scratch, one per daemon: no allocation per packet */
+	struct flow_table *flows; /* NULL with --no-flows */
 
 	struct event_base *base;
 	struct event *ev_capture; /* live: the pcap fd; offline: the replay timer */
@@ -66,6 +68,15 @@ int capd_pause(struct capd *d, char *err, size_t errlen);
 int capd_resume(struct capd *d, char *err, size_t errlen);
 int capd_set_filter(struct capd *d, const char *filter, char *err, size_t errlen);
 int capd_set_interface(struct capd *d, const char *iface, char *err, size_t errlen);
+
+/* flowtrack.c: the flow table on the publish path. */
+int capd_flows_start(struct capd *d, char *err, size_t errlen);
+void capd_flows_packet(struct capd *d);
+void capd_flows_tick(struct capd *d);
+void capd_flows_end_of_file(struct capd *d);
+void capd_flows_stop(struct capd *d);
+struct cJSON;
+void capd_flows_stats_json(const struct capd *d, struct cJSON *root);
 
 /* events.c: JSON texts, returned malloc'ed (cJSON_Print) or NULL. */
 char *capd_stats_json(const struct capd *d);

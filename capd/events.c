@@ -64,6 +64,7 @@ char *capd_stats_json(const struct capd *d)
 	cJSON_AddNumberToObject(sndbuf, "asked", d->pub.sndbuf_asked);
 	if (d->pub.sndbuf_effective >= 0)
 		cJSON_AddNumberToObject(sndbuf, "effective", d->pub.sndbuf_effective);
+	capd_flows_stats_json(d, root);
 	text = cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);
 	return text;
@@ -86,6 +87,7 @@ char *capd_status_json(const struct capd *d)
 	if (!d->cap.live)
 		cJSON_AddNumberToObject(root, "speed", d->opt.speed);
 	cJSON_AddNumberToObject(root, "snaplen", d->opt.snaplen);
+	cJSON_AddBoolToObject(root, "flows", d->flows != NULL);
 	text = cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);
 	return text;
@@ -105,6 +107,7 @@ void capd_tick(evutil_socket_t fd, short what, void *arg)
 	struct capd *d = arg;
 	char *json;
 
+	capd_flows_tick(d);
 	/* Packets of a quiet interface may wait for the next pcap timeout. */
 	publisher_flush(&d->pub);
 	json = capd_stats_json(d);

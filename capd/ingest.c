@@ -60,6 +60,7 @@ static void handle_packet(u_char *user, const struct pcap_pkthdr *h, const u_cha
 	if (pkt->malformed)
 		d->count.malformed++;
 	publisher_add(&d->pub, pkt, d->cap.linktype, data, h->caplen);
+	capd_flows_packet(d);
 }
 
 static void on_live_readable(evutil_socket_t fd, short what, void *arg)
@@ -130,6 +131,8 @@ static int reopen_file(struct capd *d)
 
 static void at_end_of_file(struct capd *d, int r)
 {
+	/* The file's flows end with it; a loop starts them again. */
+	capd_flows_end_of_file(d);
 	publisher_flush(&d->pub);
 	if (r == PCAP_ERROR)
 		wl_err("%s: %s (stopped after %llu packets)", d->opt.read_file, pcap_geterr(d->cap.pcap),

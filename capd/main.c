@@ -199,6 +199,7 @@ static void cleanup(struct capd *d)
 		event_free(d->ev_tick);
 	capd_stop_capture(d);
 	capd_control_close(d);
+	capd_flows_stop(d); /* the last reports, while the socket is there */
 	publisher_close(&d->pub, d->opt.publish);
 	capture_close(&d->cap);
 	if (d->base)
@@ -206,8 +207,8 @@ static void cleanup(struct capd *d)
 	free(d->pkt);
 }
 
-/* --read FILE --json: decode to stdout and exit; no sockets, same privilege drop. */
-static int run_json_dump(struct capd *d)
+/* --read FILE --json or --flows: decode to stdout and exit; no sockets, same privilege drop. */
+static int run_file_dump(struct capd *d)
 {
 	char err[CAPD_ERR_MAX];
 	struct dump_result res;
@@ -223,7 +224,10 @@ static int run_json_dump(struct capd *d)
 		return fail(err);
 	if (capd_drop_privileges(uid, d->gid, false, err, sizeof(err)) < 0)
 		return fail(err);
-	r = capd_dump_json(&d->cap, STDOUT_FILENO, &res);
+	if (d->opt.flows)
+		r = capd_dump_flows(&d->cap, &d->opt.flow, STDOUT_FILENO, &res);
+	else
+		r = capd_dump_json(&d->cap, STDOUT_FILENO, &res);
 	capture_close(&d->cap);
 	if (r < 0) {
 		wl_err("%s: %s", d->opt.read_file, res.error);
@@ -252,12 +256,12 @@ int main(int argc, char **argv)
 	if (d.opt.verbose)
 		wl_log_setup("wlite-capd", WL_LOG_DEBUG);
 	d.loaded = d.opt;
-	if (d.opt.json) {
+	if (d.opt.json || d.opt.flows) {
 		if (!d.opt.read_file[0]) {
 			wl_err("--json needs --read FILE");
 			return EXIT_USAGE;
 		}
-		return run_json_dump(&d);
+		return run_file_dump(&d);
 	}
 	d.pkt = malloc(sizeof(*d.pkt));
 	if (!d.pkt)
@@ -280,8 +284,8 @@ int main(int argc, char **argv)
 		return fail(err);
 	}
 
-	/* register */
-	if (register_events(&d, err, sizeof(err)) < 0) {
+	/* register: the flow table is made here, after the drop, like all that packets feed */
+	if (capd_flows_start(&d, err, sizeof(err)) < 0 || register_events(&d, err, sizeof(err)) < 0) {
 		cleanup(&d);
 		return fail(err);
 	}

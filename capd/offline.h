@@ -3,6 +3,7 @@
 #define CAPD_OFFLINE_H
 
 #include "capture.h"
+#include "flow.h"
 
 #include <stdint.h>
 
@@ -18,5 +19,12 @@ struct dump_result {
  * before a read error are still written.
  */
 int capd_dump_json(struct capture *cap, int fd, struct dump_result *ret);
+
+/*
+ * Reads an opened capture file into a flow table and writes each flow's
+ * final report as one flow JSON line to fd, in the order of their first
+ * packets. The flows of the packets before a read error are written too.
+ */
+int capd_dump_flows(struct capture *cap, const struct flow_config *cfg, int fd, struct dump_result *ret);
 
 #endif

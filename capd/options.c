@@ -50,6 +50,7 @@ BOOL_SETTER(json, "json")
 BOOL_SETTER(include_loopback, "include-loopback")
 BOOL_SETTER(control_insecure_tcp, "control-insecure-tcp")
 BOOL_SETTER(verbose, "verbose")
+BOOL_SETTER(flows, "flows")
 INT_SETTER(snaplen, 64, 262144, "snaplen")
 INT_SETTER(buffer_kib, 64, 1024 * 1024, "buffer-size (KiB)")
 INT_SETTER(timeout_ms, 1, 10000, "timeout (ms)")
@@ -75,6 +76,35 @@ static int set_speed(void *o, const char *v, char *err, size_t errlen)
 	return 0;
 }
 
+#define FLOW_SETTER(name, lvalue, lo, hi, what)                                    \
+	static int set_##name(void *o, const char *v, char *err, size_t errlen)    \
+	{                                                                          \
+		long n;                                                            \
+		int r = wl_opt_int(v, lo, hi, what, &n, err, errlen);              \
+		if (r == 0)                                                        \
+			((struct capd_options *)o)->flow.lvalue = (uint32_t)n;     \
+		return r;                                                          \
+	}
+
+FLOW_SETTER(max_flows, max_flows, 16, 1 << 28, "max-flows")
+FLOW_SETTER(flow_active, active_s, 1, 86400 * 7, "flow-active-timeout (s)")
+FLOW_SETTER(idle_tcp, idle_s[FLOW_CLASS_TCP], 1, 86400 * 7, "flow-idle-tcp (s)")
+FLOW_SETTER(idle_tcp_syn, idle_s[FLOW_CLASS_TCP_SYN], 1, 86400 * 7, "flow-idle-tcp-syn (s)")
+FLOW_SETTER(idle_tcp_closed, idle_s[FLOW_CLASS_TCP_CLOSED], 1, 86400 * 7, "flow-idle-tcp-closed (s)")
+FLOW_SETTER(idle_udp, idle_s[FLOW_CLASS_UDP], 1, 86400 * 7, "flow-idle-udp (s)")
+FLOW_SETTER(idle_icmp, idle_s[FLOW_CLASS_ICMP], 1, 86400 * 7, "flow-idle-icmp (s)")
+FLOW_SETTER(idle_other, idle_s[FLOW_CLASS_OTHER], 1, 86400 * 7, "flow-idle-other (s)")
+
+static int set_no_flows(void *o, const char *v, char *err, size_t errlen)
+{
+	bool off;
+	int r = wl_opt_bool(v, "no-flows", &off, err, errlen);
+
+	if (r == 0)
+		((struct capd_options *)o)->track_flows = !off;
+	return r;
+}
+
 static const struct wl_option capd_option_table[] = {
 	{ "interface", 'i', NULL, "IFACE", true, set_interface, "capture on IFACE (default: first up, non-loopback)" },
 	{ "filter", 'f', NULL, "FILTER", true, set_filter, "BPF capture filter, tcpdump syntax" },
@@ -95,6 +125,16 @@ static const struct wl_option capd_option_table[] = {
 	{ "user", 0, NULL, "USER", true, set_user, "user to drop privileges to (default wlite)" },
 	{ "group", 0, NULL, "GROUP", true, set_group, "group given the sockets (default: the user's)" },
 	{ "include-loopback", 0, "yes", NULL, true, set_include_loopback, "keep packets between loopback addresses" },
+	{ "flows", 0, "yes", NULL, false, set_flows, "with --read: print the flows as NDJSON (flow schema v1) and exit" },
+	{ "no-flows", 0, "yes", NULL, true, set_no_flows, "do not keep or publish flows" },
+	{ "max-flows", 0, NULL, "N", true, set_max_flows, "flows kept at once; the oldest idle one makes room (default 1000000)" },
+	{ "flow-active-timeout", 0, NULL, "S", true, set_flow_active, "a long flow is reported every S seconds (default 60)" },
+	{ "flow-idle-tcp", 0, NULL, "S", true, set_idle_tcp, "idle timeout of a TCP connection (default 300)" },
+	{ "flow-idle-tcp-syn", 0, NULL, "S", true, set_idle_tcp_syn, "... of a handshake that did not complete (default 30)" },
+	{ "flow-idle-tcp-closed", 0, NULL, "S", true, set_idle_tcp_closed, "... after FIN or RST, for late segments (default 60)" },
+	{ "flow-idle-udp", 0, NULL, "S", true, set_idle_udp, "... of UDP (default 60)" },
+	{ "flow-idle-icmp", 0, NULL, "S", true, set_idle_icmp, "... of ICMP (default 30)" },
+	{ "flow-idle-other", 0, NULL, "S", true, set_idle_other, "... of anything else (default 60)" },
 	{ "verbose", 'v', "yes", NULL, true, set_verbose, "log more" },
 };
 
@@ -120,6 +160,8 @@ static void set_defaults(struct capd_options *opt)
 	strcpy(opt->publish, CAPD_DEFAULT_PUBLISH);
 	strcpy(opt->control, CAPD_DEFAULT_CONTROL);
 	strcpy(opt->user, "wlite");
+	opt->track_flows = true;
+	flow_config_default(&opt->flow);
 }
 
 /*
@@ -150,5 +192,9 @@ enum capd_parse_result capd_options_parse(int argc, char **argv, struct capd_opt
 						      sizeof(opt->config_file), err, errlen);
 	if (r == CAPD_PARSE_RUN && check_control_address(opt, err, errlen) < 0)
 		return CAPD_PARSE_ERROR;
+	if (r == CAPD_PARSE_RUN && opt->flows && (!opt->read_file[0] || opt->json)) {
+		snprintf(err, errlen, "--flows needs --read FILE, and goes without --json");
+		return CAPD_PARSE_ERROR;
+	}
 	return r;
 }

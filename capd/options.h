@@ -2,6 +2,7 @@
 #ifndef CAPD_OPTIONS_H
 #define CAPD_OPTIONS_H
 
+#include "flow.h"
 #include "version.h"
 
 #include <stdbool.h>
@@ -32,6 +33,9 @@ struct capd_options {
 	char user[64];
 	char group[64];
 	bool include_loopback;
+	bool flows;       /* --read FILE --flows: print the flows and exit */
+	bool track_flows; /* keep and publish the flow table (default; --no-flows) */
+	struct flow_config flow;
 	char config_file[CAPD_STR_MAX]; /* the file that was read, or "" */
 	bool verbose;
 };

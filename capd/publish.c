@@ -15,6 +15,9 @@
 #include <unistd.h>
 
 #define TOPIC_LEN (sizeof(WL_TOPIC_PKT)) /* "pkt" and its NUL */
+#define FLOW_TOPIC_LEN (sizeof(WL_TOPIC_FLOW))
+#define FLOW_BATCH_MAX 256 /* reports a message; they are far rarer than packets */
+#define FLOW_BUF_SIZE (FLOW_TOPIC_LEN + WL_WIRE_BATCH_HEADER + FLOW_BATCH_MAX * WL_FLOW_RECORD_MAX)
 #define BATCH_MAX_BYTES (512 * 1024)
 #define BATCH_MAX_PACKETS 4096
 /* Measured: with nanomsg's default 128 KiB most of a burst is lost silently. */
@@ -54,7 +57,8 @@ int publisher_open(struct publisher *pub, const char *addr, gid_t gid, char *err
 	pub->sock = -1;
 	pub->size = TOPIC_LEN + WL_WIRE_BATCH_HEADER + BATCH_MAX_BYTES + WL_WIRE_RECORD_MAX(262144);
 	pub->buf = malloc(pub->size);
-	if (!pub->buf) {
+	pub->flows.buf = malloc(FLOW_BUF_SIZE);
+	if (!pub->buf || !pub->flows.buf) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -90,8 +94,47 @@ static void start_batch(struct publisher *pub)
 	pub->count = 0;
 }
 
+static void flush_flows(struct publisher *pub)
+{
+	if (pub->flows.count == 0)
+		return;
+	wl_wire_put_batch_header(pub->flows.buf + FLOW_TOPIC_LEN, pub->flows.count, wall_clock_us());
+	if (nn_send(pub->sock, pub->flows.buf, pub->flows.used, NN_DONTWAIT) < 0) {
+		pub->msgs_refused++;
+		pub->flows.refused += pub->flows.count;
+	} else {
+		pub->msgs_sent++;
+		pub->flows.sent += pub->flows.count;
+	}
+	pub->flows.count = 0;
+	pub->flows.used = 0;
+}
+
+void publisher_add_flow(struct publisher *pub, const struct wl_flow_record *rec)
+{
+	struct wl_flow_record numbered = *rec;
+	long n;
+
+	if (pub->flows.count >= FLOW_BATCH_MAX)
+		flush_flows(pub);
+	if (pub->flows.used == 0) {
+		memcpy(pub->flows.buf, WL_TOPIC_FLOW, FLOW_TOPIC_LEN);
+		pub->flows.used = FLOW_TOPIC_LEN + WL_WIRE_BATCH_HEADER;
+	}
+	/* Numbered even if it is then refused: a subscriber sees the gap. */
+	numbered.seq = ++pub->flows.seq;
+	n = wl_wire_put_flow(pub->flows.buf + pub->flows.used, FLOW_BUF_SIZE - pub->flows.used, &numbered);
+	if (n < 0) {
+		pub->flows.refused++; /* cannot happen: every record fits in WL_FLOW_RECORD_MAX */
+		return;
+	}
+	pub->flows.used += (size_t)n;
+	pub->flows.count++;
+}
+
 void publisher_flush(struct publisher *pub)
 {
+	flush_flows(pub);
 	if (pub->count == 0)
 		return;
 	wl_wire_put_batch_header(pub->buf + TOPIC_LEN, pub->count, wall_clock_us());
@@ -149,5 +192,7 @@ void publisher_close(struct publisher *pub, const char *addr)
 	capd_close_bound(pub->sock, addr);
 	pub->sock = -1;
 	free(pub->buf);
+	free(pub->flows.buf);
 	pub->buf = NULL;
+	pub->flows.buf = NULL;
 }

@@ -8,6 +8,7 @@
 #define CAPD_PUBLISH_H
 
 #include "wlite-proto.h"
+#include "wlite-wire.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -23,6 +24,14 @@ struct publisher {
 	uint64_t pkts_sent, pkts_refused;
 	int sndbuf_asked;     /* NN_SNDBUF */
 	int sndbuf_effective; /* what the kernel grants a socket of that kind, or -1 if unknown */
+	/* Flow reports, in "flow" batches of their own, numbered like packets. */
+	struct {
+		uint8_t *buf;
+		size_t used;
+		uint16_t count;
+		uint64_t seq;
+		uint64_t sent, refused;
+	} flows;
 };
 
 /*
@@ -36,7 +45,10 @@ int publisher_open(struct publisher *pub, const char *addr, gid_t gid, char *err
 void publisher_add(struct publisher *pub, const struct wl_packet *pkt, int linktype,
 		   const uint8_t *raw, size_t raw_len);
 
-/* Sends the batch in progress, if any. */
+/* Adds one flow report (numbered here); sends the flow batch first when it is full. */
+void publisher_add_flow(struct publisher *pub, const struct wl_flow_record *rec);
+
+/* Sends the batches in progress (packets, flows), if any. */
 void publisher_flush(struct publisher *pub);
 
 /* Sends "topic\0json". Returns 0, or -EAGAIN when the socket refused it. */
