@@ -8,11 +8,13 @@
  * decoder bug shows up as a crash here rather than as garbage downstream.
  *
  * The checks live in fuzz_checks.c, shared with the per-decoder targets of
- * fuzz_decoder.c. Built two ways (tests/fuzz/meson.build): with
+ * fuzz_decoder.c. Every summary then goes on into capd's flow table, as it
+ * does in capd (fuzz_flows.c): its reports are checked and its size bounded. Built two ways (tests/fuzz/meson.build): with
  * -fsanitize=fuzzer as fuzz-dissect, and with fuzz_main.c as the plain replay
  * driver that runs under meson test.
  */
 #include "fuzz_checks.h"
+#include "fuzz_flows.h"
 
 #include <string.h>
 
@@ -89,5 +91,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	wl_fuzz_check_packet(&pkt, ret, frame_len);
 	fuzz_tree(frame, frame_len, linktype, ret);
+	wl_fuzz_flows(&pkt);
 	return 0;
 }
