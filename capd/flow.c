@@ -348,8 +348,29 @@ static void evict_one(struct flow_table *t)
 		end_flow(t, oldest, end_reason(t, &t->flows[oldest], WL_FLOW_EVICTED));
 }
 
+static int by_id(const void *a, const void *b, void *ctx)
+{
+	const struct flow *flows = ctx;
+	uint64_t x = flows[*(const uint32_t *)a].id, y = flows[*(const uint32_t *)b].id;
+
+	return x < y ? -1 : x > y;
+}
+
 void flow_table_flush(struct flow_table *t, enum wl_flow_end why)
 {
+	uint32_t *order = malloc(((size_t)t->stats.active + 1) * sizeof(*order));
+	size_t n = 0;
+
+	/* In the order the flows began, so that a printer need not hold them back. */
+	for (int c = 0; c < FLOW_CLASS__MAX && order; c++)
+		for (uint32_t i = t->lists[c].head; i != NONE; i = t->flows[i].next)
+			order[n++] = i;
+	if (order)
+		qsort_r(order, n, sizeof(*order), by_id, t->flows);
+	for (size_t k = 0; k < n; k++)
+		end_flow(t, order[k], end_reason(t, &t->flows[order[k]], why));
+	free(order);
+	/* Out of memory for the order: the same reports, by class. */
 	for (int c = 0; c < FLOW_CLASS__MAX; c++) {
 		uint32_t i;
 

@@ -123,61 +123,76 @@ out:
 /* ---- --flows ---------------------------------------------------------------- */
 
 /*
- * Final reports as JSON lines, kept until the end and written in the order
- * of the flows' ids: ids are given in the order of first packets.
+ * Final reports as JSON lines, written in the order of the flows' ids (the
+ * order of their first packets): a line waits only while a flow that began
+ * before it is still open, and the table ends the rest in that order.
  */
 struct flow_lines {
-	char *text;
-	size_t used, size;
-	size_t *start; /* by id - 1: where its line starts, + 1; 0 for none */
-	size_t n_ids;
+	struct json_sink out;
+	char **pending; /* by id - 1, of ids not written yet */
+	size_t n_pending;
+	uint64_t next; /* the id written next */
 	int err;
 };
 
-static int lines_reserve(struct flow_lines *l, uint64_t id, size_t bytes)
+static int write_line(struct flow_lines *l, const char *line, size_t len)
 {
-	if (id > l->n_ids) {
-		size_t n = l->n_ids ? l->n_ids : 4096;
-		size_t *p;
+	memcpy(l->out.buf + l->out.used, line, len);
+	l->out.used += len;
+	return l->out.used >= OUT_FLUSH_AT ? sink_flush(&l->out) : 0;
+}
+
+/* Writes the lines that were waiting for the one just written. */
+static int write_ready(struct flow_lines *l)
+{
+	int r = 0;
+
+	while (r == 0 && l->next <= l->n_pending && l->pending[l->next - 1]) {
+		char *line = l->pending[l->next - 1];
+
+		r = write_line(l, line, strlen(line));
+		free(line);
+		l->pending[l->next++ - 1] = NULL;
+	}
+	return r;
+}
+
+static int hold_line(struct flow_lines *l, uint64_t id, const char *line, size_t len)
+{
+	if (id > l->n_pending) {
+		size_t n = l->n_pending ? l->n_pending : 4096;
+		char **p;
 
 		while (n < id)
 			n *= 2;
-		if (!(p = realloc(l->start, n * sizeof(*p))))
+		if (!(p = realloc(l->pending, n * sizeof(*p))))
 			return -ENOMEM;
-		memset(p + l->n_ids, 0, (n - l->n_ids) * sizeof(*p));
-		l->start = p;
-		l->n_ids = n;
+		memset(p + l->n_pending, 0, (n - l->n_pending) * sizeof(*p));
+		l->pending = p;
+		l->n_pending = n;
 	}
-	if (bytes > l->size - l->used) {
-		size_t n = l->size ? l->size : 1 << 20;
-		char *p;
-
-		while (n - l->used < bytes)
-			n *= 2;
-		if (!(p = realloc(l->text, n)))
-			return -ENOMEM;
-		l->text = p;
-		l->size = n;
-	}
-	return 0;
+	return (l->pending[id - 1] = strndup(line, len)) ? 0 : -ENOMEM;
 }
 
-static void keep_final_report(void *ctx, const struct wl_flow_record *rec)
+static void print_final_report(void *ctx, const struct wl_flow_record *rec)
 {
 	struct flow_lines *l = ctx;
+	char line[WL_JSON_FLOW_MAX];
 	long n;
 
-	if (rec->end == WL_FLOW_ACTIVE || l->err || rec->id == 0)
+	if (rec->end == WL_FLOW_ACTIVE || l->err || rec->id < l->next)
 		return; /* only each flow's last report is printed */
-	if ((l->err = lines_reserve(l, rec->id, WL_JSON_FLOW_MAX)) < 0)
-		return;
-	n = wl_json_flow(rec, NULL, l->text + l->used, WL_JSON_FLOW_MAX);
-	if (n < 0) {
+	if ((n = wl_json_flow(rec, NULL, line, sizeof(line))) < 0) {
 		l->err = (int)n;
 		return;
 	}
-	l->start[rec->id - 1] = l->used + 1;
-	l->used += (size_t)n;
+	if (rec->id != l->next) {
+		l->err = hold_line(l, rec->id, line, (size_t)n);
+		return;
+	}
+	l->next++;
+	if ((l->err = write_line(l, line, (size_t)n)) == 0)
+		l->err = write_ready(l);
 }
 
 static int fold_packet(void *ctx, const struct wl_packet *pkt)
@@ -186,51 +201,42 @@ static int fold_packet(void *ctx, const struct wl_packet *pkt)
 	return 0;
 }
 
-static int write_lines(const struct flow_lines *l, int fd)
+static void free_lines(struct flow_lines *l)
 {
-	for (size_t i = 0; i < l->n_ids; i++) {
-		const char *line;
-		int r;
-
-		if (!l->start[i])
-			continue;
-		line = l->text + l->start[i] - 1;
-		if ((r = write_all(fd, line, (size_t)(strchr(line, '\n') + 1 - line))) < 0)
-			return r;
-	}
-	return 0;
+	for (size_t i = 0; i < l->n_pending; i++)
+		free(l->pending[i]);
+	free(l->pending);
+	free(l->out.buf);
 }
 
 int capd_dump_flows(struct capture *cap, const struct flow_config *cfg, int fd, struct dump_result *ret)
 {
-	struct flow_lines lines = { 0 };
+	struct flow_lines lines = { .out = { .fd = fd }, .next = 1 };
 	struct wl_packet *pkt = malloc(sizeof(*pkt));
 	struct flow_table *t = NULL;
-	int r = -ENOMEM, rw;
+	int r = -ENOMEM, rf;
 
 	memset(ret, 0, sizeof(*ret));
-	if (pkt)
-		t = flow_table_new(cfg, keep_final_report, &lines, &r);
+	lines.out.buf = malloc(OUT_SIZE);
+	if (pkt && lines.out.buf)
+		t = flow_table_new(cfg, print_final_report, &lines, &r);
 	if (!t) {
 		snprintf(ret->error, sizeof(ret->error), "cannot make the flow table: %s", strerror(-r));
 		free(pkt);
+		free_lines(&lines);
 		return r;
 	}
 	/* No sweeps: a flow's timeout is checked by its next packet and at the end. */
 	r = read_packets(cap, fold_packet, t, pkt, ret);
+	/* After a read error too: the flows of the packets before it. */
 	flow_table_flush(t, WL_FLOW_EOF);
 	flow_table_free(t);
-	if (lines.err < 0 && r == 0) {
-		snprintf(ret->error, sizeof(ret->error), "out of memory for the flows");
-		r = lines.err;
+	rf = sink_flush(&lines.out);
+	if (r == 0 && (lines.err < 0 || rf < 0)) {
+		r = lines.err < 0 ? lines.err : rf;
+		snprintf(ret->error, sizeof(ret->error), "%s", r == -ENOMEM ? "out of memory for the flows" : strerror(-r));
 	}
-	/* After a read error too: the flows of the packets before it. */
-	if (lines.err == 0 && (rw = write_lines(&lines, fd)) < 0 && r == 0) {
-		snprintf(ret->error, sizeof(ret->error), "write: %s", strerror(-rw));
-		r = rw;
-	}
-	free(lines.text);
-	free(lines.start);
+	free_lines(&lines);
 	free(pkt);
 	return r;
 }

@@ -424,15 +424,15 @@ static void test_non_ip_and_icmp_echo(void **state)
 	feed(t, ping);
 	flow_table_flush(t, WL_FLOW_EOF);
 	assert_int_equal(rs.n, 2);
-	/* Flushed by class: the ICMP flow first, then the other (ARP). */
-	assert_int_equal(rs.r[1].l3, WL_L3_ARP);
-	assert_int_equal(rs.r[1].ethertype, 0x0806);
-	assert_memory_equal(rs.r[1].mac[0], "\x02\x00\x00\x00\x00\x01", 6);
-	assert_int_equal(rs.r[0].packets[0], 1);
-	assert_int_equal(rs.r[0].packets[1], 1);
-	assert_int_equal(rs.r[0].icmp_id, 0x1234);
-	assert_int_equal(rs.r[0].icmp_type, 8);
-	assert_true(rs.r[0].flags & WL_FLOW_ECHO);
+	/* Flushed in the order the flows began: ARP, then the ping. */
+	assert_int_equal(rs.r[0].l3, WL_L3_ARP);
+	assert_int_equal(rs.r[0].ethertype, 0x0806);
+	assert_memory_equal(rs.r[0].mac[0], "\x02\x00\x00\x00\x00\x01", 6);
+	assert_int_equal(rs.r[1].packets[0], 1);
+	assert_int_equal(rs.r[1].packets[1], 1);
+	assert_int_equal(rs.r[1].icmp_id, 0x1234);
+	assert_int_equal(rs.r[1].icmp_type, 8);
+	assert_true(rs.r[1].flags & WL_FLOW_ECHO);
 	flow_table_free(t);
 }
 
