@@ -1184,6 +1184,7 @@ RACE_ST=$!
 PIDS+=("$RACE_ST")
 for ((i = 0; i < 300; i++)); do [[ -S "$SOCK_DIR/$C-pub.sock" ]] && break; sleep 0.01; done
 if [[ -S "$SOCK_DIR/$C-pub.sock" ]]; then
+	# shellcheck disable=SC2016 # $1 and $2 are the inner shell's
 	as_member sh -c 'ln -s "$1" "$2.new" && mv -Tf "$2.new" "$2"' sh "$TARGET" "$SOCK_DIR/$C-pub.sock" ||
 		why "the group member could not swap the socket"
 else
@@ -1266,6 +1267,7 @@ C=stdin
 for f in "$LOOP_FILE" OSPFv2_Capture_FINAL.pcapng; do
 	"$CAPD" --config "$CONF" --read "$CORPUS/$f" --json >"$RUN/$C.exp" 2>/dev/null
 	[[ -s "$RUN/$C.exp" ]] || why "$f: --read FILE --json printed nothing"
+	# shellcheck disable=SC2002 # a pipe on purpose: a redirect would be a regular file
 	cat "$CORPUS/$f" | timeout 20 "$CAPD" --config "$CONF" --read - --json >"$RUN/$C.got" 2>"$RUN/$C.err" ||
 		why "$f: cat | --read - --json failed: $(head -n 2 "$RUN/$C.err")"
 	cmp -s "$RUN/$C.exp" "$RUN/$C.got" || why "$f: --read - --json differs from --read FILE --json"
@@ -1275,6 +1277,7 @@ for f in "$LOOP_FILE" OSPFv2_Capture_FINAL.pcapng; do
 		why "$f: --read FIFO --json failed: $(head -n 2 "$RUN/$C.err")"
 	cmp -s "$RUN/$C.exp" "$RUN/$C.got" || why "$f: --read FIFO --json differs from --read FILE --json"
 done
+# shellcheck disable=SC2002 # a pipe on purpose
 cat "$CORPUS/$LOOP_FILE" | timeout 10 "$CAPD" --config "$CONF" --read - --loop --publish "ipc://$RUN/$C-pub.sock" \
 	--control "ipc://$RUN/$C-ctl.sock" 2>"$RUN/$C.err"
 grep -q -- "--loop needs a file that can be read again; - is a pipe" "$RUN/$C.err" || why "--read - --loop: $(cat "$RUN/$C.err")"
@@ -1363,12 +1366,12 @@ SB_PID="$CPID"
 start_tap "$C" "$C" -t stats
 SB_TAP=$TPID
 WMEM_MAX="$(cat /proc/sys/net/core/wmem_max)"
-want=$((WMEM_MAX < 33554432 ? WMEM_MAX : 33554432))
+SB_WANT=$((WMEM_MAX < 33554432 ? WMEM_MAX : 33554432))
 twait "$C" 10 'stats' && tcheck "$C" '
 sb = stats[-1].get("sndbuf", {})
 need(sb.get("asked") == 33554432, "sndbuf.asked is %r, want 33554432" % sb.get("asked"))
 need(sb.get("effective") == int(args[0]), "sndbuf.effective is %r, want %s (net.core.wmem_max is %s)" % (sb.get("effective"), args[0], args[1]))
-' "$want" "$WMEM_MAX"
+' "$SB_WANT" "$WMEM_MAX"
 stop_pid "$SB_PID"
 stop_pid "$SB_TAP"
 n="$(grep -c 'net.core.wmem_max' "$RUN/$C.err")"
