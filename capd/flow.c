@@ -551,6 +551,7 @@ void flow_table_packet(struct flow_table *t, const struct wl_packet *pkt)
 	bool src_is_lo;
 	int64_t now = capture_us(pkt);
 	uint32_t i;
+	uint8_t class;
 	struct flow *f;
 
 	if (now > t->clock_us)
@@ -561,8 +562,12 @@ void flow_table_packet(struct flow_table *t, const struct wl_packet *pkt)
 	i = lookup(t, pkt, &k, src_is_lo, now);
 	f = &t->flows[i];
 	account(t, f, pkt, src_is_lo == f->a_is_lo ? 0 : 1, now);
-	list_unlink(t, i);
-	list_append(t, i, class_of(f));
+	/* Most packets follow one of the same flow: it is last in its list already. */
+	class = class_of(f);
+	if (class != f->class || t->lists[class].tail != i) {
+		list_unlink(t, i);
+		list_append(t, i, class);
+	}
 	/* A long flow says where it is every active_s, and goes on. */
 	if (t->cfg.active_s && now - f->first_us >= (int64_t)(f->reports + 1) * t->cfg.active_s * US_PER_S) {
 		int64_t due = (now - f->first_us) / ((int64_t)t->cfg.active_s * US_PER_S);
