@@ -11,11 +11,11 @@ the wlite user, on a free 127.0.0.1 port).
            near INT64_MAX, past year 9999, before 1970): webd counts and
            drops them (sensors[].bad_timestamps), /api/rates.csv stays one
            hour of lines, and no worker spins after its client has gone
-  rcvmax   a second sensor that is a fake tcp:// publisher on 127.0.0.1
-           (raw SP protocol): a message of exactly WL_WIRE_MESSAGE_MAX is
-           read (and counted as a bad batch), one byte more and a 4 TiB
-           announcement make nanomsg drop that connection; webd keeps
-           serving and the good sensor's packets all arrive
+  rcvmax   more sensors that are fake tcp:// publishers on 127.0.0.1 (raw
+           SP protocol): a message of exactly WL_WIRE_MESSAGE_MAX is read
+           (and counted as a bad batch); one byte more, or a 4 TiB
+           announcement, is never read nor allocated; webd keeps serving
+           and the good sensor's packets all arrive
   buffers  /api/stats shows the receive buffer webd asked for and the one
            the kernel gave (net.core.rmem_max), and webd warns exactly when
            it got less
@@ -48,12 +48,12 @@ CHECKS = {
         "time: /api/packets, /api/export.csv and the history answer, with possible times only",
     ],
     "rcvmax": [
-        "rcvmax: webd subscribes to a good capd and to a fake tcp:// publisher",
+        "rcvmax: webd subscribes to a good capd and to fake tcp:// publishers",
         "rcvmax: a message of exactly WL_WIRE_MESSAGE_MAX is read (a bad batch), the connection kept",
-        "rcvmax: one byte more, and the connection is dropped unread",
-        "rcvmax: a 4 TiB announcement: the connection is dropped, webd keeps running and reconnects",
+        "rcvmax: a 4 TiB announcement is never read and allocates nothing, webd keeps serving",
         "rcvmax: /api/stats answered within a second throughout",
         "rcvmax: the good sensor's packets all arrived, no gaps",
+        "rcvmax: one byte more is never read, webd keeps serving",
     ],
     "buffers": [
         "buffers: /api/stats shows the receive buffer asked for and the one the kernel gave",
@@ -273,13 +273,20 @@ class FakePublisher(threading.Thread):
 
     @staticmethod
     def send_message(s, announced, body):
-        """A message header announcing `announced` bytes, then body (may be shorter); False if s was closed."""
+        """A message header announcing `announced` bytes, then body (may be shorter).
+
+        False if the header could not be sent (s was closed already); the body
+        may be cut short by webd closing s once it has read the header.
+        """
         try:
             s.sendall(struct.pack(">Q", announced))
-            s.sendall(body)
-            return True
         except OSError:
             return False
+        try:
+            s.sendall(body)
+        except OSError:
+            pass
+        return True
 
     @staticmethod
     def closed_by_peer(s, within):
@@ -341,74 +348,104 @@ def sensor(stats, name):
     return next((x for x in stats["sensors"] if x["name"] == name), None)
 
 
+def settled(f, announced, body):
+    """Sends the message on f's newest connection once it has stayed open a while; (socket, count) or None.
+
+    nanomsg sometimes closes its first connection to a tcp:// peer right after
+    the SP header and connects again (100 ms later): that one stays.
+    """
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        n = len(f.conns)
+        time.sleep(0.5)
+        if len(f.conns) != n:
+            continue
+        if FakePublisher.send_message(f.conns[-1], announced, body):
+            return f.conns[-1], n
+        f.wait_conns(n + 1, 2)
+    return None
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+
+
+def refused(d, f, name, announced, body):
+    """A message announcing `announced` bytes: never read, nothing allocated for it, webd serving.
+
+    nanomsg then drops the connection and connects again (usually at once;
+    the drop itself is nanomsg's business, so it is logged, not required).
+    """
+    before = rss_kib(d.webd.pid)
+    sent = settled(f, announced, body)
+    if not sent:
+        return ["no connection from webd stayed open to take the message"]
+    s, n = sent
+    log("%s: connection %s by webd after the announcement" %
+        (name, "closed" if FakePublisher.closed_by_peer(s, 3) else "not closed"))
+    p = []
+    st = get_json(d.port, "/api/stats")
+    if sensor(st, name)["bad_batches"]:
+        p.append("bad_batches = %d: the oversized message was read" % sensor(st, name)["bad_batches"])
+    grown = rss_kib(d.webd.pid) - before
+    if grown > 64 * 1024:
+        p.append("webd's RSS grew by %d MiB" % (grown // 1024))
+    if d.webd.poll() is not None:
+        p.append("webd exited with status %r: %s" % (d.webd.returncode, d.tail("webd.log")))
+    return p
+
+
 def scenario_rcvmax(c):
+    """Fake publishers, each misbehaving once.
+
+    After nanomsg (1.1.5) drops a connection for an oversized message, it
+    sometimes drops its reconnections at once, again and again, to that peer
+    and now and then to another tcp:// peer of the same process (seen with
+    and without sanitizers; strace shows them closed right after the SP
+    header). So each drop gets a webd of its own, and no fake is used twice.
+    """
     path = os.path.join(wc.WORK, "rcvmax.pcap")
     count = rcvmax_capture(path)
-    fake = FakePublisher()
-    fake.start()
+    fakes = {name: FakePublisher() for name in ("exact", "huge")}
+    extra = []
+    for name, f in fakes.items():
+        f.start()
+        extra += ["--capd", "%s=tcp://127.0.0.1:%d" % (name, f.port)]
     d = Daemons("rcvmax")
-    d.start_webd("--ip-api", "off", "--history", "off", "--capd", "fake=tcp://127.0.0.1:%d" % fake.port)
+    d.start_webd("--ip-api", "off", "--history", "off", *extra)
     port = d.port
     watch = StatsWatch(port)
     watch.start()
-    up = fake.wait_conns(1, 10)
-    c.report("rcvmax: webd subscribes to a good capd and to a fake tcp:// publisher", bool(up),
-             "webd never connected to the fake publisher: %s" % d.tail("webd.log"))
+    up = all(f.wait_conns(1, 10) for f in fakes.values())
+    c.report("rcvmax: webd subscribes to a good capd and to fake tcp:// publishers", up,
+             "webd did not connect to every fake publisher: %s" % d.tail("webd.log"))
     if not up:
         return
     d.start_capd(path, "--speed", "1")
     time.sleep(1.0)
 
     def exact():
-        s = fake.conns[0]
         body = b"pkt\0" + b"\x57\x4c" + b"\0" * (WL_WIRE_MESSAGE_MAX - 6)
-        FakePublisher.send_message(s, len(body), body)
-        got = wait_for(lambda: sensor(get_json(port, "/api/stats"), "fake")["bad_batches"] >= 1, 10)
-        p = [] if got else ["sensors[fake].bad_batches never reached 1"]
+        sent = settled(fakes["exact"], len(body), body)
+        if not sent:
+            return ["no connection from webd stayed open to take the message"]
+        s = sent[0]
+        got = wait_for(lambda: sensor(get_json(port, "/api/stats"), "exact")["bad_batches"] >= 1, 10)
+        p = [] if got else ["sensors[exact].bad_batches never reached 1"]
         if FakePublisher.closed_by_peer(s, 1.0):
             p.append("webd dropped the connection after a message of exactly %d bytes" % WL_WIRE_MESSAGE_MAX)
         return p
     c.check("rcvmax: a message of exactly WL_WIRE_MESSAGE_MAX is read (a bad batch), the connection kept", exact)
-
-    def one_more():
-        s = fake.conns[0]
-        n = len(fake.conns)
-        body = b"pkt\0" + b"\0" * (WL_WIRE_MESSAGE_MAX - 3)
-        FakePublisher.send_message(s, len(body), body)
-        p = [] if FakePublisher.closed_by_peer(s, 5) else ["the connection stayed open after %d bytes" % len(body)]
-        bad = sensor(get_json(port, "/api/stats"), "fake")["bad_batches"]
-        if bad != 1:
-            p.append("bad_batches = %d: the oversized message was read" % bad)
-        if not fake.wait_conns(n + 1, 10):
-            p.append("webd did not reconnect")
-        return p
-    c.check("rcvmax: one byte more, and the connection is dropped unread", one_more)
-
-    def huge():
-        # Announce 4 TiB and send the start of it: nanomsg must not try to allocate it.
-        # The newest connection: nanomsg sometimes drops a few fresh ones after the
-        # oversized message before one stays (seen with ASan), so try the next.
-        deadline = time.monotonic() + 10
-        while True:
-            s, n = fake.conns[-1], len(fake.conns)
-            if FakePublisher.send_message(s, 4 << 40, b"pkt\0" + b"\0" * (1 << 20)):
-                break
-            if time.monotonic() > deadline or not fake.wait_conns(n + 1, 2):
-                return ["no connection from webd took the announcement"]
-        p = [] if FakePublisher.closed_by_peer(s, 5) else ["the connection stayed open"]
-        if not fake.wait_conns(n + 1, 10):
-            p.append("webd did not reconnect")
-        if d.webd.poll() is not None:
-            p.append("webd exited with status %r: %s" % (d.webd.returncode, d.tail("webd.log")))
-        return p
-    c.check("rcvmax: a 4 TiB announcement: the connection is dropped, webd keeps running and reconnects", huge)
+    # Announce 4 TiB and send the start of it: nanomsg must not try to allocate it.
+    c.check("rcvmax: a 4 TiB announcement is never read and allocates nothing, webd keeps serving",
+            lambda: refused(d, fakes["huge"], "huge", 4 << 40, b"pkt\0" + b"\0" * (1 << 20)))
 
     final = wait_for(lambda: (lambda s: s if (sensor(s, "capd").get("capd_status") or {}).get("finished")
                               and sensor(s, "capd")["packets"] >= count else None)(get_json(port, "/api/stats")),
                      20)
     watch.stopping = True
     watch.join(5)
-    fake.stop()
 
     def answered():
         p = ["slowest answer %.2f s" % watch.slowest] if watch.slowest > 1.0 else []
@@ -418,15 +455,26 @@ def scenario_rcvmax(c):
     c.check("rcvmax: /api/stats answered within a second throughout", answered)
 
     def good():
-        s = final or get_json(port, "/api/stats")
-        g = sensor(s, "capd")
-        p = []
+        g = sensor(final or get_json(port, "/api/stats"), "capd")
         if g["packets"] != count or g["gaps"] != 0 or g["missed"] != 0:
-            p.append("good sensor: packets %d of %d, gaps %d, missed %d" % (g["packets"], count, g["gaps"], g["missed"]))
-        return p
+            return ["good sensor: packets %d of %d, gaps %d, missed %d" % (g["packets"], count, g["gaps"], g["missed"])]
+        return []
     c.check("rcvmax: the good sensor's packets all arrived, no gaps", good)
-    log("fake publisher events: %r" % fake.events)
     d.stop()
+
+    over = FakePublisher()
+    over.start()
+    fakes["over"] = over
+    d2 = Daemons("rcvmax-over")
+    d2.start_webd("--ip-api", "off", "--history", "off", "--capd", "over=tcp://127.0.0.1:%d" % over.port)
+    body = b"pkt\0" + b"\0" * (WL_WIRE_MESSAGE_MAX - 3)
+    c.check("rcvmax: one byte more is never read, webd keeps serving",
+            lambda: refused(d2, over, "over", len(body), body) if over.wait_conns(1, 10)
+            else ["webd never connected to the fake publisher"])
+    d2.stop()
+    for name, f in fakes.items():
+        log("fake publisher %s: %d connections" % (name, len(f.conns)))
+        f.stop()
 
 
 # ---------------------------------------------------------- scenario: buffers
