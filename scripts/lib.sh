@@ -121,6 +121,33 @@ wl_ensure_user() {
 	fi
 }
 
+# The kernel settings the daemons need: systemd/wlite.sysctl, which meson
+# installs as sysctl.d/60-wlite.conf (systemd-sysctl applies it at boot).
+# They are global, so a network namespace or a container sees the host's
+# and cannot set them: scripts/run and scripts/test raise them here, on the
+# host, before anything runs. A value is raised when lower and never lowered,
+# so running this again changes nothing. Returns 1 if one could not be raised.
+WL_SYSCTL_FILE="$WL_ROOT/systemd/wlite.sysctl"
+wl_apply_sysctl() {
+	local key value path current failed=0
+	while read -r key value; do
+		path="/proc/sys/${key//.//}"
+		if ! current="$(cat "$path" 2>/dev/null)" || ! [[ "$current" =~ ^[0-9]+$ ]]; then
+			wl_log "warning: cannot read $key ($path)"
+			failed=1
+		elif ((current < value)); then
+			if (echo "$value" >"$path") 2>/dev/null; then
+				wl_log "raised $key from $current to $value ($WL_SYSCTL_FILE)"
+			else
+				wl_log "warning: cannot raise $key from $current to $value: run as root on the host," \
+					"or: sysctl -p $WL_SYSCTL_FILE"
+				failed=1
+			fi
+		fi
+	done < <(sed -n 's/^[[:space:]]*\([a-z0-9_.]*\)[[:space:]]*=[[:space:]]*\([0-9][0-9]*\)[[:space:]]*$/\1 \2/p' "$WL_SYSCTL_FILE")
+	return "$failed"
+}
+
 # Parallel jobs for builds: the machines are shared, so never more than 2.
 WL_JOBS="${WLITE_JOBS:-2}"
 if ! [[ "$WL_JOBS" =~ ^[1-9][0-9]*$ ]] || ((WL_JOBS > 2)); then WL_JOBS=2; fi
