@@ -161,13 +161,52 @@ def check(name, frames, want_flags, want_rtt, tmp, profile):
     return problems
 
 
+# What wlite's flows count per direction (c2s, s2c) for each tshark flag.
+WLITE_COUNTERS = (("RT", "retransmissions"), ("OOO", "out_of_order"), ("DUP", "dup_acks"),
+                  ("ZW", "zero_windows"))
+
+
+def check_wlite(capd, frames, want_flags, want_rtt, tmp):
+    """The same capture through `capd --read --flows`: the counts tshark's flags add up to."""
+    import json
+    path = os.path.join(tmp, "case.pcap")
+    run = subprocess.run([capd, "--read", path, "--flows"], stdin=subprocess.DEVNULL,
+                         capture_output=True, check=False)
+    if run.returncode != 0:
+        return [f"capd exited {run.returncode}: {run.stderr.decode()[-200:]}"]
+    got = {c: [0, 0] for _, c in WLITE_COUNTERS}
+    rtts = set()
+    for line in run.stdout.decode().splitlines():
+        f = json.loads(line)
+        tcp = f.get("tcp", {})
+        c2s_is_a = (f["a"], f.get("a_port")) == CLIENT
+        for _, c in WLITE_COUNTERS:
+            got[c][0] += tcp.get(("a_" if c2s_is_a else "b_") + c, 0)
+            got[c][1] += tcp.get(("b_" if c2s_is_a else "a_") + c, 0)
+        if "rtt_ms" in tcp:
+            rtts.add(round(tcp["rtt_ms"], 3))
+    want = {c: [0, 0] for _, c in WLITE_COUNTERS}
+    for n, flags in want_flags.items():
+        for short, c in WLITE_COUNTERS:
+            if short in flags:
+                want[c][0 if frames[n - 1][1] else 1] += 1
+    problems = [f"wlite {c} [c2s, s2c] {got[c]}, tshark {want[c]}" for _, c in WLITE_COUNTERS if got[c] != want[c]]
+    if rtts != {round(v, 3) for v in want_rtt.values()}:
+        problems.append(f"wlite rtt_ms {sorted(rtts)}, tshark {sorted(set(want_rtt.values()))}")
+    return problems
+
+
 def main():
+    """Usage: tcp_semantics_check.py [--capd PATH]: with capd, its flows are checked too."""
+    capd = sys.argv[2] if len(sys.argv) == 3 and sys.argv[1] == "--capd" else None
     failed = 0
     with tempfile.TemporaryDirectory(prefix="tcp-semantics-") as tmp:
         profile = os.path.join(tmp, "profile")
         os.mkdir(profile)
         for n, (name, frames, want_flags, want_rtt) in enumerate(SCENARIOS, 1):
             problems = check(name, frames, want_flags, want_rtt, tmp, profile)
+            if capd and not problems:
+                problems = check_wlite(capd, frames, want_flags, want_rtt, tmp)
             failed += bool(problems)
             print(f"{'not ok' if problems else 'ok'} {n} - {name}")
             for p in problems:
