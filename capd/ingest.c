@@ -18,6 +18,7 @@
 #define DISPATCH_BATCH 1024
 #define DISPATCH_ROUNDS 8   /* then let the loop serve control and timers */
 #define REPLAY_MAX_BATCH 2048
+#define REPLAY_MAX_WAIT_S 86400.0
 
 static bool is_loopback(const struct wl_addr *a)
 {
@@ -102,8 +103,13 @@ static double due_in(struct capd *d, const struct pcap_pkthdr *h)
 
 	if (d->opt.speed == 0)
 		return 0;
-	if (!d->clock.started || ts < d->clock.first_ts) {
-		/* First packet, or time went backwards in the file: restart the clock. */
+	/*
+	 * First packet, time going backwards in the file, or a gap of more than a
+	 * day to wait (an absurd timestamp, or captures pasted together, would
+	 * stall the replay for good): restart the clock at this packet.
+	 */
+	if (!d->clock.started || ts < d->clock.first_ts ||
+	    d->clock.start_wall + (ts - d->clock.first_ts) / d->opt.speed - now > REPLAY_MAX_WAIT_S) {
 		d->clock = (struct replay_clock){ .started = true, .first_ts = ts, .start_wall = now };
 		return 0;
 	}

@@ -396,7 +396,8 @@ static int handle_message(struct tap *t, struct sensor *s, const uint8_t *msg, s
 
 static int subscribe(struct tap *t, struct sensor *s)
 {
-	int rcvbuf = 32 * 1024 * 1024, maxsize = -1;
+	/* A peer announcing more than any capd sends is dropped, not allocated for. */
+	int rcvbuf = 32 * 1024 * 1024, maxsize = WL_WIRE_MESSAGE_MAX;
 
 	s->sock = nn_socket(AF_SP, NN_SUB);
 	if (s->sock < 0)

@@ -104,7 +104,7 @@ static void add_batch(struct webd *w, struct wl_wire_record *rec, uint8_t sensor
 		wl_seq_packet(&ss->seq, rec->pkt.seq);
 		ss->packets++;
 		ss->bytes += rec->pkt.len;
-		if (!state_ts_possible(rec->pkt.ts_sec)) {
+		if (!state_ts_possible(rec->pkt.ts_sec, now)) {
 			/* Received, so no gap; but nothing time-based may see it (state.h). */
 			ss->bad_timestamps++;
 			continue;

@@ -303,11 +303,9 @@ int main(int argc, char **argv)
 	if (open_geo(&w) < 0)
 		return fail(&w, "out of memory");
 	open_history(&w);
-	if (server_start(&w, err, sizeof(err)) < 0)
-		return fail(&w, err);
 
-	/* register */
-	if (register_events(&w, err, sizeof(err)) < 0)
+	/* register: the ingest and the timers first, then the server that reads what they fill */
+	if (register_events(&w, err, sizeof(err)) < 0 || server_start(&w, err, sizeof(err)) < 0)
 		return fail(&w, err);
 	wl_notice("serving http://%s/ from %s; subscribed to %zu capd address(es)", w.opt.listen,
 		  w.opt.web_root[0] ? w.opt.web_root : "(no web root)", w.opt.n_sensors);

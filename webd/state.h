@@ -39,18 +39,20 @@
 #define STATE_HOST_CHAIN_MAX 16
 
 /*
- * The capture times webd accepts, in seconds: 1970 to the end of year 9999.
- * Others are impossible (a pcapng with if_tsresol=0 gives seconds near
- * INT64_MAX); the ingest counts and drops them, so that every sum and loop
- * over time here, in history and in the exports stays far from overflow
- * (microseconds of year 9999 need 58 bits) and dates keep four digits.
+ * The capture times webd accepts, in seconds: from 1970 to a day past webd's
+ * own clock. Others are impossible: a pcapng with if_tsresol=0 gives seconds
+ * near INT64_MAX, and no sensor captures tomorrow's packets; the ingest
+ * counts and drops them, so that every sum and loop over time here, in
+ * history and in the exports stays far from overflow, and one absurd date
+ * cannot make the history prune everything as "old" (it prunes by age from
+ * the newest capture time). A day of slack allows for a sensor's clock.
  */
 #define STATE_TS_MIN 0
-#define STATE_TS_MAX INT64_C(253402300799) /* 9999-12-31T23:59:59Z */
+#define STATE_TS_AHEAD_MAX 86400
 
-static inline bool state_ts_possible(int64_t ts_sec)
+static inline bool state_ts_possible(int64_t ts_sec, int64_t wall_now)
 {
-	return ts_sec >= STATE_TS_MIN && ts_sec <= STATE_TS_MAX;
+	return ts_sec >= STATE_TS_MIN && ts_sec <= wall_now + STATE_TS_AHEAD_MAX;
 }
 
 struct state_limits {

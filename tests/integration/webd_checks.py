@@ -87,7 +87,7 @@ CHECKS = {
         "bad request: unknown endpoint -> 404",
         "bad request: /api/packet/notanumber -> 400",
         "bad request: /api/packet/999999999 -> 404",
-        "bad request: other methods (DELETE, OPTIONS) -> 405",
+        "bad request: other methods (DELETE, OPTIONS) -> 405; a foreign preflight -> 403",
         "origin: POST /api/capture with a foreign Origin -> 403, own Origin accepted",
         "origin: WebSocket upgrade with a foreign Origin -> 403, own Origin accepted",
         "after the bad requests webd still serves /api/stats and /api/packets",
@@ -1444,9 +1444,10 @@ def scenario_main(c):
             + bad("GET", "/api/packet/12abc", 400))
     c.check("bad request: /api/packet/999999999 -> 404", lambda: bad("GET", "/api/packet/999999999", 404)
             + bad("GET", "/api/packet/0", 404))
-    c.check("bad request: other methods (DELETE, OPTIONS) -> 405",
-            lambda: bad("DELETE", "/api/stats", 405)
-            + bad("OPTIONS", "/api/capture", 405, headers={"Origin": "http://evil.example",
+    # A CORS preflight from a foreign page is refused at the gate, before any method check.
+    c.check("bad request: other methods (DELETE, OPTIONS) -> 405; a foreign preflight -> 403",
+            lambda: bad("DELETE", "/api/stats", 405) + bad("OPTIONS", "/api/capture", 405)
+            + bad("OPTIONS", "/api/capture", 403, headers={"Origin": "http://evil.example",
                                                            "Access-Control-Request-Method": "POST"}))
 
     def origin_post():

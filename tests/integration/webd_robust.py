@@ -96,14 +96,16 @@ def pcapng(path, packets):
 
 
 # (seconds in the file, what capd makes of them): seconds near INT64_MAX,
-# past year 9999, and 2^63, which libpcap hands over as a negative time_t.
-ABSURD = [INT64_MAX - 1, 1 << 62, 10 ** 12, 1 << 63, INT64_MAX]
+# past year 9999, and 2^63, which libpcap hands over as a negative time_t;
+# and the year 3000, possible as a number but not for a capture made today
+# (the history would prune everything older than it).
+ABSURD = [INT64_MAX - 1, 1 << 62, 10 ** 12, 1 << 63, INT64_MAX, 32503680000]
 GOOD = [T0, T0 + 1, T0 + 2, T0 + 3]
 
 
 def time_capture(path):
     """Good and absurd times interleaved; the last packet is absurd (the clock's worst case)."""
-    order = [GOOD[0], GOOD[1], ABSURD[0], GOOD[2], ABSURD[1], ABSURD[2], GOOD[3], ABSURD[3], ABSURD[4]]
+    order = [GOOD[0], GOOD[1], ABSURD[0], GOOD[2], ABSURD[5], ABSURD[1], ABSURD[2], GOOD[3], ABSURD[3], ABSURD[4]]
     pkts = [(sec, udp_frame("10.30.0.%d" % (i + 1), "10.30.0.200", 4000 + i, 53, b"t" * 20))
             for i, sec in enumerate(order)]
     pcapng(path, pkts)
