@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include "flow.h"
 
-#include "flow_intern.h"
+#include "intern.h"
 #include "flow_tcp.h"
 #include "siphash.h"
 
@@ -77,7 +77,7 @@ struct flow_table {
 	uint32_t *buckets;
 	uint32_t mask;
 	struct flow_list lists[FLOW_CLASS__MAX];
-	struct flow_intern *extras;
+	struct wl_intern *extras;
 	uint64_t next_id;
 	int64_t clock_us;
 	struct flow_stats stats;
@@ -232,7 +232,7 @@ static void report_addresses(const struct flow *f, struct wl_flow_record *r)
 static void report_extras(const struct flow_table *t, const struct flow *f, struct wl_flow_record *r)
 {
 	size_t len, name_len;
-	const struct flow_extras *x = flow_intern_data(t->extras, f->extras, &len);
+	const struct flow_extras *x = wl_intern_data(t->extras, f->extras, &len);
 
 	if (!x || len < sizeof(*x))
 		return;
@@ -289,7 +289,7 @@ static void end_flow(struct flow_table *t, uint32_t i, enum wl_flow_end why)
 	emit(t, f, why);
 	list_unlink(t, i);
 	hash_unlink(t, i);
-	flow_intern_put(t->extras, f->extras);
+	wl_intern_put(t->extras, f->extras);
 	f->class = FLOW_CLASS__MAX;
 	f->hash_next = t->free_head;
 	t->free_head = i;
@@ -451,7 +451,7 @@ static void learn_extras(struct flow_table *t, struct flow *f, const struct wl_p
 {
 	const char *name = name_of(pkt);
 	size_t old_len, name_len;
-	const struct flow_extras *old = flow_intern_data(t->extras, f->extras, &old_len);
+	const struct flow_extras *old = wl_intern_data(t->extras, f->extras, &old_len);
 	struct wl_addr outer[2] = { { 0 } };
 	uint8_t buf[sizeof(struct flow_extras) + WL_NAME_MAX];
 	uint32_t ref;
@@ -467,12 +467,12 @@ static void learn_extras(struct flow_table *t, struct flow *f, const struct wl_p
 	name_len = name ? strnlen(name, WL_NAME_MAX - 1) : 0;
 	memcpy(buf, outer, sizeof(outer));
 	memcpy(buf + sizeof(struct flow_extras), name ? name : "", name_len);
-	ref = flow_intern_get(t->extras, buf, sizeof(struct flow_extras) + name_len);
+	ref = wl_intern_get(t->extras, buf, sizeof(struct flow_extras) + name_len);
 	if (!ref) {
 		t->stats.names_dropped++;
 		return;
 	}
-	flow_intern_put(t->extras, f->extras);
+	wl_intern_put(t->extras, f->extras);
 	f->extras = ref;
 }
 
@@ -619,7 +619,7 @@ struct flow_table *flow_table_new(const struct flow_config *cfg, flow_report_fn 
 	/* calloc: the pages of flows not used yet are never touched. */
 	t->flows = calloc(cfg->max_flows, sizeof(*t->flows));
 	t->buckets = malloc((size_t)n * sizeof(*t->buckets));
-	t->extras = flow_intern_new(EXTRAS_MAX, EXTRAS_BYTES_MAX, &t->key);
+	t->extras = wl_intern_new(EXTRAS_MAX, EXTRAS_BYTES_MAX, &t->key);
 	if (!t->flows || !t->buckets || !t->extras)
 		return flow_table_free(t);
 	memset(t->buckets, 0xff, (size_t)n * sizeof(*t->buckets));
@@ -633,7 +633,7 @@ struct flow_table *flow_table_free(struct flow_table *t)
 		return NULL;
 	free(t->flows);
 	free(t->buckets);
-	flow_intern_free(t->extras);
+	wl_intern_free(t->extras);
 	free(t);
 	return NULL;
 }
@@ -642,7 +642,7 @@ void flow_table_stats(const struct flow_table *t, struct flow_stats *ret)
 {
 	*ret = t->stats;
 	ret->memory = sizeof(*t) + (uint64_t)t->hwm * sizeof(*t->flows) + ((uint64_t)t->mask + 1) * sizeof(uint32_t) +
-		      flow_intern_memory(t->extras);
+		      wl_intern_memory(t->extras);
 }
 
 int64_t flow_table_clock(const struct flow_table *t)

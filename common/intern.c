@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-#include "flow_intern.h"
+#include "intern.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -16,7 +16,7 @@ struct item {
 	uint8_t *data;
 };
 
-struct flow_intern {
+struct wl_intern {
 	struct wl_siphash_key key;
 	struct item *items; /* items[0] unused: ref 0 means none */
 	uint32_t max_items, used_hwm, free_head;
@@ -25,13 +25,13 @@ struct flow_intern {
 	size_t max_bytes, bytes;
 };
 
-struct flow_intern *flow_intern_new(uint32_t max_items, size_t max_bytes, const struct wl_siphash_key *key)
+struct wl_intern *wl_intern_new(uint32_t max_items, size_t max_bytes, const struct wl_siphash_key *key)
 {
-	struct flow_intern *p = calloc(1, sizeof(*p));
+	struct wl_intern *p = calloc(1, sizeof(*p));
 	uint32_t n = 1;
 
 	if (!p || max_items == 0 || max_items > UINT32_MAX / 4)
-		return flow_intern_free(p);
+		return wl_intern_free(p);
 	while (n < max_items * 2)
 		n <<= 1;
 	p->key = *key;
@@ -43,12 +43,12 @@ struct flow_intern *flow_intern_new(uint32_t max_items, size_t max_bytes, const 
 	p->items = calloc((size_t)max_items + 1, sizeof(*p->items));
 	p->buckets = malloc((size_t)n * sizeof(*p->buckets));
 	if (!p->items || !p->buckets)
-		return flow_intern_free(p);
+		return wl_intern_free(p);
 	memset(p->buckets, 0xff, (size_t)n * sizeof(*p->buckets));
 	return p;
 }
 
-struct flow_intern *flow_intern_free(struct flow_intern *p)
+struct wl_intern *wl_intern_free(struct wl_intern *p)
 {
 	if (!p)
 		return NULL;
@@ -61,7 +61,7 @@ struct flow_intern *flow_intern_free(struct flow_intern *p)
 	return NULL;
 }
 
-static uint32_t take_item(struct flow_intern *p)
+static uint32_t take_item(struct wl_intern *p)
 {
 	uint32_t i = p->free_head;
 
@@ -72,7 +72,7 @@ static uint32_t take_item(struct flow_intern *p)
 	return p->used_hwm <= p->max_items ? p->used_hwm++ : NONE;
 }
 
-uint32_t flow_intern_get(struct flow_intern *p, const void *data, size_t len)
+uint32_t wl_intern_get(struct wl_intern *p, const void *data, size_t len)
 {
 	uint64_t h = wl_siphash24(&p->key, data, len);
 	uint32_t *bucket = &p->buckets[h & p->mask], i, depth = 0;
@@ -104,7 +104,7 @@ uint32_t flow_intern_get(struct flow_intern *p, const void *data, size_t len)
 	return i;
 }
 
-void flow_intern_put(struct flow_intern *p, uint32_t ref)
+void wl_intern_put(struct wl_intern *p, uint32_t ref)
 {
 	struct item *it;
 	uint32_t *link;
@@ -124,7 +124,7 @@ void flow_intern_put(struct flow_intern *p, uint32_t ref)
 	p->free_head = ref;
 }
 
-const void *flow_intern_data(const struct flow_intern *p, uint32_t ref, size_t *len)
+const void *wl_intern_data(const struct wl_intern *p, uint32_t ref, size_t *len)
 {
 	if (ref == 0 || ref >= p->used_hwm || p->items[ref].refs == 0) {
 		*len = 0;
@@ -134,7 +134,7 @@ const void *flow_intern_data(const struct flow_intern *p, uint32_t ref, size_t *
 	return p->items[ref].data;
 }
 
-size_t flow_intern_memory(const struct flow_intern *p)
+size_t wl_intern_memory(const struct wl_intern *p)
 {
 	return sizeof(*p) + ((size_t)p->max_items + 1) * sizeof(*p->items) + ((size_t)p->mask + 1) * sizeof(uint32_t) +
 	       p->bytes;
