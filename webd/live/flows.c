@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include "flows.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NONE UINT32_MAX
+#define NAMES_MAX 65536
+#define NAME_BYTES_MAX (8u << 20)
+
+struct flow_ref {
+	uint64_t id;
+	uint8_t sensor;
+};
+
+static uint32_t bucket_of(const struct live_flows *t, uint8_t sensor, uint64_t id)
+{
+	struct flow_ref k;
+
+	memset(&k, 0, sizeof(k));
+	k.id = id;
+	k.sensor = sensor;
+	return (uint32_t)(wl_siphash24(&t->key, &k, sizeof(k)) & t->mask);
+}
+
+int flows_init(struct live_flows *t, uint32_t max_flows)
+{
+	uint32_t n = 1;
+	int r;
+
+	memset(t, 0, sizeof(*t));
+	if (max_flows == 0 || max_flows > (1u << 26))
+		return -EINVAL;
+	while (n < max_flows)
+		n <<= 1;
+	t->mask = n - 1;
+	t->max = max_flows;
+	t->free_head = t->active_head = t->active_tail = t->ended_head = t->ended_tail = NONE;
+	if ((r = wl_siphash_key_random(&t->key)) < 0)
+		return r;
+	/* calloc: pages of flows not used yet are never touched. */
+	t->flows = calloc(max_flows, sizeof(*t->flows));
+	t->buckets = malloc((size_t)n * sizeof(*t->buckets));
+	t->names = wl_intern_new(NAMES_MAX, NAME_BYTES_MAX, &t->key);
+	if (!t->flows || !t->buckets || !t->names) {
+		flows_free(t);
+		return -ENOMEM;
+	}
+	memset(t->buckets, 0xff, (size_t)n * sizeof(*t->buckets));
+	t->stats.max = max_flows;
+	return 0;
+}
+
+void flows_free(struct live_flows *t)
+{
+	free(t->flows);
+	free(t->buckets);
+	wl_intern_free(t->names);
+	t->flows = NULL;
+	t->buckets = NULL;
+	t->names = NULL;
+}
+
+/* ---- Lists: active flows by when they were last heard of, ended ones by when they ended ---- */
+
+static void unlink_flow(struct live_flows *t, uint32_t i)
+{
+	struct live_flow *f = &t->flows[i];
+	uint32_t *head = f->ended ? &t->ended_head : &t->active_head;
+	uint32_t *tail = f->ended ? &t->ended_tail : &t->active_tail;
+
+	if (f->prev != NONE)
+		t->flows[f->prev].next = f->next;
+	else
+		*head = f->next;
+	if (f->next != NONE)
+		t->flows[f->next].prev = f->prev;
+	else
+		*tail = f->prev;
+}
+
+static void append_flow(struct live_flows *t, uint32_t i)
+{
+	struct live_flow *f = &t->flows[i];
+	uint32_t *head = f->ended ? &t->ended_head : &t->active_head;
+	uint32_t *tail = f->ended ? &t->ended_tail : &t->active_tail;
+
+	f->prev = *tail;
+	f->next = NONE;
+	if (*tail != NONE)
+		t->flows[*tail].next = i;
+	else
+		*head = i;
+	*tail = i;
+}
+
+static void remove_flow(struct live_flows *t, uint32_t i)
+{
+	struct live_flow *f = &t->flows[i];
+	uint32_t *link = &t->buckets[bucket_of(t, f->sensor, f->id)];
+
+	while (*link != i)
+		link = &t->flows[*link].hash_next;
+	*link = f->hash_next;
+	unlink_flow(t, i);
+	wl_intern_put(t->names, f->name);
+	f->used = false;
+	f->hash_next = t->free_head;
+	t->free_head = i;
+	t->stats.n--;
+}
+
+static uint32_t find(const struct live_flows *t, uint8_t sensor, uint64_t id, uint32_t bucket)
+{
+	for (uint32_t i = t->buckets[bucket]; i != NONE; i = t->flows[i].hash_next)
+		if (t->flows[i].id == id && t->flows[i].sensor == sensor)
+			return i;
+	return NONE;
+}
+
+/* Room for one more: the flow that ended longest ago, else the one heard of longest ago. */
+static void make_room(struct live_flows *t)
+{
+	if (t->ended_head != NONE) {
+		remove_flow(t, t->ended_head);
+		t->stats.evicted_ended++;
+	} else if (t->active_head != NONE) {
+		remove_flow(t, t->active_head);
+		t->stats.evicted_active++;
+	}
+}
+
+static uint32_t new_flow(struct live_flows *t, uint8_t sensor, uint64_t id)
+{
+	uint32_t bucket, i;
+
+	if (t->stats.n >= t->max)
+		make_room(t);
+	if (t->free_head != NONE) {
+		i = t->free_head;
+		t->free_head = t->flows[i].hash_next;
+	} else {
+		i = t->hwm++;
+	}
+	bucket = bucket_of(t, sensor, id);
+	memset(&t->flows[i], 0, sizeof(t->flows[i]));
+	t->flows[i].id = id;
+	t->flows[i].sensor = sensor;
+	t->flows[i].used = true;
+	t->flows[i].hash_next = t->buckets[bucket];
+	t->buckets[bucket] = i;
+	append_flow(t, i);
+	t->stats.n++;
+	t->stats.flows_seen++;
+	return i;
+}
+
+/* ---- Reports -------------------------------------------------------------------------- */
+
+static void take_fields(struct live_flow *f, const struct wl_flow_record *rec)
+{
+	bool ip = rec->l3 == WL_L3_IPV4 || rec->l3 == WL_L3_IPV6;
+
+	f->first_us = rec->first_us;
+	f->last_us = rec->last_us;
+	memcpy(f->packets, rec->packets, sizeof(f->packets));
+	memcpy(f->bytes, rec->bytes, sizeof(f->bytes));
+	for (int side = 0; side < 2; side++) {
+		if (ip) {
+			f->addr[side] = rec->addr[side];
+		} else {
+			memset(&f->addr[side], 0, sizeof(f->addr[side]));
+			memcpy(f->addr[side].b, rec->mac[side], 6);
+		}
+		f->port[side] = rec->port[side];
+		f->outer[side] = rec->outer[side];
+	}
+	memcpy(f->vlan, rec->vlan, sizeof(f->vlan));
+	f->tcp = rec->tcp;
+	f->ethertype = rec->ethertype;
+	f->icmp_id = rec->icmp_id;
+	f->l3 = rec->l3;
+	f->ipproto = rec->ipproto;
+	f->app = rec->app;
+	f->end = rec->end;
+	f->flags = rec->flags;
+	f->n_vlan = rec->n_vlan < WL_FLOW_VLAN_MAX ? rec->n_vlan : WL_FLOW_VLAN_MAX;
+	f->icmp_type = rec->icmp_type;
+	f->icmp_code = rec->icmp_code;
+}
+
+static void add_point(struct live_flow *f)
+{
+	struct live_flow_point p = { .at_us = f->last_us, .bytes = f->bytes[0] + f->bytes[1] };
+
+	if (f->n_points && f->points[f->n_points - 1].at_us == p.at_us) {
+		f->points[f->n_points - 1] = p;
+		return;
+	}
+	if (f->n_points == FLOWS_SPARK_POINTS) {
+		memmove(f->points, f->points + 1, sizeof(f->points) - sizeof(f->points[0]));
+		f->n_points--;
+	}
+	f->points[f->n_points++] = p;
+}
+
+static void take_name(struct live_flows *t, struct live_flow *f, const char *name)
+{
+	size_t len = strnlen(name, WL_NAME_MAX - 1);
+
+	if (f->name || len == 0)
+		return;
+	if (!(f->name = wl_intern_get(t->names, name, len)))
+		t->stats.names_dropped++;
+}
+
+const struct live_flow *flows_report(struct live_flows *t, uint8_t sensor, const struct wl_flow_record *rec,
+				     int64_t now_us)
+{
+	uint32_t i = find(t, sensor, rec->id, bucket_of(t, sensor, rec->id));
+	struct live_flow *f;
+
+	if (i == NONE)
+		i = new_flow(t, sensor, rec->id);
+	f = &t->flows[i];
+	t->stats.reports++;
+	/* A late active report (they can cross an end on the wire) changes nothing. */
+	if (f->ended && rec->end == WL_FLOW_ACTIVE)
+		return f;
+	unlink_flow(t, i);
+	take_fields(f, rec);
+	take_name(t, f, rec->name);
+	add_point(f);
+	f->heard_us = now_us;
+	f->ended = rec->end != WL_FLOW_ACTIVE;
+	append_flow(t, i);
+	return f;
+}
+
+const struct live_flow *flows_find(const struct live_flows *t, uint8_t sensor, uint64_t id)
+{
+	uint32_t i = find(t, sensor, id, bucket_of(t, sensor, id));
+
+	return i == NONE ? NULL : &t->flows[i];
+}
+
+const char *flows_name(const struct live_flows *t, const struct live_flow *f, size_t *len)
+{
+	const char *name = wl_intern_data(t->names, f->name, len);
+
+	if (!name)
+		*len = 0;
+	return name ? name : "";
+}
+
+void flows_each(const struct live_flows *t, bool (*fn)(const struct live_flow *f, void *ctx), void *ctx)
+{
+	for (uint32_t i = 0; i < t->hwm; i++)
+		if (t->flows[i].used && !fn(&t->flows[i], ctx))
+			return;
+}
+
+void flows_clear(struct live_flows *t)
+{
+	while (t->ended_head != NONE)
+		remove_flow(t, t->ended_head);
+	while (t->active_head != NONE)
+		remove_flow(t, t->active_head);
+}
