@@ -13,6 +13,8 @@ WL_PACKAGES=(
 	tshark tcpdump tcpreplay zstd iproute2 iputils-ping python3 curl
 	# tests/integration/boot.sh: boots the units in a debootstrapped container.
 	systemd-container debootstrap
+	# tests/integration/flows.sh: segment drops (nft) and no veth offloads (ethtool -K).
+	nftables ethtool
 )
 
 : "${WL_PROG:=wlite}"
