@@ -186,9 +186,18 @@ int publisher_event(struct publisher *pub, const char *topic, const char *json)
 	return 0;
 }
 
+/*
+ * nanomsg 1.1.5 has no linger: nn_close() drops what the socket has not sent
+ * yet, so the last batches (the flows still open when capd stops) would be
+ * lost more often than not. A short wait lets them out first.
+ */
+#define CLOSE_LINGER_US 250000
+
 void publisher_close(struct publisher *pub, const char *addr)
 {
 	publisher_flush(pub);
+	if (pub->sock >= 0 && pub->msgs_sent)
+		usleep(CLOSE_LINGER_US);
 	capd_close_bound(pub->sock, addr);
 	pub->sock = -1;
 	free(pub->buf);
