@@ -431,38 +431,68 @@ static int get_fixed(struct cursor *c, struct wl_wire_record *rec)
 	return 0;
 }
 
+/*
+ * The record at the reader's position: its cursor, narrowed to the record,
+ * past the length field. -EBADMSG when it runs past the batch or is shorter
+ * than fixed bytes.
+ */
+static int begin_record(const struct wl_wire_reader *r, size_t fixed, struct cursor *c, uint32_t *ret_len)
+{
+	*c = cur_make(r->p, r->len);
+	c->off = r->off;
+	if (cur_be32(c, ret_len) < 0 || *ret_len < fixed || *ret_len - 4 > cur_left(c))
+		return -EBADMSG;
+	cur_narrow(c, *ret_len - 4);
+	return 0;
+}
+
+/* Hands each section up to the record's end to fn; sections fn does not know it skips. */
+static int read_sections(struct cursor *c, int (*fn)(uint8_t type, struct cursor *sec, void *out), void *out)
+{
+	while (cur_left(c) > 0) {
+		uint8_t type, reserved;
+		uint16_t len;
+		struct cursor sec;
+
+		if (cur_u8(c, &type) < 0 || cur_u8(c, &reserved) < 0 || cur_be16(c, &len) < 0)
+			return -EBADMSG;
+		sec = cur_rest(c);
+		if (cur_narrow(&sec, len) < 0 || cur_skip(c, len) < 0)
+			return -EBADMSG;
+		if (fn(type, &sec, out) < 0)
+			return -EBADMSG;
+	}
+	return 0;
+}
+
+static void next_record(struct wl_wire_reader *r, uint32_t len)
+{
+	r->off += len;
+	r->left--;
+}
+
+static int packet_section(uint8_t type, struct cursor *sec, void *out)
+{
+	return get_section(type, sec, out);
+}
+
 int wl_wire_next(struct wl_wire_reader *r, struct wl_wire_record *ret)
 {
-	struct cursor c = cur_make(r->p, r->len);
+	struct cursor c;
 	uint32_t rec_len;
 
 	if (r->left == 0)
 		return r->off == r->len ? 0 : -EBADMSG;
-	c.off = r->off;
-	if (cur_be32(&c, &rec_len) < 0 || rec_len < WL_WIRE_RECORD_FIXED || rec_len - 4 > cur_left(&c))
+	if (begin_record(r, WL_WIRE_RECORD_FIXED, &c, &rec_len) < 0)
 		return -EBADMSG;
-	cur_narrow(&c, rec_len - 4);
-
 	memset(&ret->pkt.has, 0, offsetof(struct wl_packet, info) - offsetof(struct wl_packet, has));
 	ret->pkt.info[0] = '\0';
 	if (get_fixed(&c, ret) < 0 || cur_bytes(&c, ret->pkt.caplen, &ret->raw) < 0)
 		return -EBADMSG;
 	ret->raw_len = ret->pkt.caplen;
-	while (cur_left(&c) > 0) {
-		uint8_t type, reserved;
-		uint16_t len;
-		struct cursor sec;
-
-		if (cur_u8(&c, &type) < 0 || cur_u8(&c, &reserved) < 0 || cur_be16(&c, &len) < 0)
-			return -EBADMSG;
-		sec = cur_rest(&c);
-		if (cur_narrow(&sec, len) < 0 || cur_skip(&c, len) < 0)
-			return -EBADMSG;
-		if (get_section(type, &sec, ret) < 0)
-			return -EBADMSG;
-	}
-	r->off += rec_len;
-	r->left--;
+	if (read_sections(&c, packet_section, ret) < 0)
+		return -EBADMSG;
+	next_record(r, rec_len);
 	return 1;
 }
 
@@ -646,6 +676,11 @@ static int get_flow_section(uint8_t type, struct cursor *c, struct wl_flow_recor
 	}
 }
 
+static int flow_section(uint8_t type, struct cursor *sec, void *out)
+{
+	return get_flow_section(type, sec, out);
+}
+
 static int get_flow_fixed(struct cursor *c, struct wl_flow_record *f)
 {
 	uint64_t first = 0, last = 0;
@@ -681,33 +716,17 @@ static int get_flow_fixed(struct cursor *c, struct wl_flow_record *f)
 
 int wl_wire_next_flow(struct wl_wire_reader *r, struct wl_flow_record *ret)
 {
-	struct cursor c = cur_make(r->p, r->len);
+	struct cursor c;
 	uint32_t rec_len;
 
 	if (r->left == 0)
 		return r->off == r->len ? 0 : -EBADMSG;
-	c.off = r->off;
-	if (cur_be32(&c, &rec_len) < 0 || rec_len < FLOW_FIXED || rec_len - 4 > cur_left(&c))
+	if (begin_record(r, FLOW_FIXED, &c, &rec_len) < 0)
 		return -EBADMSG;
-	cur_narrow(&c, rec_len - 4);
 	memset(ret, 0, offsetof(struct wl_flow_record, name));
 	ret->name[0] = '\0';
-	if (get_flow_fixed(&c, ret) < 0)
+	if (get_flow_fixed(&c, ret) < 0 || read_sections(&c, flow_section, ret) < 0)
 		return -EBADMSG;
-	while (cur_left(&c) > 0) {
-		uint8_t type, reserved;
-		uint16_t len;
-		struct cursor sec;
-
-		if (cur_u8(&c, &type) < 0 || cur_u8(&c, &reserved) < 0 || cur_be16(&c, &len) < 0)
-			return -EBADMSG;
-		sec = cur_rest(&c);
-		if (cur_narrow(&sec, len) < 0 || cur_skip(&c, len) < 0)
-			return -EBADMSG;
-		if (get_flow_section(type, &sec, ret) < 0)
-			return -EBADMSG;
-	}
-	r->off += rec_len;
-	r->left--;
+	next_record(r, rec_len);
 	return 1;
 }
