@@ -20,6 +20,10 @@
 #   slow    a stalled SSE client is dropped while a reading one keeps getting
 #           updates during a --speed max replay of a busy capture, no gaps
 #
+# and from webd_security.py (a hostile client: gate, ws, slowloris, exports,
+# secrets) and webd_robust.py (misbehaving input: time, rcvmax, buffers),
+# on the same harness;
+#
 # and here: refusing root, a bad flag and a bad configuration key.
 #
 # Output: TAP on stdout ("1..N", "ok K - ...", "not ok K - ..." plus "# "
@@ -43,15 +47,18 @@ GEO_DEFAULT="$BUILD/geo/node_modules/@ip-location-db/geo-whois-asn-country-mmdb/
 GEO="${WLITE_GEO_COUNTRY:-}"
 if [[ -z "$GEO" && -f "$GEO_DEFAULT" ]]; then GEO="$GEO_DEFAULT"; fi
 CHECKS="$HERE/webd_checks.py"
-# The hostile-client scenarios (webd_security.py) use the same harness.
+# The hostile-client scenarios (webd_security.py) and the misbehaving-input
+# ones (webd_robust.py: absurd timestamps, oversized messages, short kernel
+# buffers) use the same harness.
 SECURITY="$HERE/webd_security.py"
+ROBUST="$HERE/webd_robust.py"
 
 # Scenarios and their time limits (s); the sum stays well under 6 minutes.
-SCENARIOS=(main token alerts ipapi slow gate ws slowloris exports secrets)
+SCENARIOS=(main token alerts ipapi slow gate ws slowloris exports secrets time rcvmax buffers)
 declare -A LIMIT=([main]=60 [token]=25 [alerts]=45 [ipapi]=45 [slow]=45
-	[gate]=45 [ws]=40 [slowloris]=30 [exports]=90 [secrets]=30)
+	[gate]=45 [ws]=40 [slowloris]=30 [exports]=90 [secrets]=30 [time]=40 [rcvmax]=60 [buffers]=25)
 declare -A CHECKS_OF=([gate]="$SECURITY" [ws]="$SECURITY" [slowloris]="$SECURITY" [exports]="$SECURITY"
-	[secrets]="$SECURITY")
+	[secrets]="$SECURITY" [time]="$ROBUST" [rcvmax]="$ROBUST" [buffers]="$ROBUST")
 checks_of() { printf '%s\n' "${CHECKS_OF[$1]:-$CHECKS}"; }
 FIXED_CHECKS=4 # the checks in this file; keep in step with the report calls
 
@@ -118,12 +125,15 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-if ! PLANNED="$(python3 "$CHECKS" --count all)" || ! PLANNED_SEC="$(python3 "$SECURITY" --count all)"; then
-	echo "1..1"
-	echo "not ok 1 - $CHECKS or $SECURITY --count failed"
-	exit 1
-fi
-PLANNED=$((PLANNED + PLANNED_SEC))
+PLANNED=0
+for f in "$CHECKS" "$SECURITY" "$ROBUST"; do
+	if ! n="$(python3 "$f" --count all)"; then
+		echo "1..1"
+		echo "not ok 1 - $f --count failed"
+		exit 1
+	fi
+	PLANNED=$((PLANNED + n))
+done
 echo "1..$((FIXED_CHECKS + PLANNED))"
 
 # ------------------------------------------- start-up refusals (no server)

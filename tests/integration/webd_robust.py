@@ -516,30 +516,7 @@ SCENARIOS = {"time": scenario_time, "rcvmax": scenario_rcvmax, "buffers": scenar
 
 
 def main():
-    """[--count] SCENARIO (or --count all), as webd_checks.py's main."""
-    args = sys.argv[1:]
-    if len(args) == 2 and args[0] == "--count":
-        names = list(CHECKS) if args[1] == "all" else [args[1]]
-        print(sum(len(CHECKS[x]) for x in names))
-        return 0
-    if len(args) != 1 or args[0] not in SCENARIOS:
-        print(__doc__, file=sys.stderr)
-        return 2
-    name = args[0]
-    signal.signal(signal.SIGTERM, wc.on_term)
-    c = wc.Checks(CHECKS[name])
-    reason = "the scenario ended early"
-    try:
-        SCENARIOS[name](c)
-    except BaseException as e:  # noqa: BLE001 - report, then clean up
-        reason = "%s: %r" % (name, e)
-        log(traceback.format_exc())
-    finally:
-        try:
-            wc.stop_all()
-        finally:
-            c.finish(reason)
-    return 1 if c.failed else 0
+    return wc.run_scenarios(sys.argv[1:], CHECKS, SCENARIOS, __doc__)
 
 
 if __name__ == "__main__":
