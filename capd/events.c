@@ -36,6 +36,21 @@ static cJSON *protocols_json(const struct capd_counters *c)
 	return protos;
 }
 
+/* --publish-flows: what went out on the flows-only socket, and its send buffer. */
+static void flows_only_json(const struct publisher *p, cJSON *root)
+{
+	cJSON *o = cJSON_AddObjectToObject(root, "publish_flows"), *sndbuf;
+
+	add_u64(o, "messages", p->flows_only.msgs_sent);
+	add_u64(o, "refused_messages", p->flows_only.msgs_refused);
+	add_u64(o, "reports", p->flows_only.reports_sent);
+	add_u64(o, "refused_reports", p->flows_only.reports_refused);
+	sndbuf = cJSON_AddObjectToObject(o, "sndbuf");
+	cJSON_AddNumberToObject(sndbuf, "asked", p->flows_only.sndbuf_asked);
+	if (p->flows_only.sndbuf_effective >= 0)
+		cJSON_AddNumberToObject(sndbuf, "effective", p->flows_only.sndbuf_effective);
+}
+
 char *capd_stats_json(const struct capd *d)
 {
 	struct capture_stats ps;
@@ -64,6 +79,8 @@ char *capd_stats_json(const struct capd *d)
 	cJSON_AddNumberToObject(sndbuf, "asked", d->pub.sndbuf_asked);
 	if (d->pub.sndbuf_effective >= 0)
 		cJSON_AddNumberToObject(sndbuf, "effective", d->pub.sndbuf_effective);
+	if (d->pub.flows_only.sock >= 0)
+		flows_only_json(&d->pub, root);
 	capd_flows_stats_json(d, root);
 	text = cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);

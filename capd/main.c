@@ -78,30 +78,30 @@ static int resolve_identity(struct capd *d, uid_t *uid, char *err, size_t errlen
  * without an error, and a burst larger than what it grants is lost (webd sees
  * the gaps). The README's kernel settings say what to set.
  */
-static void warn_small_sndbuf(const struct publisher *pub)
+static void warn_small_sndbuf(const char *what, int asked, int effective)
 {
 	long wmem_max = -1;
 	FILE *f;
 
-	if (pub->sndbuf_effective < 0 || pub->sndbuf_effective >= pub->sndbuf_asked)
+	if (effective < 0 || effective >= asked)
 		return;
 	if ((f = fopen("/proc/sys/net/core/wmem_max", "re"))) {
 		if (fscanf(f, "%ld", &wmem_max) != 1)
 			wmem_max = -1;
 		fclose(f);
 	}
-	wl_warn("the kernel grants the publish socket %d bytes of send buffer, not the %d asked: "
+	wl_warn("the kernel grants the %s socket %d bytes of send buffer, not the %d asked: "
 		"raise net.core.wmem_max (now %ld) to %d or more, or bursts will be lost",
-		pub->sndbuf_effective, pub->sndbuf_asked, wmem_max, pub->sndbuf_asked);
+		what, effective, asked, wmem_max, asked);
 }
 
 /* Said once at start-up: the sockets are safe to bind, but not safe to keep there. */
 static void warn_shared_socket_dirs(const struct capd *d)
 {
-	const char *addrs[] = { d->opt.publish, d->opt.control };
+	const char *addrs[] = { d->opt.publish, d->opt.control, d->opt.publish_flows };
 
-	for (int i = 0; i < 2; i++)
-		if (capd_ipc_dir_shared(addrs[i]))
+	for (int i = 0; i < 3; i++)
+		if (addrs[i][0] && capd_ipc_dir_shared(addrs[i]))
 			wl_warn("the directory of %s can be written by others than its owner, who "
 				"could remove or replace the socket: make it writable by the binding "
 				"user only (see systemd/wlite.tmpfiles)", addrs[i]);
@@ -188,6 +188,12 @@ static void print_final_counts(struct capd *d)
 		  (unsigned long long)d->pub.pkts_sent, (unsigned long long)d->pub.pkts_refused,
 		  (unsigned long long)d->count.bytes, (unsigned long long)ps.recv,
 		  (unsigned long long)ps.drop, (unsigned long long)ps.ifdrop);
+	if (d->opt.publish_flows[0])
+		wl_notice("flows-only socket: %llu flow reports published (%llu refused), %llu messages (%llu refused)",
+			  (unsigned long long)d->pub.flows_only.reports_sent,
+			  (unsigned long long)d->pub.flows_only.reports_refused,
+			  (unsigned long long)d->pub.flows_only.msgs_sent,
+			  (unsigned long long)d->pub.flows_only.msgs_refused);
 }
 
 static void cleanup(struct capd *d)
@@ -200,7 +206,7 @@ static void cleanup(struct capd *d)
 	capd_stop_capture(d);
 	capd_control_close(d);
 	capd_flows_stop(d); /* the last reports, while the socket is there */
-	publisher_close(&d->pub, d->opt.publish);
+	publisher_close(&d->pub, d->opt.publish, d->opt.publish_flows[0] ? d->opt.publish_flows : NULL);
 	capture_close(&d->cap);
 	if (d->base)
 		event_base_free(d->base);
@@ -238,7 +244,12 @@ static int run_file_dump(struct capd *d)
 
 int main(int argc, char **argv)
 {
-	struct capd d = { .argc = argc, .argv = argv, .ctl_sock = -1 };
+	/*
+	 * No socket yet: with 0, a start-up that failed before the bind (a bad
+	 * interface) closed "socket 0" and unlinked the socket file of the
+	 * capd already running on that address.
+	 */
+	struct capd d = { .argc = argc, .argv = argv, .ctl_sock = -1, .pub = { .sock = -1, .flows_only = { .sock = -1 } } };
 	char err[CAPD_ERR_MAX] = "";
 	uid_t uid;
 	int r;
@@ -270,12 +281,16 @@ int main(int argc, char **argv)
 	/* acquire: the capture and the sockets (root or CAP_NET_RAW) */
 	if (resolve_identity(&d, &uid, err, sizeof(err)) < 0 || open_capture(&d, err, sizeof(err)) < 0 ||
 	    publisher_open(&d.pub, d.opt.publish, d.gid, err, sizeof(err)) < 0 ||
+	    (d.opt.publish_flows[0] &&
+	     publisher_open_flows_only(&d.pub, d.opt.publish_flows, d.gid, err, sizeof(err)) < 0) ||
 	    capd_control_bind(&d, err, sizeof(err)) < 0) {
 		cleanup(&d);
 		return fail(err);
 	}
 	warn_shared_socket_dirs(&d);
-	warn_small_sndbuf(&d.pub);
+	warn_small_sndbuf("publish", d.pub.sndbuf_asked, d.pub.sndbuf_effective);
+	if (d.opt.publish_flows[0])
+		warn_small_sndbuf("flows-only publish", d.pub.flows_only.sndbuf_asked, d.pub.flows_only.sndbuf_effective);
 
 	/* drop: from here on, unprivileged but for CAP_NET_RAW and CAP_NET_ADMIN
 	 * when capturing live (a file needs neither) */
@@ -289,9 +304,9 @@ int main(int argc, char **argv)
 		cleanup(&d);
 		return fail(err);
 	}
-	wl_notice("%s %s%s%s, publishing on %s, control on %s", d.cap.live ? "capturing on" : "replaying",
+	wl_notice("%s %s%s%s, publishing on %s%s%s, control on %s", d.cap.live ? "capturing on" : "replaying",
 		  d.cap.source, d.cap.filter[0] ? " with filter " : "", d.cap.filter, d.opt.publish,
-		  d.opt.control);
+		  d.opt.publish_flows[0] ? ", flows only on " : "", d.opt.publish_flows, d.opt.control);
 	capd_publish_status(&d);
 	wl_notify("READY=1");
 

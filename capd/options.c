@@ -40,6 +40,7 @@ STRING_SETTER(interface, "interface")
 STRING_SETTER(filter, "filter")
 STRING_SETTER(read_file, "read")
 STRING_SETTER(publish, "publish")
+STRING_SETTER(publish_flows, "publish-flows")
 STRING_SETTER(control, "control")
 STRING_SETTER(user, "user")
 STRING_SETTER(group, "group")
@@ -120,6 +121,7 @@ static const struct wl_option capd_option_table[] = {
 	{ "loop", 0, "yes", NULL, true, set_loop, "with --read: start over at the end" },
 	{ "start-delay", 0, NULL, "MS", true, set_start_delay_ms, "with --read: wait for subscribers first (default 1000)" },
 	{ "publish", 0, NULL, "ADDR", true, set_publish, "nanomsg address to publish on (default " CAPD_DEFAULT_PUBLISH ")" },
+	{ "publish-flows", 0, NULL, "ADDR", true, set_publish_flows, "also publish flows, stats and status, no packets, on ADDR (for remote subscribers)" },
 	{ "control", 0, NULL, "ADDR", true, set_control, "control channel address (default " CAPD_DEFAULT_CONTROL ")" },
 	{ "control-insecure-tcp", 0, "yes", NULL, true, set_control_insecure_tcp, "allow a --control address that is not ipc:// (no authentication!)" },
 	{ "user", 0, NULL, "USER", true, set_user, "user to drop privileges to (default wlite)" },
@@ -182,6 +184,26 @@ static int check_control_address(const struct capd_options *opt, char *err, size
 	return -EPERM;
 }
 
+/*
+ * The flows-only socket is a second publisher: on the address of another
+ * socket its bind would fail with a less helpful "address in use", and
+ * without flows it would carry nothing but stats.
+ */
+static int check_publish_flows(const struct capd_options *opt, char *err, size_t errlen)
+{
+	if (!opt->publish_flows[0])
+		return 0;
+	if (strcmp(opt->publish_flows, opt->publish) == 0 || strcmp(opt->publish_flows, opt->control) == 0) {
+		snprintf(err, errlen, "--publish-flows %s must differ from --publish and --control", opt->publish_flows);
+		return -EINVAL;
+	}
+	if (!opt->track_flows) {
+		snprintf(err, errlen, "--publish-flows needs flows: drop --no-flows (no-flows = yes)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 enum capd_parse_result capd_options_parse(int argc, char **argv, struct capd_options *opt,
 					  char *err, size_t errlen)
 {
@@ -190,7 +212,8 @@ enum capd_parse_result capd_options_parse(int argc, char **argv, struct capd_opt
 	set_defaults(opt);
 	r = (enum capd_parse_result)wl_options_parse(&capd_spec, opt, argc, argv, opt->config_file,
 						      sizeof(opt->config_file), err, errlen);
-	if (r == CAPD_PARSE_RUN && check_control_address(opt, err, errlen) < 0)
+	if (r == CAPD_PARSE_RUN &&
+	    (check_control_address(opt, err, errlen) < 0 || check_publish_flows(opt, err, errlen) < 0))
 		return CAPD_PARSE_ERROR;
 	if (r == CAPD_PARSE_RUN && opt->flows && (!opt->read_file[0] || opt->json)) {
 		snprintf(err, errlen, "--flows needs --read FILE, and goes without --json");

@@ -28,6 +28,7 @@ struct capd_options {
 	bool loop;
 	int start_delay_ms; /* --read: time for subscribers to connect */
 	char publish[CAPD_STR_MAX];
+	char publish_flows[CAPD_STR_MAX]; /* flows, stats and status only; "" for none */
 	char control[CAPD_STR_MAX];
 	bool control_insecure_tcp; /* allow a control address other than ipc:// */
 	char user[64];

@@ -22,6 +22,21 @@
 #define BATCH_MAX_PACKETS 4096
 /* Measured: with nanomsg's default 128 KiB most of a burst is lost silently. */
 #define SNDBUF_BYTES (32 * 1024 * 1024)
+/*
+ * The flows-only socket is for subscribers across a WAN (webd at the centre
+ * of a fleet, wlite-ipfix, over stunnel). Its buffer must hold the largest
+ * burst of reports for as long as a slow link takes to drain it: nanomsg
+ * drops, without an error, what does not fit. bench.pcap replayed at max
+ * speed sends 59,606 reports (7.5 MB on the wire) within a second or two,
+ * the end of a capture reports every open flow at once, and a 10 Mbit/s
+ * uplink drains 16 MiB in 13 s. It also exceeds the bandwidth-delay product
+ * of a 1 Gbit/s path at 100 ms (12.5 MB), so TCP's window is never held back
+ * by it. Asking at all matters: a socket given SO_SNDBUF loses Linux's send
+ * autotuning, whose ceiling (net.ipv4.tcp_wmem) is 4 MiB. Half the main
+ * socket's 32 MiB, which must hold packet bursts; the kernel cuts either to
+ * net.core.wmem_max (systemd/wlite.sysctl raises it to 32 MiB).
+ */
+#define FLOWS_ONLY_SNDBUF_BYTES (16 * 1024 * 1024)
 
 /*
  * The send buffer the kernel grants for NN_SNDBUF on addr's transport.
@@ -55,6 +70,7 @@ int publisher_open(struct publisher *pub, const char *addr, gid_t gid, char *err
 
 	memset(pub, 0, sizeof(*pub));
 	pub->sock = -1;
+	pub->flows_only.sock = -1;
 	pub->size = TOPIC_LEN + WL_WIRE_BATCH_HEADER + BATCH_MAX_BYTES + WL_WIRE_RECORD_MAX(262144);
 	pub->buf = malloc(pub->size);
 	pub->flows.buf = malloc(FLOW_BUF_SIZE);
@@ -77,6 +93,29 @@ int publisher_open(struct publisher *pub, const char *addr, gid_t gid, char *err
 		pub->sock = -1;
 	}
 	return r;
+}
+
+int publisher_open_flows_only(struct publisher *pub, const char *addr, gid_t gid, char *err, size_t errlen)
+{
+	int sndbuf = FLOWS_ONLY_SNDBUF_BYTES, sock, r;
+
+	sock = nn_socket(AF_SP, NN_PUB);
+	if (sock < 0 || nn_setsockopt(sock, NN_SOL_SOCKET, NN_SNDBUF, &sndbuf, sizeof(sndbuf)) < 0) {
+		r = -nn_errno();
+		snprintf(err, errlen, "cannot create the flows-only publish socket: %s", nn_strerror(-r));
+		if (sock >= 0)
+			nn_close(sock);
+		return r;
+	}
+	if ((r = capd_bind(sock, addr, gid, "publish flows", err, errlen)) < 0) {
+		nn_close(sock); /* not ours to unlink (see capd_bind) */
+		return r;
+	}
+	pub->flows_only.sock = sock;
+	pub->flows_only.sndbuf_asked = sndbuf;
+	r = kernel_sndbuf(addr, sndbuf);
+	pub->flows_only.sndbuf_effective = r < 0 ? -1 : r;
+	return 0;
 }
 
 static uint64_t wall_clock_us(void)
@@ -105,6 +144,16 @@ static void flush_flows(struct publisher *pub)
 	} else {
 		pub->msgs_sent++;
 		pub->flows.sent += pub->flows.count;
+	}
+	/* The same bytes, so the same seq numbers: the two sockets' counts compare. */
+	if (pub->flows_only.sock >= 0) {
+		if (nn_send(pub->flows_only.sock, pub->flows.buf, pub->flows.used, NN_DONTWAIT) < 0) {
+			pub->flows_only.msgs_refused++;
+			pub->flows_only.reports_refused += pub->flows.count;
+		} else {
+			pub->flows_only.msgs_sent++;
+			pub->flows_only.reports_sent += pub->flows.count;
+		}
 	}
 	pub->flows.count = 0;
 	pub->flows.used = 0;
@@ -167,7 +216,8 @@ void publisher_add(struct publisher *pub, const struct wl_packet *pkt, int linkt
 	pub->count++;
 }
 
-int publisher_event(struct publisher *pub, const char *topic, const char *json)
+/* Sends "topic\0json" on sock. Returns 0, -ENOMEM, or -EAGAIN when the socket refused it. */
+static int send_event(int sock, const char *topic, const char *json)
 {
 	size_t tlen = strlen(topic) + 1, jlen = strlen(json);
 	char *msg = nn_allocmsg(tlen + jlen, 0);
@@ -177,13 +227,28 @@ int publisher_event(struct publisher *pub, const char *topic, const char *json)
 	memcpy(msg, topic, tlen);
 	memcpy(msg + tlen, json, jlen);
 	/* With NN_MSG, nanomsg frees the buffer once sent; a refused one stays ours. */
-	if (nn_send(pub->sock, &msg, NN_MSG, NN_DONTWAIT) < 0) {
+	if (nn_send(sock, &msg, NN_MSG, NN_DONTWAIT) < 0) {
 		nn_freemsg(msg);
-		pub->msgs_refused++;
 		return -EAGAIN;
 	}
-	pub->msgs_sent++;
 	return 0;
+}
+
+int publisher_event(struct publisher *pub, const char *topic, const char *json)
+{
+	int r = send_event(pub->sock, topic, json);
+
+	if (r == 0)
+		pub->msgs_sent++;
+	else
+		pub->msgs_refused++;
+	if (pub->flows_only.sock >= 0) {
+		if (send_event(pub->flows_only.sock, topic, json) == 0)
+			pub->flows_only.msgs_sent++;
+		else
+			pub->flows_only.msgs_refused++;
+	}
+	return r;
 }
 
 /*
@@ -193,13 +258,16 @@ int publisher_event(struct publisher *pub, const char *topic, const char *json)
  */
 #define CLOSE_LINGER_US 250000
 
-void publisher_close(struct publisher *pub, const char *addr)
+void publisher_close(struct publisher *pub, const char *addr, const char *flows_addr)
 {
 	publisher_flush(pub);
-	if (pub->sock >= 0 && pub->msgs_sent)
+	if ((pub->sock >= 0 && pub->msgs_sent) || (pub->flows_only.sock >= 0 && pub->flows_only.msgs_sent))
 		usleep(CLOSE_LINGER_US);
 	capd_close_bound(pub->sock, addr);
 	pub->sock = -1;
+	if (flows_addr)
+		capd_close_bound(pub->flows_only.sock, flows_addr);
+	pub->flows_only.sock = -1;
 	free(pub->buf);
 	free(pub->flows.buf);
 	pub->buf = NULL;
