@@ -36,13 +36,13 @@ static void put_l3(struct jw *w, const struct wl_flow_record *f)
 	char text[7] = { '0', 'x' };
 
 	if (f->l3 == WL_L3_IPV4 || f->l3 == WL_L3_IPV6 || f->l3 == WL_L3_ARP) {
-		kv_str(w, "l3", f->l3 == WL_L3_IPV4 ? "ipv4" : f->l3 == WL_L3_IPV6 ? "ipv6" : "arp");
+		kv_word(w, "l3", f->l3 == WL_L3_IPV4 ? "ipv4" : f->l3 == WL_L3_IPV6 ? "ipv6" : "arp");
 		return;
 	}
 	for (int i = 0; i < 4; i++)
 		text[2 + i] = hex[(f->ethertype >> (12 - 4 * i)) & 15];
 	text[6] = '\0';
-	kv_str(w, "l3", text);
+	kv_word(w, "l3", text);
 }
 
 static void put_vlan_outer(struct jw *w, const struct wl_flow_record *f)
@@ -85,7 +85,7 @@ static void put_tcp(struct jw *w, const struct wl_flow_tcp *t)
 {
 	key(w, "tcp");
 	open_obj(w);
-	kv_str(w, "state", wl_tcp_state_name(t->state));
+	kv_word(w, "state", wl_tcp_state_name(t->state));
 	if (t->rtt_us != UINT32_MAX) {
 		key(w, "rtt_ms");
 		put_ms(w, t->rtt_us);
@@ -135,10 +135,10 @@ long wl_json_flow(const struct wl_flow_record *f, const char *sensor, char *buf,
 	kv_u64(&w, "b_packets", f->packets[1]);
 	kv_u64(&w, "b_bytes", f->bytes[1]);
 	if (f->app != WL_P_UNKNOWN)
-		kv_str(&w, "app", wl_proto_name((enum wl_proto)f->app));
+		kv_word(&w, "app", wl_proto_name((enum wl_proto)f->app));
 	if (f->name[0])
 		kv_str(&w, "name", f->name);
-	kv_str(&w, "end", wl_flow_end_name((enum wl_flow_end)f->end));
+	kv_word(&w, "end", wl_flow_end_name((enum wl_flow_end)f->end));
 	if (f->flags & WL_FLOW_TCP)
 		put_tcp(&w, &f->tcp);
 	if (f->flags & WL_FLOW_ICMP)

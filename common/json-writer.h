@@ -166,6 +166,8 @@ static inline void close_obj(struct jw *w)
 
 #define kv_u64(w, k, v) (key(w, k), put_u64((w), (v)))
 #define kv_str(w, k, v) (key(w, k), put_string((w), (v)))
+/* A value known to need no escaping (our own ASCII words): no scan for specials. */
+#define kv_word(w, k, v) (key(w, k), put_char((w), '"'), put_lit((w), (v)), put_char((w), '"'))
 #define kv_bool(w, k, v) (key(w, k), put_lit((w), (v) ? "true" : "false"))
 
 /* Two lowercase hex digits for every byte value: MACs are in every line. */

@@ -15,13 +15,13 @@ static void kv_l3(struct jw *w, const struct wl_flow *f)
 
 	switch (f->l3) {
 	case WL_L3_IPV4:
-		kv_str(w, "l3", "ipv4");
+		kv_word(w, "l3", "ipv4");
 		return;
 	case WL_L3_IPV6:
-		kv_str(w, "l3", "ipv6");
+		kv_word(w, "l3", "ipv6");
 		return;
 	case WL_L3_ARP:
-		kv_str(w, "l3", "arp");
+		kv_word(w, "l3", "arp");
 		return;
 	case WL_L3_OTHER:
 		for (int i = 0; i < 4; i++)
