@@ -9,8 +9,8 @@
  *
  * There is nothing to drop: webd never holds privileges.
  */
-#include "feed.h"
-#include "history.h"
+#include "history/history.h"
+#include "live/feed.h"
 #include "webd.h"
 
 #include "log.h"

@@ -3,7 +3,7 @@
 #include "options.h"
 
 #include "cli.h"
-#include "history.h"
+#include "history/history.h"
 #include "version.h"
 
 #include <ctype.h>

@@ -2,7 +2,7 @@
 #ifndef WEBD_OPTIONS_H
 #define WEBD_OPTIONS_H
 
-#include "state.h"
+#include "live/state.h"
 #include "version.h"
 
 #include <stdbool.h>

@@ -12,12 +12,12 @@
 #ifndef WEBD_WEBD_H
 #define WEBD_WEBD_H
 
-#include "gate.h"
-#include "geo.h"
-#include "guard.h"
-#include "ipapi.h"
+#include "geo/geo.h"
+#include "geo/ipapi.h"
+#include "http/gate.h"
+#include "http/guard.h"
+#include "live/state.h"
 #include "options.h"
-#include "state.h"
 
 #include <event2/event.h>
 #include <pthread.h>

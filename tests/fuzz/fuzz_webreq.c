@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * libFuzzer target for what webd does itself with a request before any
- * handler: the front gate (webd/gate.c: Host, Origin, the dashboard's file
- * names) and the WebSocket frames a client sends (webd/wsproto.c), read as
+ * handler: the front gate (webd/http/gate.c: Host, Origin, the dashboard's file
+ * names) and the WebSocket frames a client sends (webd/http/wsproto.c), read as
  * webd's /ws reader reads them. civetweb parses the request line and the
  * headers; that is civetweb's code, not ours.
  *
@@ -12,8 +12,8 @@
  * Seeds: corpus/webreq/.
  */
 #include "fuzz_checks.h"
-#include "gate.h"
-#include "wsproto.h"
+#include "http/gate.h"
+#include "http/wsproto.h"
 
 #include <errno.h>
 #include <stdlib.h>

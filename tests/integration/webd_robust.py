@@ -481,7 +481,7 @@ def scenario_rcvmax(c):
 
 # ---------------------------------------------------------- scenario: buffers
 
-RCVBUF_ASKED = 32 * 1024 * 1024  # webd/ingest.c
+RCVBUF_ASKED = 32 * 1024 * 1024  # webd/live/ingest.c
 
 
 def scenario_buffers(c):

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * webd's live state (webd/state.c), the parts that network data can aim at:
+ * webd's live state (webd/live/state.c), the parts that network data can aim at:
  *
  *   - the host table: 30,000 IPv6 addresses that all share one bucket under
  *     the unkeyed FNV-1a bucket function webd used before must spread out
@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "siphash.h"
-#include "state.h"
+#include "live/state.h"
 
 #define T0 1700000000
 
@@ -178,7 +178,7 @@ static void fnv_collisions_spread(void **unused)
 	free_state(s);
 }
 
-/* The bucket webd/state.c computes: SipHash of the family byte and the address. */
+/* The bucket webd/live/state.c computes: SipHash of the family byte and the address. */
 static size_t sip_bucket(const struct state *s, const struct wl_addr *a)
 {
 	uint8_t bytes[17] = { a->family };

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* webd/wsproto.c: the WebSocket handshake and frame checks, on hand-built bytes. */
-#include "wsproto.h"
+/* webd/http/wsproto.c: the WebSocket handshake and frame checks, on hand-built bytes. */
+#include "http/wsproto.h"
 
 #include <errno.h>
 #include <setjmp.h>

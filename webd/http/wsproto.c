@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-#include "wsproto.h"
+#include "http/wsproto.h"
 
 #include <errno.h>
 #include <openssl/evp.h>

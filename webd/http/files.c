@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-#include "files.h"
+#include "http/files.h"
 
-#include "gate.h"
-#include "http.h"
+#include "http/gate.h"
+#include "http/http.h"
 #include "webd.h"
 
 #include <civetweb.h>

@@ -29,7 +29,7 @@
 #ifndef WEBD_IPAPI_H
 #define WEBD_IPAPI_H
 
-#include "geo.h"
+#include "geo/geo.h"
 
 #include <event2/event.h>
 #include <stddef.h>

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-#include "ws.h"
+#include "http/ws.h"
 
-#include "feed.h"
-#include "guard.h"
-#include "http.h"
+#include "http/guard.h"
+#include "http/http.h"
+#include "http/wsproto.h"
+#include "live/feed.h"
 #include "webd.h"
-#include "wsproto.h"
 
 #include <arpa/inet.h>
 #include <civetweb.h>

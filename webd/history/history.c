@@ -15,8 +15,8 @@
  * ingest, and every RETRY_SECONDS the connection is reopened and a batch
  * tried again; the first commit that succeeds resumes.
  */
-#include "history.h"
-#include "history_db.h"
+#include "history/history.h"
+#include "history/history_db.h"
 
 #include "log.h"
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-#include "gate.h"
+#include "http/gate.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>

@@ -7,14 +7,14 @@
  * writer thread per WebSocket), so a slow browser only ever waits on itself.
  * The guard (guard.c) keeps stalled connections from holding the workers.
  */
-#include "api.h"
-#include "feed.h"
-#include "files.h"
-#include "gate.h"
-#include "guard.h"
-#include "http.h"
+#include "http/api.h"
+#include "http/files.h"
+#include "http/gate.h"
+#include "http/guard.h"
+#include "http/http.h"
+#include "http/ws.h"
+#include "live/feed.h"
 #include "webd.h"
-#include "ws.h"
 
 #include "log.h"
 

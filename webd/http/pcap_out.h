@@ -3,7 +3,7 @@
 #ifndef WEBD_PCAP_OUT_H
 #define WEBD_PCAP_OUT_H
 
-#include "http.h"
+#include "http/http.h"
 
 #include <stddef.h>
 #include <stdint.h>

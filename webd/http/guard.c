@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-#include "guard.h"
+#include "http/guard.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>

@@ -23,7 +23,7 @@
  */
 #include "webd.h"
 
-#include "history.h"
+#include "history/history.h"
 #include "log.h"
 #include "seq.h"
 #include "wlite-wire.h"

@@ -8,7 +8,7 @@
 #ifndef WEBD_ROWS_H
 #define WEBD_ROWS_H
 
-#include "state.h"
+#include "live/state.h"
 #include "packet-json.h"
 #include "wlite-wire.h"
 

@@ -6,7 +6,7 @@
  * both record layouts (MaxMind's nested one and the flat one of the
  * ip-location-db packages) are read by trying each layout's key.
  */
-#include "geo.h"
+#include "geo/geo.h"
 
 #include <errno.h>
 #include <maxminddb.h>

@@ -17,11 +17,11 @@
  * for the writer, nor it for them. SQL text is built from fixed pieces
  * only; every value is a bound parameter.
  */
-#include "history.h"
+#include "history/history.h"
 
-#include "http.h"
-#include "pcap_out.h"
-#include "rows.h"
+#include "http/http.h"
+#include "http/pcap_out.h"
+#include "live/rows.h"
 #include "webd.h"
 
 #include <arpa/inet.h>

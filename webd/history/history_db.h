@@ -8,7 +8,7 @@
 #ifndef WEBD_HISTORY_DB_H
 #define WEBD_HISTORY_DB_H
 
-#include "history.h"
+#include "history/history.h"
 
 #include <sqlite3.h>
 #include <stdbool.h>

@@ -4,7 +4,7 @@
  * with wl_dissect_tree(), as layers, their fields and sub-fields, each with
  * the frame bytes it covers so that the dashboard can highlight them.
  */
-#include "api.h"
+#include "http/api.h"
 
 #include "wlite-proto.h"
 

@@ -16,7 +16,7 @@
 #ifndef WEBD_STATE_H
 #define WEBD_STATE_H
 
-#include "geo.h"
+#include "geo/geo.h"
 #include "seq.h"
 #include "siphash.h"
 #include "wlite-proto.h"

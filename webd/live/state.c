@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-#include "state.h"
+#include "live/state.h"
 
 #include "siphash.h"
 

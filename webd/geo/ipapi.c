@@ -14,7 +14,7 @@
  * Requests are only ever sent from the timer (pump), never from a look-up
  * or from inside an evhttp callback.
  */
-#include "ipapi.h"
+#include "geo/ipapi.h"
 
 #include "log.h"
 #include "siphash.h"

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-#include "history_db.h"
+#include "history/history_db.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-#include "feed.h"
+#include "live/feed.h"
 
-#include "rows.h"
+#include "live/rows.h"
 #include "text.h"
 #include "webd.h"
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-#include "http.h"
+#include "http/http.h"
 
 #include "webd.h"
 

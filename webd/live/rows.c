@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-#include "rows.h"
+#include "live/rows.h"
 
-#include "geo.h"
+#include "geo/geo.h"
 
 #include <ctype.h>
 #include <errno.h>

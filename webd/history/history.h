@@ -15,7 +15,7 @@
 #ifndef WEBD_HISTORY_H
 #define WEBD_HISTORY_H
 
-#include "state.h"
+#include "live/state.h"
 #include "wlite-proto.h"
 
 #include <stdbool.h>

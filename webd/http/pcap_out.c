@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-#include "pcap_out.h"
+#include "http/pcap_out.h"
 
 static void put_le32(uint8_t *p, uint32_t v)
 {

@@ -5,12 +5,12 @@
  * http.c. Exports (CSV, PCAP) copy what they need under the lock and write
  * after releasing it, so a slow download never holds up the ingest.
  */
-#include "api.h"
+#include "http/api.h"
 
-#include "feed.h"
-#include "history.h"
-#include "http.h"
-#include "rows.h"
+#include "history/history.h"
+#include "http/http.h"
+#include "live/feed.h"
+#include "live/rows.h"
 #include "text.h"
 #include "version.h"
 #include "webd.h"

@@ -6,11 +6,11 @@
  * written after it is released. A slow download never holds up the ingest,
  * and holds one chunk of memory, never a copy of the ring.
  */
-#include "api.h"
+#include "http/api.h"
 
-#include "http.h"
-#include "pcap_out.h"
-#include "rows.h"
+#include "http/http.h"
+#include "http/pcap_out.h"
+#include "live/rows.h"
 #include "webd.h"
 
 #include <errno.h>
