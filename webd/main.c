@@ -9,8 +9,12 @@
  *
  * There is nothing to drop: webd never holds privileges.
  */
+#include "geo/geo.h"
+#include "geo/ipapi.h"
 #include "history/history.h"
+#include "http/server.h"
 #include "live/feed.h"
+#include "live/ingest.h"
 #include "webd.h"
 
 #include "log.h"
@@ -18,6 +22,7 @@
 #include "wlite-wire.h"
 
 #include <errno.h>
+#include <event2/event.h>
 #include <nanomsg/nn.h>
 #include <signal.h>
 #include <stdio.h>
@@ -65,7 +70,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	struct state *s = &w->state;
 	unsigned asked = 0;
 
-	webd_tick(fd, what, arg);
+	ingest_tick(fd, what, arg);
 	pthread_mutex_lock(&s->lock);
 	for (uint32_t i = s->lru_head; i != UINT32_MAX && asked < 256; i = s->hosts[i].lru_next) {
 		struct host *h = &s->hosts[i];
@@ -111,7 +116,7 @@ static void on_reload_signal(evutil_socket_t sig, short what, void *arg)
 	char err[1024] = "";
 
 	wl_notify("RELOADING=1");
-	if (webd_options_parse(w->argc, w->argv, &fresh, err, sizeof(err)) != WEBD_PARSE_RUN) {
+	if (options_parse(w->argc, w->argv, &fresh, err, sizeof(err)) != WEBD_PARSE_RUN) {
 		wl_err("reload refused, keeping the running configuration: %s", err);
 		wl_notify("READY=1");
 		return;
@@ -277,7 +282,7 @@ int main(int argc, char **argv)
 	w.argv = argv;
 	for (size_t i = 0; i < WEBD_MAX_SENSORS; i++)
 		w.conns[i].sock = -1;
-	r = webd_options_parse(argc, argv, &w.opt, err, sizeof(err));
+	r = options_parse(argc, argv, &w.opt, err, sizeof(err));
 	if (r == WEBD_PARSE_EXIT_OK)
 		return EXIT_SUCCESS;
 	if (r == WEBD_PARSE_ERROR) {

@@ -287,8 +287,7 @@ static int check_token(struct webd_options *opt, char *err, size_t errlen)
 	return 0;
 }
 
-enum webd_parse_result webd_options_parse(int argc, char **argv, struct webd_options *opt, char *err,
-					  size_t errlen)
+enum webd_parse_result options_parse(int argc, char **argv, struct webd_options *opt, char *err, size_t errlen)
 {
 	enum wl_parse_result r;
 

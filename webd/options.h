@@ -54,7 +54,6 @@ enum webd_parse_result {
 	WEBD_PARSE_ERROR = -1,
 };
 
-enum webd_parse_result webd_options_parse(int argc, char **argv, struct webd_options *opt, char *err,
-					  size_t errlen);
+enum webd_parse_result options_parse(int argc, char **argv, struct webd_options *opt, char *err, size_t errlen);
 
 #endif

@@ -324,11 +324,11 @@ static int write_record(struct history *h, const struct hist_rec *r)
 {
 	switch (r->kind) {
 	case HK_PACKET:
-		return hdb_insert_packet(&h->db, &r->u.pkt, h->bytes + r->var_pos % h->n_bytes);
+		return history_db_insert_packet(&h->db, &r->u.pkt, h->bytes + r->var_pos % h->n_bytes);
 	case HK_ALERT:
-		return hdb_insert_alert(&h->db, &r->u.alert);
+		return history_db_insert_alert(&h->db, &r->u.alert);
 	case HK_RATE:
-		return hdb_insert_rate(&h->db, r->u.rate.second, r->u.rate.packets, r->u.rate.bytes);
+		return history_db_insert_rate(&h->db, r->u.rate.second, r->u.rate.packets, r->u.rate.bytes);
 	}
 	return SQLITE_OK;
 }
@@ -383,7 +383,7 @@ static void pause_writing(struct history *h, int rc)
 	snprintf(reason, sizeof(reason), "%s (%s)", sqlite3_errstr(rc),
 		 h->db.db ? sqlite3_errmsg(h->db.db) : "no connection");
 	if (h->db.db)
-		hdb_exec(&h->db, "ROLLBACK"); /* an open transaction, if any: its changes go */
+		history_db_exec(&h->db, "ROLLBACK"); /* an open transaction, if any: its changes go */
 	if (!h->paused)
 		wl_err("history paused, not storing: %s; retrying every %d s", reason, RETRY_SECONDS);
 	h->paused = true;
@@ -429,11 +429,11 @@ static void write_batch(struct history *h, uint64_t n)
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu0);
 	for (uint64_t i = 0; i < n; i++)
 		count_record(&c, rec_at(h, i));
-	rc = hdb_exec(&h->db, "BEGIN");
+	rc = history_db_exec(&h->db, "BEGIN");
 	for (uint64_t i = 0; i < n && rc == SQLITE_OK; i++)
 		rc = write_record(h, rec_at(h, i));
 	if (rc == SQLITE_OK)
-		rc = hdb_exec(&h->db, "COMMIT");
+		rc = history_db_exec(&h->db, "COMMIT");
 	/* Their bytes were bound SQLITE_STATIC: the slots are freed only now. */
 	for (uint64_t i = 0; i < n; i++)
 		rec_release(h, rec_at(h, 0));
@@ -465,8 +465,8 @@ static bool retry_due(struct history *h)
 
 	if (mono_ms() < h->retry_at_ms)
 		return false;
-	hdb_close(&h->db);
-	rc = hdb_open(&h->db, h->path, false, &h->cfg, err, sizeof(err));
+	history_db_close(&h->db);
+	rc = history_db_open(&h->db, h->path, false, &h->cfg, err, sizeof(err));
 	h->retry_at_ms = mono_ms() + RETRY_SECONDS * 1000;
 	if (rc != SQLITE_OK) {
 		set_paused(h, true, err);
@@ -480,12 +480,12 @@ static bool retry_due(struct history *h)
 static uint64_t prune_once(struct history *h)
 {
 	uint64_t age = 0, size = 0, raw = 0;
-	int rc = hdb_prune_age(&h->db, (int64_t)h->cfg.max_age_days * 86400 * 1000000, &age);
+	int rc = history_db_prune_age(&h->db, (int64_t)h->cfg.max_age_days * 86400 * 1000000, &age);
 
 	if (rc == SQLITE_OK)
-		rc = hdb_prune_size(&h->db, h->cfg.max_bytes, &size);
+		rc = history_db_prune_size(&h->db, h->cfg.max_bytes, &size);
 	if (rc == SQLITE_OK && h->cfg.raw_window_hours)
-		rc = hdb_prune_raw(&h->db, (int64_t)h->cfg.raw_window_hours * 3600 * 1000000, &raw);
+		rc = history_db_prune_raw(&h->db, (int64_t)h->cfg.raw_window_hours * 3600 * 1000000, &raw);
 	pthread_mutex_lock(&h->stats_lock);
 	h->stats.pruned += age + size;
 	h->stats.pruned_raw += raw;
@@ -604,15 +604,15 @@ static int alloc_queue(struct history *h)
 static int first_open(struct history *h, char *err, size_t errlen)
 {
 	char why[512], moved[4200];
-	int rc = hdb_open(&h->db, h->path, true, &h->cfg, why, sizeof(why)), r;
+	int rc = history_db_open(&h->db, h->path, true, &h->cfg, why, sizeof(why)), r;
 
-	if (rc != SQLITE_OK && hdb_is_corrupt(rc)) {
-		if ((r = hdb_move_aside(h->path, moved, sizeof(moved))) < 0) {
+	if (rc != SQLITE_OK && history_db_is_corrupt(rc)) {
+		if ((r = history_db_move_aside(h->path, moved, sizeof(moved))) < 0) {
 			snprintf(err, errlen, "%s is corrupt (%s) and cannot be moved aside: %s", h->path, why, strerror(-r));
 			return -EIO;
 		}
 		wl_err("history: %s is corrupt (%s): moved aside to %s; starting a new database", h->path, why, moved);
-		rc = hdb_open(&h->db, h->path, false, &h->cfg, why, sizeof(why));
+		rc = history_db_open(&h->db, h->path, false, &h->cfg, why, sizeof(why));
 	}
 	if (rc == SQLITE_OK)
 		return 0;
@@ -706,7 +706,7 @@ struct history *history_close(struct history *h)
 	}
 	if (h->checkpointer_started)
 		pthread_join(h->checkpointer, NULL);
-	hdb_close(&h->db);
+	history_db_close(&h->db);
 	pthread_mutex_destroy(&h->stats_lock);
 	for (size_t i = 0; i < HISTORY_MAX_SENSORS; i++)
 		free(h->sensor_names[i]);

@@ -83,15 +83,6 @@ void history_get_stats(struct history *h, struct history_stats *ret);
 /* The database path (for the API's read-only connections), or NULL when h is NULL. */
 const char *history_path(const struct history *h);
 
-/* The history API: civetweb handlers live in history_api.c. */
-struct webd;
-struct mg_connection;
-struct cJSON;
-int history_api_handle(struct webd *w, struct mg_connection *conn, const char *path);
-
-/* The "history" object of /api/stats ({"enabled":false} when h is NULL). */
-struct cJSON *history_stats_json(struct history *h);
-
 /* Flushes what is queued and closes. Returns NULL. */
 struct history *history_close(struct history *h);
 

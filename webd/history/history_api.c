@@ -17,8 +17,9 @@
  * for the writer, nor it for them. SQL text is built from fixed pieces
  * only; every value is a bound parameter.
  */
-#include "history/history.h"
+#include "history/history_api.h"
 
+#include "history/history.h"
 #include "http/http.h"
 #include "http/pcap_out.h"
 #include "live/rows.h"
@@ -665,7 +666,7 @@ int history_api_handle(struct webd *w, struct mg_connection *conn, const char *p
 	return 404;
 }
 
-cJSON *history_stats_json(struct history *h)
+cJSON *history_api_stats_json(struct history *h)
 {
 	struct history_stats s;
 	cJSON *o = cJSON_CreateObject();

@@ -45,7 +45,7 @@ static const char migration_1[] =
 static const char *const migrations[] = { migration_1 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
-int hdb_exec(struct hdb *d, const char *sql)
+int history_db_exec(struct hdb *d, const char *sql)
 {
 	return sqlite3_exec(d->db, sql, NULL, NULL, NULL);
 }
@@ -92,10 +92,11 @@ static int migrate(struct hdb *d, char *err, size_t errlen)
 
 		/* Each migration and its version number commit together, or not at all. */
 		snprintf(bump, sizeof(bump), "PRAGMA user_version = %d", v + 1);
-		if ((rc = hdb_exec(d, "BEGIN IMMEDIATE")) != SQLITE_OK || (rc = hdb_exec(d, migrations[v])) != SQLITE_OK ||
-		    (rc = hdb_exec(d, bump)) != SQLITE_OK || (rc = hdb_exec(d, "COMMIT")) != SQLITE_OK) {
+		if ((rc = history_db_exec(d, "BEGIN IMMEDIATE")) != SQLITE_OK ||
+		    (rc = history_db_exec(d, migrations[v])) != SQLITE_OK ||
+		    (rc = history_db_exec(d, bump)) != SQLITE_OK || (rc = history_db_exec(d, "COMMIT")) != SQLITE_OK) {
 			set_error(d->db, rc, "migrating the schema", err, errlen);
-			hdb_exec(d, "ROLLBACK");
+			history_db_exec(d, "ROLLBACK");
 			return rc;
 		}
 	}
@@ -104,7 +105,7 @@ static int migrate(struct hdb *d, char *err, size_t errlen)
 
 /* ---- Opening -------------------------------------------------------------------- */
 
-bool hdb_is_corrupt(int rc)
+bool history_db_is_corrupt(int rc)
 {
 	rc &= 0xff;
 	return rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT;
@@ -147,7 +148,7 @@ static int set_pragmas(struct hdb *d, char *err, size_t errlen)
 	 * loss can take the last ones. Checkpoints (and their fsyncs) run on
 	 * history's checkpoint thread, never inside the writer's commits.
 	 */
-	rc = hdb_exec(d, "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"
+	rc = history_db_exec(d, "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"
 			 " PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=67108864;");
 	return rc == SQLITE_OK ? rc : set_error(d->db, rc, "setting up the connection", err, errlen);
 }
@@ -227,8 +228,8 @@ static int load_positions(struct hdb *d, char *err, size_t errlen)
 	return SQLITE_OK;
 }
 
-int hdb_open(struct hdb *d, const char *path, bool check, const struct history_config *cfg, char *err,
-	     size_t errlen)
+int history_db_open(struct hdb *d, const char *path, bool check, const struct history_config *cfg, char *err,
+		    size_t errlen)
 {
 	int rc;
 
@@ -236,20 +237,20 @@ int hdb_open(struct hdb *d, const char *path, bool check, const struct history_c
 	rc = sqlite3_open_v2(path, &d->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		set_error(d->db, rc, "opening", err, errlen);
-		hdb_close(d);
+		history_db_close(d);
 		return rc;
 	}
 	sqlite3_extended_result_codes(d->db, 1);
 	if ((check && (rc = quick_check(d, err, errlen)) != SQLITE_OK) || (rc = set_pragmas(d, err, errlen)) != SQLITE_OK ||
 	    (rc = migrate(d, err, errlen)) != SQLITE_OK || (rc = map_sensors(d, cfg, err, errlen)) != SQLITE_OK ||
 	    (rc = prepare_all(d, err, errlen)) != SQLITE_OK || (rc = load_positions(d, err, errlen)) != SQLITE_OK) {
-		hdb_close(d);
+		history_db_close(d);
 		return rc;
 	}
 	return SQLITE_OK;
 }
 
-void hdb_close(struct hdb *d)
+void history_db_close(struct hdb *d)
 {
 	sqlite3_finalize(d->ins_pkt);
 	sqlite3_finalize(d->ins_raw);
@@ -261,7 +262,7 @@ void hdb_close(struct hdb *d)
 	memset(d, 0, sizeof(*d));
 }
 
-int hdb_move_aside(const char *path, char *moved_to, size_t size)
+int history_db_move_aside(const char *path, char *moved_to, size_t size)
 {
 	static const char *const suffixes[] = { "-wal", "-shm" };
 	char stamp[32], from[4200], to[4200];
@@ -335,7 +336,7 @@ static int insert_dns(struct hdb *d, int64_t id, const struct hist_pkt *p, const
 	return step_reset(st);
 }
 
-int hdb_insert_packet(struct hdb *d, const struct hist_pkt *p, const uint8_t *var)
+int history_db_insert_packet(struct hdb *d, const struct hist_pkt *p, const uint8_t *var)
 {
 	const uint8_t *info = var, *qname = info + p->info_len, *name = qname + p->qname_len;
 	const uint8_t *answers = name + p->name_len, *raw = answers + p->ans_len;
@@ -379,7 +380,7 @@ int hdb_insert_packet(struct hdb *d, const struct hist_pkt *p, const uint8_t *va
 	return (p->has & HP_DNS) ? insert_dns(d, id, p, qname, answers) : SQLITE_OK;
 }
 
-int hdb_insert_alert(struct hdb *d, const struct alert *a)
+int history_db_insert_alert(struct hdb *d, const struct alert *a)
 {
 	sqlite3_stmt *st = d->ins_alert;
 	int64_t when = a->cleared ? a->cleared : a->started;
@@ -402,7 +403,7 @@ int hdb_insert_alert(struct hdb *d, const struct alert *a)
 	return step_reset(st);
 }
 
-int hdb_insert_rate(struct hdb *d, int64_t second, uint64_t packets, uint64_t bytes)
+int history_db_insert_rate(struct hdb *d, int64_t second, uint64_t packets, uint64_t bytes)
 {
 	sqlite3_bind_int64(d->ins_rate, 1, second);
 	sqlite3_bind_int64(d->ins_rate, 2, (int64_t)packets);
@@ -416,7 +417,7 @@ int hdb_insert_rate(struct hdb *d, int64_t second, uint64_t packets, uint64_t by
 static int delete_step(struct hdb *d, const char *sql, const int64_t *args, int n_args, uint64_t *ret_rows)
 {
 	sqlite3_stmt *st;
-	int rc = hdb_exec(d, "BEGIN IMMEDIATE");
+	int rc = history_db_exec(d, "BEGIN IMMEDIATE");
 
 	*ret_rows = 0;
 	if (rc != SQLITE_OK)
@@ -431,14 +432,14 @@ static int delete_step(struct hdb *d, const char *sql, const int64_t *args, int 
 		sqlite3_finalize(st);
 	}
 	if (rc == SQLITE_OK)
-		rc = hdb_exec(d, "COMMIT");
+		rc = history_db_exec(d, "COMMIT");
 	if (rc != SQLITE_OK)
 		*ret_rows = 0; /* the caller rolls back, after reading the error message */
 	return rc;
 }
 
 /* Packets (with their raw bytes and DNS rows), alerts and rates older than the age limit. */
-int hdb_prune_age(struct hdb *d, int64_t max_age_us, uint64_t *ret_rows)
+int history_db_prune_age(struct hdb *d, int64_t max_age_us, uint64_t *ret_rows)
 {
 	static const char *const sql[] = {
 		"DELETE FROM packets WHERE id IN (SELECT id FROM packets WHERE ts < ?1 ORDER BY ts LIMIT ?2)",
@@ -460,7 +461,7 @@ int hdb_prune_age(struct hdb *d, int64_t max_age_us, uint64_t *ret_rows)
 	return rc;
 }
 
-uint64_t hdb_used_bytes(struct hdb *d)
+uint64_t history_db_used_bytes(struct hdb *d)
 {
 	int64_t pages = 0, free_pages = 0, page_size = 0;
 
@@ -471,12 +472,12 @@ uint64_t hdb_used_bytes(struct hdb *d)
 }
 
 /* Over the size limit: the oldest packets go, a step at a time. */
-int hdb_prune_size(struct hdb *d, uint64_t max_bytes, uint64_t *ret_rows)
+int history_db_prune_size(struct hdb *d, uint64_t max_bytes, uint64_t *ret_rows)
 {
 	int64_t step = HDB_PRUNE_STEP;
 
 	*ret_rows = 0;
-	if (hdb_used_bytes(d) <= max_bytes)
+	if (history_db_used_bytes(d) <= max_bytes)
 		return SQLITE_OK;
 	return delete_step(d, "DELETE FROM packets WHERE id IN (SELECT id FROM packets ORDER BY id LIMIT ?1)", &step,
 			   1, ret_rows);
@@ -515,7 +516,7 @@ static int raw_step_end(struct hdb *d, int64_t cut, int64_t *ret_ts, int64_t *re
  * every insert): walk the packets by (ts, id) from where the last step
  * stopped, deleting their raw rows.
  */
-int hdb_prune_raw(struct hdb *d, int64_t window_us, uint64_t *ret_rows)
+int history_db_prune_raw(struct hdb *d, int64_t window_us, uint64_t *ret_rows)
 {
 	int64_t cut = d->newest_ts - window_us, args[4] = { d->raw_cursor_ts, d->raw_cursor_id };
 	int rc;

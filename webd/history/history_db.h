@@ -51,34 +51,34 @@ struct hdb {
 /*
  * Opens path, checks it (quick_check when check is set), migrates the
  * schema and prepares the statements. SQLITE_NOTADB or SQLITE_CORRUPT mean
- * the file must be moved aside (hdb_move_aside).
+ * the file must be moved aside (history_db_move_aside).
  */
-int hdb_open(struct hdb *d, const char *path, bool check, const struct history_config *cfg, char *err,
-	     size_t errlen);
-void hdb_close(struct hdb *d);
+int history_db_open(struct hdb *d, const char *path, bool check, const struct history_config *cfg, char *err,
+		    size_t errlen);
+void history_db_close(struct hdb *d);
 
 /* Renames path (and its -wal, -shm) to path.corrupt-TIME; the new name in moved_to. */
-int hdb_move_aside(const char *path, char *moved_to, size_t size);
+int history_db_move_aside(const char *path, char *moved_to, size_t size);
 
-int hdb_exec(struct hdb *d, const char *sql);
+int history_db_exec(struct hdb *d, const char *sql);
 
 /* Inserts; var holds the record's texts then its raw bytes. */
-int hdb_insert_packet(struct hdb *d, const struct hist_pkt *p, const uint8_t *var);
-int hdb_insert_alert(struct hdb *d, const struct alert *a);
-int hdb_insert_rate(struct hdb *d, int64_t second, uint64_t packets, uint64_t bytes);
+int history_db_insert_packet(struct hdb *d, const struct hist_pkt *p, const uint8_t *var);
+int history_db_insert_alert(struct hdb *d, const struct alert *a);
+int history_db_insert_rate(struct hdb *d, int64_t second, uint64_t packets, uint64_t bytes);
 
 /*
  * One retention step, in its own transaction: at most HDB_PRUNE_STEP rows
  * of one kind. *ret_rows gets the rows deleted (0: nothing to do).
  */
-int hdb_prune_age(struct hdb *d, int64_t max_age_us, uint64_t *ret_rows);
-int hdb_prune_size(struct hdb *d, uint64_t max_bytes, uint64_t *ret_rows);
-int hdb_prune_raw(struct hdb *d, int64_t window_us, uint64_t *ret_rows);
+int history_db_prune_age(struct hdb *d, int64_t max_age_us, uint64_t *ret_rows);
+int history_db_prune_size(struct hdb *d, uint64_t max_bytes, uint64_t *ret_rows);
+int history_db_prune_raw(struct hdb *d, int64_t window_us, uint64_t *ret_rows);
 
 /* Bytes the pages in use take (the file can be larger: freed pages are reused). */
-uint64_t hdb_used_bytes(struct hdb *d);
+uint64_t history_db_used_bytes(struct hdb *d);
 
 /* Whether an SQLite error means "the file is not a sound database". */
-bool hdb_is_corrupt(int rc);
+bool history_db_is_corrupt(int rc);
 
 #endif

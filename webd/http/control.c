@@ -5,6 +5,8 @@
  * such, and the socket is made afresh so that a late reply cannot be taken
  * for the next request's.
  */
+#include "http/control.h"
+
 #include "webd.h"
 
 #include <errno.h>

@@ -4,7 +4,7 @@
  * with wl_dissect_tree(), as layers, their fields and sub-fields, each with
  * the frame bytes it covers so that the dashboard can highlight them.
  */
-#include "http/api.h"
+#include "http/detail.h"
 
 #include "wlite-proto.h"
 
@@ -53,7 +53,7 @@ static void add_tree(cJSON *layers, const struct wl_tree *tree)
 	}
 }
 
-struct cJSON *webd_packet_detail(struct wl_packet *pkt, int linktype, const uint8_t *raw, size_t len)
+struct cJSON *detail_json(struct wl_packet *pkt, int linktype, const uint8_t *raw, size_t len)
 {
 	struct wl_tree tree = { .fields = calloc(DETAIL_FIELDS_MAX, sizeof(struct wl_field)),
 				.max = DETAIL_FIELDS_MAX };

@@ -6,7 +6,7 @@
  * written after it is released. A slow download never holds up the ingest,
  * and holds one chunk of memory, never a copy of the ring.
  */
-#include "http/api.h"
+#include "http/export.h"
 
 #include "http/http.h"
 #include "http/pcap_out.h"

@@ -7,6 +7,8 @@
  * writer thread per WebSocket), so a slow browser only ever waits on itself.
  * The guard (guard.c) keeps stalled connections from holding the workers.
  */
+#include "http/server.h"
+
 #include "http/api.h"
 #include "http/files.h"
 #include "http/gate.h"

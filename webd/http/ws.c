@@ -67,7 +67,7 @@ static bool send_all(int fd, const struct iovec *iov_in, int iovcnt)
 static bool ws_send(struct ws_session *s, uint8_t opcode, const void *data, size_t len)
 {
 	uint8_t head[10];
-	struct iovec iov[2] = { { head, ws_server_header(opcode, len, head) }, { (void *)data, len } };
+	struct iovec iov[2] = { { head, wsproto_server_header(opcode, len, head) }, { (void *)data, len } };
 	bool ok = false;
 
 	pthread_mutex_lock(&s->write_lock);
@@ -116,7 +116,7 @@ static void *ws_writer(void *arg)
  */
 static bool on_frame(struct ws_session *s, const struct ws_frame *f, uint8_t *payload)
 {
-	ws_unmask(payload, (size_t)f->len, f->mask, 0);
+	wsproto_unmask(payload, (size_t)f->len, f->mask, 0);
 	if (f->opcode == WS_PING)
 		return ws_send(s, WS_PONG, payload, (size_t)f->len);
 	if (f->opcode == WS_CLOSE) {
@@ -137,8 +137,8 @@ static long consume_frames(struct ws_session *s, struct ws_message *msg, uint8_t
 
 	for (;;) {
 		struct ws_frame f;
-		int h = ws_parse_header(buf + used, have - used, &f);
-		int r = h > 0 ? ws_message_check(msg, &f) : 0;
+		int h = wsproto_parse_header(buf + used, have - used, &f);
+		int r = h > 0 ? wsproto_message_check(msg, &f) : 0;
 
 		if (h < 0 || r < 0) {
 			ws_send_close(s, r == -EMSGSIZE ? WS_CLOSE_TOO_BIG : WS_CLOSE_PROTOCOL);
@@ -146,7 +146,7 @@ static long consume_frames(struct ws_session *s, struct ws_message *msg, uint8_t
 		}
 		if (h == 0 || have - used - (size_t)h < f.len)
 			return (long)used; /* the rest has not arrived */
-		ws_message_commit(msg, &f);
+		wsproto_message_commit(msg, &f);
 		if (!on_frame(s, &f, buf + used + h))
 			return -1;
 		used += (size_t)h + (size_t)f.len;
@@ -239,9 +239,9 @@ int ws_serve(struct webd *w, struct mg_connection *conn)
 		http_send_error(w, conn, 405, "a WebSocket opens with GET");
 		return 405;
 	}
-	if (ws_handshake_check(mg_get_header(conn, "Upgrade"), mg_get_header(conn, "Connection"),
-			       mg_get_header(conn, "Sec-WebSocket-Version"), mg_get_header(conn, "Sec-WebSocket-Key"),
-			       accept, &why) < 0) {
+	if (wsproto_handshake_check(mg_get_header(conn, "Upgrade"), mg_get_header(conn, "Connection"),
+				    mg_get_header(conn, "Sec-WebSocket-Version"), mg_get_header(conn, "Sec-WebSocket-Key"),
+				    accept, &why) < 0) {
 		http_send_error(w, conn, 400, "%s", why);
 		return 400;
 	}

@@ -42,8 +42,8 @@ static bool key_ok(const char *key)
 	       EVP_DecodeBlock(raw, (const unsigned char *)key, WS_KEY_LEN) == 18;
 }
 
-int ws_handshake_check(const char *upgrade, const char *connection, const char *version, const char *key,
-		       char *accept, const char **why)
+int wsproto_handshake_check(const char *upgrade, const char *connection, const char *version, const char *key,
+			    char *accept, const char **why)
 {
 	unsigned char digest[SHA_DIGEST_LENGTH];
 	char joined[WS_KEY_LEN + sizeof(WS_GUID)];
@@ -74,7 +74,7 @@ static bool opcode_known(uint8_t op)
 	       op == WS_PONG;
 }
 
-int ws_parse_header(const uint8_t *buf, size_t len, struct ws_frame *f)
+int wsproto_parse_header(const uint8_t *buf, size_t len, struct ws_frame *f)
 {
 	size_t need = 2;
 	uint8_t short_len;
@@ -110,13 +110,13 @@ int ws_parse_header(const uint8_t *buf, size_t len, struct ws_frame *f)
 	return (int)f->head_len;
 }
 
-void ws_unmask(uint8_t *data, size_t len, const uint8_t mask[4], uint64_t offset)
+void wsproto_unmask(uint8_t *data, size_t len, const uint8_t mask[4], uint64_t offset)
 {
 	for (size_t i = 0; i < len; i++)
 		data[i] ^= mask[(offset + i) & 3];
 }
 
-size_t ws_server_header(uint8_t opcode, uint64_t len, uint8_t out[10])
+size_t wsproto_server_header(uint8_t opcode, uint64_t len, uint8_t out[10])
 {
 	out[0] = (uint8_t)(0x80 | (opcode & 0x0f));
 	if (len < 126) {
@@ -135,7 +135,7 @@ size_t ws_server_header(uint8_t opcode, uint64_t len, uint8_t out[10])
 	return 10;
 }
 
-int ws_message_check(const struct ws_message *m, const struct ws_frame *f)
+int wsproto_message_check(const struct ws_message *m, const struct ws_frame *f)
 {
 	uint64_t before = f->opcode == WS_CONTINUATION ? m->size : 0;
 
@@ -148,7 +148,7 @@ int ws_message_check(const struct ws_message *m, const struct ws_frame *f)
 	return 0;
 }
 
-void ws_message_commit(struct ws_message *m, const struct ws_frame *f)
+void wsproto_message_commit(struct ws_message *m, const struct ws_frame *f)
 {
 	if (f->opcode & 0x8)
 		return;

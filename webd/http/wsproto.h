@@ -47,8 +47,8 @@ struct ws_frame {
  * Sec-WebSocket-Accept value into accept (WS_ACCEPT_LEN + 1 bytes).
  * Returns 0, or -EINVAL with the reason in why.
  */
-int ws_handshake_check(const char *upgrade, const char *connection, const char *version, const char *key,
-		       char *accept, const char **why);
+int wsproto_handshake_check(const char *upgrade, const char *connection, const char *version, const char *key,
+			    char *accept, const char **why);
 
 /*
  * Parses a client frame header from buf. Returns the header's length, 0 if
@@ -56,13 +56,13 @@ int ws_handshake_check(const char *upgrade, const char *connection, const char *
  * (unmasked, reserved bits or opcodes, a fragmented or long control frame,
  * a non-minimal length).
  */
-int ws_parse_header(const uint8_t *buf, size_t len, struct ws_frame *f);
+int wsproto_parse_header(const uint8_t *buf, size_t len, struct ws_frame *f);
 
 /* Unmasks payload bytes in place; offset is where they start in the payload. */
-void ws_unmask(uint8_t *data, size_t len, const uint8_t mask[4], uint64_t offset);
+void wsproto_unmask(uint8_t *data, size_t len, const uint8_t mask[4], uint64_t offset);
 
 /* Writes a server frame header (unmasked, FIN set) into out[10]; returns its length. */
-size_t ws_server_header(uint8_t opcode, uint64_t len, uint8_t out[10]);
+size_t wsproto_server_header(uint8_t opcode, uint64_t len, uint8_t out[10]);
 
 /* One client message across its fragments. */
 struct ws_message {
@@ -76,8 +76,8 @@ struct ws_message {
  * start or a new message inside one. Checked on the header alone, before
  * any payload is waited for.
  */
-int ws_message_check(const struct ws_message *m, const struct ws_frame *f);
-/* Counts a complete frame that ws_message_check() accepted. */
-void ws_message_commit(struct ws_message *m, const struct ws_frame *f);
+int wsproto_message_check(const struct ws_message *m, const struct ws_frame *f);
+/* Counts a complete frame that wsproto_message_check() accepted. */
+void wsproto_message_commit(struct ws_message *m, const struct ws_frame *f);
 
 #endif

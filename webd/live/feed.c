@@ -2,6 +2,7 @@
 #include "live/feed.h"
 
 #include "live/rows.h"
+#include "live/summary.h"
 #include "text.h"
 #include "webd.h"
 
@@ -239,6 +240,7 @@ void feed_tick_cb(int fd, short what, void *arg)
 	struct feed *f = w->feed;
 	struct text t = { 0 };
 	uint64_t skipped = 0, sent = 0;
+	struct feed_stats fs;
 	char head[96];
 	cJSON *summary;
 	char *summary_text;
@@ -262,7 +264,8 @@ void feed_tick_cb(int fd, short what, void *arg)
 	snprintf(head, sizeof(head), "{\"type\":\"update\",\"rows\":[");
 	text_add(&t, head, strlen(head));
 	add_rows(w, &t, &f->last_id, &skipped, &sent);
-	summary = webd_summary_json(w);
+	feed_get_stats(f, &fs);
+	summary = summary_json(&w->state, fs.rows_skipped);
 	pthread_mutex_unlock(&w->state.lock);
 
 	summary_text = summary ? cJSON_PrintUnformatted(summary) : NULL;

@@ -21,9 +21,10 @@
  * checked per sensor so that every lost packet is counted. nanomsg
  * reconnects by itself when capd restarts.
  */
-#include "webd.h"
+#include "live/ingest.h"
 
 #include "history/history.h"
+#include "webd.h"
 #include "log.h"
 #include "seq.h"
 #include "wlite-wire.h"
@@ -465,7 +466,7 @@ void ingest_history_rates(struct webd *w, int64_t upto)
  * Once a second: alerts close; the last complete second goes to history,
  * with a second's grace for the batch still on its way.
  */
-void webd_tick(evutil_socket_t fd, short what, void *arg)
+void ingest_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct webd *w = arg;
 	int64_t now = wall_now();
