@@ -178,7 +178,7 @@ static void open_history(struct webd *w)
 	if ((uint64_t)cfg.queue_packets * 256 > cfg.queue_bytes)
 		cfg.queue_bytes = (size_t)cfg.queue_packets * 256;
 	cfg.n_sensors = w->opt.n_sensors;
-	for (size_t i = 0; i < w->opt.n_sensors && i < HISTORY_MAX_SENSORS; i++)
+	for (size_t i = 0; i < w->opt.n_sensors && i < WL_SENSORS_MAX; i++)
 		cfg.sensor_names[i] = w->opt.sensors[i].name;
 	if (history_open(&w->history, &cfg, err, sizeof(err)) < 0) {
 		wl_err("history: %s; running without history", err);
@@ -280,7 +280,7 @@ int main(int argc, char **argv)
 	w.web_root_fd = -1;
 	w.argc = argc;
 	w.argv = argv;
-	for (size_t i = 0; i < WEBD_MAX_SENSORS; i++)
+	for (size_t i = 0; i < WL_SENSORS_MAX; i++)
 		w.conns[i].sock = -1;
 	r = options_parse(argc, argv, &w.opt, err, sizeof(err));
 	if (r == WEBD_PARSE_EXIT_OK)

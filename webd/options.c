@@ -136,8 +136,8 @@ static int set_capd(void *o, const char *v, char *err, size_t errlen)
 		opt->n_sensors = 0;
 		opt->sensors_given = true;
 	}
-	if (opt->n_sensors >= WEBD_MAX_SENSORS) {
-		snprintf(err, errlen, "at most %d capd addresses", WEBD_MAX_SENSORS);
+	if (opt->n_sensors >= WL_SENSORS_MAX) {
+		snprintf(err, errlen, "at most %d capd addresses", WL_SENSORS_MAX);
 		return -E2BIG;
 	}
 	s = &opt->sensors[opt->n_sensors];

@@ -3,6 +3,7 @@
 #define WEBD_OPTIONS_H
 
 #include "live/state.h"
+#include "sensors.h"
 #include "version.h"
 
 #include <stdbool.h>
@@ -11,7 +12,6 @@
 #define WEBD_DEFAULT_CAPD "ipc:///run/wlite/capd.sock"
 #define WEBD_DEFAULT_CONTROL "ipc:///run/wlite/capd-ctl.sock"
 #define WEBD_DEFAULT_CONFIG WLITE_SYSCONFDIR "/wlite.conf"
-#define WEBD_MAX_SENSORS 16
 #define WEBD_STR_MAX 512
 
 struct webd_sensor_opt {
@@ -20,7 +20,7 @@ struct webd_sensor_opt {
 };
 
 struct webd_options {
-	struct webd_sensor_opt sensors[WEBD_MAX_SENSORS];
+	struct webd_sensor_opt sensors[WL_SENSORS_MAX];
 	size_t n_sensors;
 	bool sensors_given; /* the first --capd replaces the default */
 	char control[256];

@@ -18,6 +18,7 @@
 #include "http/guard.h"
 #include "live/state.h"
 #include "options.h"
+#include "sensors.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -46,7 +47,7 @@ struct webd {
 	struct geo_db *geo;
 	struct ipapi *ipapi;
 	struct event_base *base;
-	struct sensor_conn conns[WEBD_MAX_SENSORS];
+	struct sensor_conn conns[WL_SENSORS_MAX];
 	struct event *ev_tick, *ev_feed, *ev_signals[3];
 	struct mg_context *http;
 	struct gate gate;   /* which Host and Origin headers are answered */

@@ -17,6 +17,7 @@
  */
 #include "history/history.h"
 #include "history/history_db.h"
+#include "live/state.h"
 
 #include "log.h"
 
@@ -58,7 +59,7 @@ struct hist_rec {
 struct history {
 	struct history_config cfg;
 	char path[4096];
-	char *sensor_names[HISTORY_MAX_SENSORS];
+	char *sensor_names[WL_SENSORS_MAX];
 
 	/* The record ring: producer owns rec_head, the writer rec_tail. */
 	struct hist_rec *recs;
@@ -158,25 +159,6 @@ static size_t copy_text(uint8_t *dst, const char *src, size_t max)
 	return n;
 }
 
-/* The answers as the live DNS log shows them: "1.2.3.4, CNAME x", cut at 255 bytes. */
-static size_t dns_answers(const struct wl_dns *dns, char *out, size_t size)
-{
-	size_t used = 0;
-
-	for (unsigned i = 0; i < dns->n_answers && i < WL_DNS_MAX_ANSWERS && used + 2 < size; i++) {
-		const struct wl_dns_rr *rr = &dns->answers[i];
-		int n;
-
-		if (rr->section != WL_DNS_AN || !rr->data[0])
-			continue;
-		n = snprintf(out + used, size - used, "%s%s", used ? ", " : "", rr->data);
-		if (n < 0)
-			break;
-		used += (size_t)n < size - used ? (size_t)n : size - used - 1;
-	}
-	return used;
-}
-
 static const char *packet_name(const struct wl_packet *pkt)
 {
 	if (pkt->has & WL_PKT_SNI)
@@ -222,7 +204,8 @@ void history_add_packet(struct history *h, uint64_t id, uint8_t sensor, const st
 	info_len = strnlen(pkt->info, 255);
 	qname_len = strnlen(qname, WL_NAME_MAX);
 	name_len = strnlen(name, WL_NAME_MAX);
-	ans_len = dns ? dns_answers(&pkt->dns, answers, sizeof(answers)) : 0;
+	/* The answers as the live DNS log shows them: "1.2.3.4, CNAME x", cut at 255 bytes. */
+	ans_len = dns ? state_dns_answers(&pkt->dns, answers, sizeof(answers)) : 0;
 	texts = info_len + qname_len + name_len + ans_len;
 	if (!bytes_reserve(h, texts + (keep_raw ? raw_len : 0), &r->var_pos)) {
 		/* No room for the raw bytes: the summary is worth keeping alone. */
@@ -659,7 +642,7 @@ int history_open(struct history **ret, const struct history_config *cfg, char *e
 	h->cfg = *cfg;
 	snprintf(h->path, sizeof(h->path), "%s", cfg->path);
 	h->cfg.path = h->path;
-	for (size_t i = 0; i < cfg->n_sensors && i < HISTORY_MAX_SENSORS; i++)
+	for (size_t i = 0; i < cfg->n_sensors && i < WL_SENSORS_MAX; i++)
 		h->cfg.sensor_names[i] = h->sensor_names[i] = strdup(cfg->sensor_names[i] ? cfg->sensor_names[i] : "");
 	pthread_mutex_init(&h->stats_lock, NULL);
 	h->stats.enabled = true;
@@ -708,7 +691,7 @@ struct history *history_close(struct history *h)
 		pthread_join(h->checkpointer, NULL);
 	history_db_close(&h->db);
 	pthread_mutex_destroy(&h->stats_lock);
-	for (size_t i = 0; i < HISTORY_MAX_SENSORS; i++)
+	for (size_t i = 0; i < WL_SENSORS_MAX; i++)
 		free(h->sensor_names[i]);
 	free(h->recs);
 	free(h->bytes);

@@ -16,6 +16,7 @@
 #define WEBD_HISTORY_H
 
 #include "live/state.h"
+#include "sensors.h"
 #include "wlite-proto.h"
 
 #include <stdbool.h>
@@ -23,7 +24,6 @@
 #include <stdint.h>
 
 #define HISTORY_DEFAULT_PATH "/var/lib/wlite/history.db"
-#define HISTORY_MAX_SENSORS 16
 
 struct history;
 
@@ -34,7 +34,7 @@ struct history_config {
 	unsigned raw_window_hours; /* raw bytes kept this long, for PCAP export (default 24; 0: none) */
 	size_t queue_packets;      /* ingest -> writer queue, records (default 262144) */
 	size_t queue_bytes;        /* texts and raw bytes of the queued records (default 64 MiB) */
-	const char *sensor_names[HISTORY_MAX_SENSORS]; /* by the ingest's sensor index */
+	const char *sensor_names[WL_SENSORS_MAX]; /* by the ingest's sensor index */
 	size_t n_sensors;
 };
 

@@ -45,7 +45,7 @@ struct hdb {
 	int64_t next_id;       /* packets.id: history's own, increasing across restarts */
 	int64_t newest_ts;     /* µs: the retention clock (the capture's, as for the state) */
 	int64_t raw_cursor_ts, raw_cursor_id; /* raw pruned up to here, (ts, id) */
-	int64_t sensor_ids[HISTORY_MAX_SENSORS];
+	int64_t sensor_ids[WL_SENSORS_MAX];
 };
 
 /*

@@ -304,7 +304,7 @@ static int api_dns(struct webd *w, struct mg_connection *conn)
 	list = cJSON_AddArrayToObject(root, "queries");
 	pthread_mutex_lock(&w->state.lock);
 	for (size_t i = 0; i < s->dns_count && i < (size_t)limit; i++) {
-		const struct dns_entry *d = &s->dns[(s->dns_head + s->lim.dns_log - 1 - i) % s->lim.dns_log];
+		const struct dns_entry *d = state_dns_at(s, i);
 		cJSON *item = cJSON_CreateObject();
 
 		add_u64(item, "seq", d->id);
@@ -424,7 +424,7 @@ static int api_alerts(struct webd *w, struct mg_connection *conn)
 	cJSON_AddNumberToObject(root, "window", s->lim.alert_window_s);
 	cJSON_AddNumberToObject(root, "cooldown", s->lim.alert_cooldown_s);
 	for (size_t i = 0; i < s->alerts_count; i++) {
-		const struct alert *a = &s->alerts[(s->alerts_head + s->lim.alerts - 1 - i) % s->lim.alerts];
+		const struct alert *a = state_alert_at(s, i);
 		cJSON *item = cJSON_CreateObject();
 
 		add_u64(item, "id", a->id);

@@ -288,19 +288,23 @@ static int export_rows(struct webd *w, struct mg_connection *conn, const struct 
 
 static int export_rates(struct webd *w, struct mg_connection *conn)
 {
-	struct rate_bucket *copy = malloc(sizeof(w->state.rates));
+	struct rate_bucket *hour = malloc(STATE_RATE_SECONDS * sizeof(*hour)); /* oldest first */
 	struct http_stream *out = malloc(sizeof(*out));
 	int64_t now;
 
-	if (!copy || !out) {
-		free(copy);
+	if (!hour || !out) {
+		free(hour);
 		free(out);
 		http_send_error(w, conn, 503, "out of memory");
 		return 503;
 	}
 	pthread_mutex_lock(&w->state.lock);
-	memcpy(copy, w->state.rates, sizeof(w->state.rates));
 	now = state_now(&w->state, (int64_t)time(NULL));
+	for (int64_t i = 0; i < STATE_RATE_SECONDS; i++) {
+		const struct rate_bucket *b = state_rate_at(&w->state, now - STATE_RATE_SECONDS + 1 + i);
+
+		hour[i] = b ? *b : (struct rate_bucket){ 0 };
+	}
 	pthread_mutex_unlock(&w->state.lock);
 	http_stream_start(out, conn, "text/csv; charset=utf-8",
 			  "Content-Disposition: attachment; filename=\"wlite-rates.csv\"\r\n");
@@ -312,15 +316,13 @@ static int export_rates(struct webd *w, struct mg_connection *conn)
 	 */
 	for (int64_t i = 0; i < STATE_RATE_SECONDS && !out->failed; i++) {
 		int64_t t = now - STATE_RATE_SECONDS + 1 + i;
-		const struct rate_bucket *b = &copy[(uint64_t)t % STATE_RATE_SECONDS];
-		bool here = b->second == t;
 
-		http_stream_printf(out, "%lld,%llu,%llu\r\n", (long long)t,
-				   here ? (unsigned long long)b->packets : 0ULL, here ? (unsigned long long)b->bytes : 0ULL);
+		http_stream_printf(out, "%lld,%llu,%llu\r\n", (long long)t, (unsigned long long)hour[i].packets,
+				   (unsigned long long)hour[i].bytes);
 	}
 	http_stream_end(out);
 	free(out);
-	free(copy);
+	free(hour);
 	return 200;
 }
 

@@ -75,7 +75,7 @@ struct ingest {
 	size_t head, count, bytes;
 	size_t next_sensor; /* received from first next time */
 	/* The thread's own counts, copied to the sensors' stats under the lock. */
-	uint64_t waited[WEBD_MAX_SENSORS], filled[WEBD_MAX_SENSORS];
+	uint64_t waited[WL_SENSORS_MAX], filled[WL_SENSORS_MAX];
 	struct wl_wire_record rec; /* the record being decoded */
 };
 
@@ -227,7 +227,7 @@ static bool apply_oldest(struct ingest *in)
  */
 static void wait_for_work(struct ingest *in)
 {
-	struct pollfd pfd[WEBD_MAX_SENSORS + 1];
+	struct pollfd pfd[WL_SENSORS_MAX + 1];
 	nfds_t n = 0;
 
 	pfd[n++] = (struct pollfd){ .fd = in->wake_fd, .events = POLLIN };
@@ -454,9 +454,9 @@ void ingest_history_rates(struct webd *w, int64_t upto)
 	/* Counted, not compared with upto: the loop ends whatever upto is. */
 	for (int64_t i = 0, n = upto - first + 1; i < n && i < STATE_RATE_SECONDS; i++) {
 		int64_t t = first + i;
-		const struct rate_bucket *b = &w->state.rates[(uint64_t)t % STATE_RATE_SECONDS];
+		const struct rate_bucket *b = state_rate_at(&w->state, t);
 
-		if (b->second == t && b->packets)
+		if (b && b->packets)
 			history_add_rate(w->history, t, b->packets, b->bytes);
 	}
 	w->rates_done = upto;

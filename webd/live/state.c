@@ -192,14 +192,27 @@ const struct ring_entry *state_find_packet(const struct state *s, uint64_t id)
 
 /* ---- Rates and counters -------------------------------------------------------- */
 
+/* The bucket a second goes in: the rates are a ring of one bucket a second. */
+static size_t rate_slot(int64_t second)
+{
+	return (size_t)((uint64_t)second % STATE_RATE_SECONDS);
+}
+
 static void count_rate(struct state *s, int64_t second, uint32_t len)
 {
-	struct rate_bucket *b = &s->rates[(uint64_t)second % STATE_RATE_SECONDS];
+	struct rate_bucket *b = &s->rates[rate_slot(second)];
 
 	if (b->second != second)
 		*b = (struct rate_bucket){ .second = second };
 	b->packets++;
 	b->bytes += len;
+}
+
+const struct rate_bucket *state_rate_at(const struct state *s, int64_t second)
+{
+	const struct rate_bucket *b = &s->rates[rate_slot(second)];
+
+	return b->second == second ? b : NULL;
 }
 
 /* ---- Hosts: hash chains for look-up, an LRU list for eviction ---------------- */
@@ -407,11 +420,30 @@ static bool parse_answer_addr(const struct wl_dns_rr *rr, struct wl_addr *ret)
 
 /* ---- DNS log ------------------------------------------------------------------- */
 
+size_t state_dns_answers(const struct wl_dns *dns, char *out, size_t size)
+{
+	size_t used = 0;
+
+	if (size)
+		out[0] = '\0';
+	for (unsigned i = 0; i < dns->n_answers && i < WL_DNS_MAX_ANSWERS && used + 2 < size; i++) {
+		const struct wl_dns_rr *rr = &dns->answers[i];
+		int n;
+
+		if (rr->section != WL_DNS_AN || !rr->data[0])
+			continue;
+		n = snprintf(out + used, size - used, "%s%s", used ? ", " : "", rr->data);
+		if (n < 0)
+			break;
+		used += (size_t)n < size - used ? (size_t)n : size - used - 1;
+	}
+	return used;
+}
+
 static void log_dns(struct state *s, uint64_t id, uint8_t sensor, const struct wl_packet *pkt)
 {
 	struct dns_entry *e = &s->dns[s->dns_head];
 	const struct wl_dns *dns = &pkt->dns;
-	size_t used = 0;
 
 	memset(e, 0, sizeof(*e));
 	e->id = id;
@@ -425,20 +457,15 @@ static void log_dns(struct state *s, uint64_t id, uint8_t sensor, const struct w
 	e->client = dns->response ? pkt->outer.dst : pkt->outer.src;
 	e->server = dns->response ? pkt->outer.src : pkt->outer.dst;
 	snprintf(e->qname, sizeof(e->qname), "%s", dns->has_question ? dns->qname : "");
-	for (unsigned i = 0; i < dns->n_answers && used + 2 < sizeof(e->answers); i++) {
-		const struct wl_dns_rr *rr = &dns->answers[i];
-		int n;
-
-		if (rr->section != WL_DNS_AN || !rr->data[0])
-			continue;
-		n = snprintf(e->answers + used, sizeof(e->answers) - used, "%s%s", used ? ", " : "", rr->data);
-		if (n < 0)
-			break;
-		used += (size_t)n < sizeof(e->answers) - used ? (size_t)n : sizeof(e->answers) - used - 1;
-	}
+	state_dns_answers(dns, e->answers, sizeof(e->answers));
 	s->dns_head = (s->dns_head + 1) % s->lim.dns_log;
 	if (s->dns_count < s->lim.dns_log)
 		s->dns_count++;
+}
+
+const struct dns_entry *state_dns_at(const struct state *s, size_t i)
+{
+	return i < s->dns_count ? &s->dns[(s->dns_head + s->lim.dns_log - 1 - i) % s->lim.dns_log] : NULL;
 }
 
 /* ---- Alerts: one per episode, with a cooldown ------------------------------------ */
@@ -479,6 +506,11 @@ static void raise_alert(struct state *s, struct host *h, uint8_t sensor, int64_t
 	s->alerts_head = (s->alerts_head + 1) % s->lim.alerts;
 	if (s->alerts_count < s->lim.alerts)
 		s->alerts_count++;
+}
+
+const struct alert *state_alert_at(const struct state *s, size_t i)
+{
+	return i < s->alerts_count ? &s->alerts[(s->alerts_head + s->lim.alerts - 1 - i) % s->lim.alerts] : NULL;
 }
 
 static struct alert *open_alert(struct state *s, struct host *h)

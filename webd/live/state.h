@@ -17,6 +17,7 @@
 #define WEBD_STATE_H
 
 #include "geo/geo.h"
+#include "sensors.h"
 #include "seq.h"
 #include "siphash.h"
 #include "wlite-proto.h"
@@ -184,7 +185,7 @@ struct state {
 
 	int64_t last_pkt_ts, last_pkt_wall;
 
-	struct sensor_stats sensors[16];
+	struct sensor_stats sensors[WL_SENSORS_MAX];
 	size_t n_sensors;
 
 	state_alert_fn on_alert; /* NULL: nobody listens */
@@ -220,6 +221,25 @@ const struct ring_entry *state_find_packet(const struct state *s, uint64_t id);
 
 /* i-th newest ring entry, 0 = newest (lock held). */
 const struct ring_entry *state_ring_at(const struct state *s, size_t i);
+
+/*
+ * The counts of one capture second (lock held), or NULL when the rates hold
+ * none for it: a quiet second, or one more than STATE_RATE_SECONDS ago.
+ */
+const struct rate_bucket *state_rate_at(const struct state *s, int64_t second);
+
+/* i-th newest entry of the DNS log, 0 = newest (lock held), or NULL past its end. */
+const struct dns_entry *state_dns_at(const struct state *s, size_t i);
+
+/* i-th newest alert of the list, 0 = newest (lock held), or NULL past its end. */
+const struct alert *state_alert_at(const struct state *s, size_t i);
+
+/*
+ * A DNS message's answers as the live DNS log shows them ("1.2.3.4, CNAME
+ * x"), cut to fit size bytes; history stores the same text. Returns the
+ * length written (out is NUL-terminated when size > 0).
+ */
+size_t state_dns_answers(const struct wl_dns *dns, char *out, size_t size);
 
 /*
  * The state's clock: the newest packet's capture time, moved on by the wall

@@ -19,20 +19,13 @@ static void add_addr(cJSON *o, const char *k, const struct wl_addr *a)
 	cJSON_AddStringToObject(o, k, wl_addr_str(a, buf, sizeof(buf)));
 }
 
-static const struct rate_bucket *bucket_at(const struct state *s, int64_t second)
-{
-	const struct rate_bucket *b = &s->rates[(uint64_t)second % STATE_RATE_SECONDS];
-
-	return b->second == second ? b : NULL;
-}
-
 /* Over the last 5 complete seconds: a headline that does not flicker to 0. */
 static void add_smoothed_rates(cJSON *root, const struct state *s, int64_t now)
 {
 	uint64_t packets = 0, bytes = 0;
 
 	for (int64_t t = now - 5; t < now; t++) {
-		const struct rate_bucket *b = bucket_at(s, t);
+		const struct rate_bucket *b = state_rate_at(s, t);
 
 		if (b) {
 			packets += b->packets;
@@ -100,7 +93,7 @@ static cJSON *active_alerts_json(const struct state *s)
 	cJSON *list = cJSON_CreateArray();
 
 	for (size_t i = 0; i < s->alerts_count; i++) {
-		const struct alert *a = &s->alerts[(s->alerts_head + s->lim.alerts - 1 - i) % s->lim.alerts];
+		const struct alert *a = state_alert_at(s, i);
 		cJSON *item;
 
 		if (a->cleared)
@@ -117,7 +110,7 @@ static cJSON *active_alerts_json(const struct state *s)
 cJSON *summary_json(const struct state *s, uint64_t feed_rows_skipped)
 {
 	int64_t now = state_now(s, (int64_t)time(NULL));
-	const struct rate_bucket *last = bucket_at(s, now - 1);
+	const struct rate_bucket *last = state_rate_at(s, now - 1);
 	cJSON *root = cJSON_CreateObject(), *ring;
 
 	cJSON_AddNumberToObject(root, "now", (double)now);
