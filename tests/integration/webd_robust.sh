@@ -11,6 +11,8 @@
 #            4 TiB messages next to a good capd: webd keeps serving
 #   buffers  the receive buffer webd got, in /api/stats and (when short of
 #            what it asked) one warning naming net.core.rmem_max
+#   status   bad requests to every kind of handler: the status sent, and the
+#            one the handler returned (webd --verbose logs it), agree
 #
 # capd only replays files (--read); webd runs as the wlite user on a free
 # 127.0.0.1 port; sockets live in a private mktemp -d directory (group wlite,
@@ -29,8 +31,8 @@ WEBD="${WLITE_WEBD:-$BUILD/webd/wlite-webd}"
 CAPD="${WLITE_CAPD:-$BUILD/capd/wlite-capd}"
 CHECKS="$HERE/webd_robust.py"
 
-SCENARIOS=(time rcvmax buffers)
-declare -A LIMIT=([time]=40 [rcvmax]=60 [buffers]=25)
+SCENARIOS=(time rcvmax buffers status)
+declare -A LIMIT=([time]=40 [rcvmax]=60 [buffers]=25 [status]=40)
 
 # shellcheck source=tests/integration/lib/tap.sh
 source "$HERE/lib/tap.sh"

@@ -56,103 +56,102 @@ struct hquery {
 
 /* ---- Parameters ------------------------------------------------------------------ */
 
-/* 1 present, 0 absent; -1 after sending 400 (too long or malformed). */
-static int get_param(struct webd *w, struct mg_connection *conn, const char *name, char *buf, size_t size)
+/*
+ * Each parser returns 0, or the status it has sent (400: a value too long
+ * or malformed), which the handler returns.
+ */
+
+/* Into buf, *present saying whether it was given. */
+static int get_param(struct webd *w, struct mg_connection *conn, const char *name, char *buf, size_t size,
+		     bool *present)
 {
 	const char *q = mg_get_request_info(conn)->query_string;
 	int n = q ? mg_get_var(q, strlen(q), name, buf, size) : -1;
 
-	if (n == -2) {
-		http_send_error(w, conn, 400, "%s= is too long", name);
-		return -1;
-	}
-	return n >= 0;
+	*present = n >= 0;
+	if (n == -2)
+		return http_send_error(w, conn, 400, "%s= is too long", name);
+	return 0;
 }
 
 /* Unix seconds, fractions allowed, into µs; def when absent. */
-static bool parse_time(struct webd *w, struct mg_connection *conn, const char *name, int64_t def, int64_t *ret)
+static int parse_time(struct webd *w, struct mg_connection *conn, const char *name, int64_t def, int64_t *ret)
 {
 	char buf[40], *end;
 	double v;
-	int r = get_param(w, conn, name, buf, sizeof(buf));
+	bool present;
+	int status = get_param(w, conn, name, buf, sizeof(buf), &present);
 
-	if (r <= 0) {
+	if (status || !present) {
 		*ret = def;
-		return r == 0;
+		return status;
 	}
 	errno = 0;
 	v = strtod(buf, &end);
-	if (errno || end == buf || *end || !isfinite(v) || v < 0 || v > 1e11) {
-		http_send_error(w, conn, 400, "%s= must be Unix seconds, such as 1700000000 or 1700000000.5", name);
-		return false;
-	}
+	if (errno || end == buf || *end || !isfinite(v) || v < 0 || v > 1e11)
+		return http_send_error(w, conn, 400, "%s= must be Unix seconds, such as 1700000000 or 1700000000.5", name);
 	*ret = (int64_t)llround(v * 1e6);
-	return true;
+	return 0;
 }
 
-static bool parse_range(struct webd *w, struct mg_connection *conn, struct hquery *q)
+static int parse_range(struct webd *w, struct mg_connection *conn, struct hquery *q)
 {
-	if (!parse_time(w, conn, "from", 0, &q->from_us) || !parse_time(w, conn, "to", INT64_MAX, &q->to_us))
-		return false;
-	if (q->to_us <= q->from_us) {
-		http_send_error(w, conn, 400, "to= must be after from=");
-		return false;
-	}
-	return true;
+	int status;
+
+	if ((status = parse_time(w, conn, "from", 0, &q->from_us)) != 0 ||
+	    (status = parse_time(w, conn, "to", INT64_MAX, &q->to_us)) != 0)
+		return status;
+	if (q->to_us <= q->from_us)
+		return http_send_error(w, conn, 400, "to= must be after from=");
+	return 0;
 }
 
 /* cursor=TS_ID as given in next_cursor. */
-static bool parse_cursor(struct webd *w, struct mg_connection *conn, struct hquery *q)
+static int parse_cursor(struct webd *w, struct mg_connection *conn, struct hquery *q)
 {
 	char buf[48];
 	long long ts, id;
-	int used = 0, r = get_param(w, conn, "cursor", buf, sizeof(buf));
+	bool present;
+	int used = 0, status = get_param(w, conn, "cursor", buf, sizeof(buf), &present);
 
 	q->cur_ts = q->cur_id = INT64_MIN;
-	if (r <= 0)
-		return r == 0;
-	if (sscanf(buf, "%lld_%lld%n", &ts, &id, &used) != 2 || buf[used] || ts < 0 || id < 0 || buf[0] == '-') {
-		http_send_error(w, conn, 400, "cursor= must be a next_cursor value from an earlier reply");
-		return false;
-	}
+	if (status || !present)
+		return status;
+	if (sscanf(buf, "%lld_%lld%n", &ts, &id, &used) != 2 || buf[used] || ts < 0 || id < 0 || buf[0] == '-')
+		return http_send_error(w, conn, 400, "cursor= must be a next_cursor value from an earlier reply");
 	q->cur_ts = ts;
 	q->cur_id = id;
-	return true;
+	return 0;
 }
 
-static bool parse_ip(struct webd *w, struct mg_connection *conn, struct hquery *q)
+static int parse_ip(struct webd *w, struct mg_connection *conn, struct hquery *q)
 {
 	char buf[64];
-	int r = get_param(w, conn, "ip", buf, sizeof(buf));
+	bool present;
+	int status = get_param(w, conn, "ip", buf, sizeof(buf), &present);
 
-	if (r <= 0)
-		return r == 0;
-	if (inet_pton(AF_INET, buf, q->ip) == 1) {
+	if (status || !present)
+		return status;
+	if (inet_pton(AF_INET, buf, q->ip) == 1)
 		q->ip_len = 4;
-	} else if (inet_pton(AF_INET6, buf, q->ip) == 1) {
+	else if (inet_pton(AF_INET6, buf, q->ip) == 1)
 		q->ip_len = 16;
-	} else {
-		http_send_error(w, conn, 400, "ip= must be an IPv4 or IPv6 address");
-		return false;
-	}
-	return true;
+	else
+		return http_send_error(w, conn, 400, "ip= must be an IPv4 or IPv6 address");
+	return 0;
 }
 
 /* proto= and q= as /api/packets reads them; %, _ and \ in q match themselves. */
-static bool parse_filter(struct webd *w, struct mg_connection *conn, struct hquery *q)
+static int parse_filter(struct webd *w, struct mg_connection *conn, struct hquery *q)
 {
 	char err[256];
 	size_t o = 0;
 
-	if (row_filter_parse(&q->f, mg_get_request_info(conn)->query_string, err, sizeof(err)) < 0) {
-		http_send_error(w, conn, 400, "%s", err);
-		return false;
-	}
-	if (q->f.foreign_only || q->f.after_id || q->f.n_not_protos) {
-		http_send_error(w, conn, 400,
-				"foreign=, proto_not= and after_seq= are live-only; history pages with cursor=");
-		return false;
-	}
+	if (row_filter_parse(&q->f, mg_get_request_info(conn)->query_string, err, sizeof(err)) < 0)
+		return http_send_error(w, conn, 400, "%s", err);
+	if (q->f.foreign_only || q->f.after_id || q->f.n_not_protos)
+		return http_send_error(w, conn, 400,
+				       "foreign=, proto_not= and after_seq= are live-only; history pages with cursor=");
 	q->like[o++] = '%';
 	for (const char *c = q->f.q; *c; c++) {
 		if (*c == '%' || *c == '_' || *c == '\\')
@@ -161,14 +160,18 @@ static bool parse_filter(struct webd *w, struct mg_connection *conn, struct hque
 	}
 	q->like[o++] = '%';
 	q->like[o] = '\0';
-	return true;
+	return 0;
 }
 
-static bool parse_list(struct webd *w, struct mg_connection *conn, struct hquery *q, long limit_max, long def)
+static int parse_list(struct webd *w, struct mg_connection *conn, struct hquery *q, long limit_max, long def)
 {
+	int status;
+
 	memset(q, 0, sizeof(*q));
-	return parse_range(w, conn, q) && parse_cursor(w, conn, q) && parse_ip(w, conn, q) &&
-	       parse_filter(w, conn, q) && http_query_number(w, conn, "limit", 1, limit_max, def, &q->limit);
+	if ((status = parse_range(w, conn, q)) != 0 || (status = parse_cursor(w, conn, q)) != 0 ||
+	    (status = parse_ip(w, conn, q)) != 0 || (status = parse_filter(w, conn, q)) != 0)
+		return status;
+	return http_query_long(w, conn, "limit", 1, limit_max, def, &q->limit);
 }
 
 /* ---- The read connection ------------------------------------------------------------- */
@@ -210,36 +213,37 @@ static void sql_wl_proto(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_result_text(ctx, wl_proto_name((enum wl_proto)(p >= 0 && p < WL_P__MAX ? p : 0)), -1, SQLITE_STATIC);
 }
 
-static sqlite3 *open_reader(struct webd *w, struct mg_connection *conn)
+/* A read-only connection into *ret; returns 0, or the status it has sent. */
+static int open_reader(struct webd *w, struct mg_connection *conn, sqlite3 **ret)
 {
 	const int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
 	sqlite3 *db = NULL;
+	int status;
 
-	if (!w->history) {
-		http_send_error(w, conn, 503, "history is off (--history)");
-		return NULL;
-	}
+	*ret = NULL;
+	if (!w->history)
+		return http_send_error(w, conn, 503, "history is off (--history)");
 	if (sqlite3_open_v2(history_path(w->history), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
 		    SQLITE_OK ||
 	    sqlite3_create_function(db, "wl_ip", 1, flags, NULL, sql_wl_ip, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_create_function(db, "wl_proto", 1, flags, NULL, sql_wl_proto, NULL, NULL) != SQLITE_OK) {
-		http_send_error(w, conn, 503, "history database unavailable: %s", db ? sqlite3_errmsg(db) : "out of memory");
+		status = http_send_error(w, conn, 503, "history database unavailable: %s",
+					 db ? sqlite3_errmsg(db) : "out of memory");
 		sqlite3_close(db);
-		return NULL;
+		return status;
 	}
 	sqlite3_busy_timeout(db, 2000);
-	return db;
+	*ret = db;
+	return 0;
 }
 
-static sqlite3_stmt *prepare(struct webd *w, struct mg_connection *conn, sqlite3 *db, const char *sql)
+/* The statement into *ret; returns 0, or the status it has sent. */
+static int prepare(struct webd *w, struct mg_connection *conn, sqlite3 *db, const char *sql, sqlite3_stmt **ret)
 {
-	sqlite3_stmt *st = NULL;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		http_send_error(w, conn, 500, "history query failed: %s", sqlite3_errmsg(db));
-		return NULL;
-	}
-	return st;
+	*ret = NULL;
+	if (sqlite3_prepare_v2(db, sql, -1, ret, NULL) != SQLITE_OK)
+		return http_send_error(w, conn, 500, "history query failed: %s", sqlite3_errmsg(db));
+	return 0;
 }
 
 static void bind_query(sqlite3_stmt *st, const struct hquery *q, long limit)
@@ -422,8 +426,8 @@ static int api_packets(struct webd *w, struct mg_connection *conn, sqlite3 *db)
 	sqlite3_stmt *st;
 	int status;
 
-	if (!parse_list(w, conn, &q, LIST_LIMIT_MAX, LIST_LIMIT_DEFAULT))
-		return 400;
+	if ((status = parse_list(w, conn, &q, LIST_LIMIT_MAX, LIST_LIMIT_DEFAULT)) != 0)
+		return status;
 	used = put(sql, sizeof(sql), 0,
 		   "SELECT p.id, p.ts, p.seq, s.name, p.src, p.dst, p.proto, p.sport, p.dport, p.len, p.flags,"
 		   " p.info, p.qname, p.name FROM ");
@@ -431,8 +435,8 @@ static int api_packets(struct webd *w, struct mg_connection *conn, sqlite3 *db)
 	put(sql, sizeof(sql), used,
 	    " CROSS JOIN packets AS p ON p.id = k.id LEFT JOIN sensors AS s ON s.id = p.sensor"
 	    " ORDER BY k.ts, k.id LIMIT ?5");
-	if (!(st = prepare(w, conn, db, sql)))
-		return 500;
+	if ((status = prepare(w, conn, db, sql, &st)) != 0)
+		return status;
 	bind_query(st, &q, q.limit + 1);
 	status = send_list(w, conn, db, st, "packets", q.limit, packet_json);
 	sqlite3_finalize(st);
@@ -469,16 +473,16 @@ static int api_dns(struct webd *w, struct mg_connection *conn, sqlite3 *db)
 	sqlite3_stmt *st;
 	int status;
 
-	if (!parse_list(w, conn, &q, LIST_LIMIT_MAX, LIST_LIMIT_DEFAULT))
-		return 400;
+	if ((status = parse_list(w, conn, &q, LIST_LIMIT_MAX, LIST_LIMIT_DEFAULT)) != 0)
+		return status;
 	snprintf(sql, sizeof(sql),
 		 "SELECT d.id, d.ts, s.name, d.client, d.server, d.response, d.qtype, d.rcode, d.qname, d.answers"
 		 " FROM dns AS d INDEXED BY dns_ts LEFT JOIN sensors AS s ON s.id = d.sensor"
 		 " WHERE d.ts >= ?1 AND d.ts < ?2 AND (d.ts, d.id) > (?3, ?4)%s%s ORDER BY d.ts, d.id LIMIT ?5",
 		 q.ip_len ? " AND (d.client = ?6 OR d.server = ?6)" : "",
 		 q.f.q[0] ? " AND (d.qname LIKE ?7 ESCAPE '\\' OR d.answers LIKE ?7 ESCAPE '\\')" : "");
-	if (!(st = prepare(w, conn, db, sql)))
-		return 500;
+	if ((status = prepare(w, conn, db, sql, &st)) != 0)
+		return status;
 	bind_query(st, &q, q.limit + 1);
 	status = send_list(w, conn, db, st, "queries", q.limit, dns_json);
 	sqlite3_finalize(st);
@@ -515,16 +519,16 @@ static int api_alerts(struct webd *w, struct mg_connection *conn, sqlite3 *db)
 	sqlite3_stmt *st;
 	int status;
 
-	if (!parse_list(w, conn, &q, LIST_LIMIT_MAX, LIST_LIMIT_DEFAULT))
-		return 400;
+	if ((status = parse_list(w, conn, &q, LIST_LIMIT_MAX, LIST_LIMIT_DEFAULT)) != 0)
+		return status;
 	snprintf(sql, sizeof(sql),
 		 "SELECT a.id, a.ts, a.event, a.alert_id, a.ip, s.name, a.started, a.last, a.cleared, a.peak,"
 		 " a.packets, a.threshold, a.window FROM alerts AS a INDEXED BY alerts_ts"
 		 " LEFT JOIN sensors AS s ON s.id = a.sensor"
 		 " WHERE a.ts >= ?1 AND a.ts < ?2 AND (a.ts, a.id) > (?3, ?4)%s ORDER BY a.ts, a.id LIMIT ?5",
 		 q.ip_len ? " AND a.ip = ?6" : "");
-	if (!(st = prepare(w, conn, db, sql)))
-		return 500;
+	if ((status = prepare(w, conn, db, sql, &st)) != 0)
+		return status;
 	bind_query(st, &q, q.limit + 1);
 	status = send_list(w, conn, db, st, "alerts", q.limit, alert_json);
 	sqlite3_finalize(st);
@@ -539,16 +543,16 @@ static int api_rates(struct webd *w, struct mg_connection *conn, sqlite3 *db)
 	sqlite3_stmt *st;
 	cJSON *root, *list;
 	long step;
-	int rc;
+	int rc, status;
 	char *text;
 
-	if (!parse_range(w, conn, &q) || !http_query_number(w, conn, "step", 1, 86400, 60, &step))
-		return 400;
-	st = prepare(w, conn, db,
-		     "SELECT ?1 + ((second - ?1) / ?8) * ?8 AS t, sum(packets), sum(bytes) FROM rates"
-		     " WHERE second >= ?1 AND second < ?2 GROUP BY t ORDER BY t LIMIT ?5");
-	if (!st)
-		return 500;
+	if ((status = parse_range(w, conn, &q)) != 0 ||
+	    (status = http_query_long(w, conn, "step", 1, 86400, 60, &step)) != 0 ||
+	    (status = prepare(w, conn, db,
+			      "SELECT ?1 + ((second - ?1) / ?8) * ?8 AS t, sum(packets), sum(bytes) FROM rates"
+			      " WHERE second >= ?1 AND second < ?2 GROUP BY t ORDER BY t LIMIT ?5",
+			      &st)) != 0)
+		return status;
 	q.from_us /= 1000000; /* rates are per second */
 	q.to_us = q.to_us == INT64_MAX ? INT64_MAX : (q.to_us + 999999) / 1000000;
 	bind_query(st, &q, RATES_MAX);
@@ -570,14 +574,13 @@ static int api_rates(struct webd *w, struct mg_connection *conn, sqlite3 *db)
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
 		cJSON_Delete(root);
-		http_send_error(w, conn, 500, "history query failed: %s", sqlite3_errmsg(db));
-		return 500;
+		return http_send_error(w, conn, 500, "history query failed: %s", sqlite3_errmsg(db));
 	}
 	text = cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);
-	http_send_json(conn, text ? 200 : 503, text ? text : "{\"error\":\"out of memory\"}");
+	status = http_send_json(conn, text ? 200 : 503, text ? text : "{\"error\":\"out of memory\"}");
 	free(text);
-	return 200;
+	return status;
 }
 
 /* ---- PCAP export ------------------------------------------------------------------------ */
@@ -601,16 +604,16 @@ static int api_export_pcap(struct webd *w, struct mg_connection *conn, sqlite3 *
 	char sql[SQL_MAX];
 	size_t used;
 	sqlite3_stmt *st;
-	int rc, linktype;
+	int rc, linktype, status;
 
-	if (!parse_list(w, conn, &q, EXPORT_MAX, EXPORT_MAX))
-		return 400;
+	if ((status = parse_list(w, conn, &q, EXPORT_MAX, EXPORT_MAX)) != 0)
+		return status;
 	used = put(sql, sizeof(sql), 0, "SELECT p.ts, p.len, r.linktype, r.data FROM ");
 	used += put_ids(sql + used, sizeof(sql) - used, &q, true);
 	put(sql, sizeof(sql), used,
 	    " CROSS JOIN packets AS p ON p.id = k.id CROSS JOIN raw AS r ON r.id = k.id ORDER BY k.ts, k.id LIMIT ?5");
-	if (!(st = prepare(w, conn, db, sql)))
-		return 500;
+	if ((status = prepare(w, conn, db, sql, &st)) != 0)
+		return status;
 	bind_query(st, &q, q.limit);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
@@ -656,8 +659,8 @@ int history_api_handle(struct webd *w, struct mg_connection *conn, const char *p
 
 		if (strcmp(name, routes[i].name) != 0)
 			continue;
-		if (!(db = open_reader(w, conn)))
-			return 503;
+		if ((status = open_reader(w, conn, &db)) != 0)
+			return status;
 		status = routes[i].fn(w, conn, db);
 		sqlite3_close(db);
 		return status;

@@ -43,17 +43,18 @@ static void add_addr(cJSON *o, const char *k, const struct wl_addr *a)
 	cJSON_AddStringToObject(o, k, wl_addr_str(a, buf, sizeof(buf)));
 }
 
-static void send_cjson(struct mg_connection *conn, cJSON *root)
+/* Sends root (and frees it); returns the status sent. */
+static int send_cjson(struct mg_connection *conn, cJSON *root)
 {
 	char *text = cJSON_PrintUnformatted(root);
+	int status;
 
 	cJSON_Delete(root);
-	if (!text) {
-		http_send_json(conn, 500, "{\"error\":\"out of memory\"}");
-		return;
-	}
-	http_send_json(conn, 200, text);
+	if (!text)
+		return http_send_json(conn, 500, "{\"error\":\"out of memory\"}");
+	status = http_send_json(conn, 200, text);
 	free(text);
+	return status;
 }
 
 /* ---- /api/stats ------------------------------------------------------------------ */
@@ -106,8 +107,7 @@ static int api_stats(struct webd *w, struct mg_connection *conn)
 	add_u64(root, "http_rejected", atomic_load(&w->http_rejected));
 	add_http_json(root, &w->guard);
 	cJSON_AddItemToObject(root, "history", history_api_stats_json(w->history));
-	send_cjson(conn, root);
-	return 200;
+	return send_cjson(conn, root);
 }
 
 /* ---- Packets ------------------------------------------------------------------- */
@@ -117,17 +117,15 @@ struct packet_query {
 	long limit;
 };
 
-static bool parse_packet_query(struct webd *w, struct mg_connection *conn, struct packet_query *q,
-			       long limit_max)
+/* Returns 0, or the status it has sent. */
+static int parse_packet_query(struct webd *w, struct mg_connection *conn, struct packet_query *q, long limit_max)
 {
 	const struct mg_request_info *ri = mg_get_request_info(conn);
 	char err[256];
 
-	if (row_filter_parse(&q->filter, ri->query_string, err, sizeof(err)) < 0) {
-		http_send_error(w, conn, 400, "%s", err);
-		return false;
-	}
-	return http_query_number(w, conn, "limit", 1, limit_max, PACKETS_LIMIT_DEFAULT, &q->limit);
+	if (row_filter_parse(&q->filter, ri->query_string, err, sizeof(err)) < 0)
+		return http_send_error(w, conn, 400, "%s", err);
+	return http_query_long(w, conn, "limit", 1, limit_max, PACKETS_LIMIT_DEFAULT, &q->limit);
 }
 
 /*
@@ -188,14 +186,15 @@ static int api_packets(struct webd *w, struct mg_connection *conn)
 	struct wl_wire_record *rec = malloc(sizeof(*rec));
 	struct json_rows jr = { .buf = malloc(ROW_JSON_MAX), .first = true };
 	uint64_t newest;
+	int status;
 
 	if (!rec || !jr.buf) {
 		free(rec);
 		free(jr.buf);
-		http_send_error(w, conn, 503, "out of memory");
-		return 503;
+		return http_send_error(w, conn, 503, "out of memory");
 	}
-	if (parse_packet_query(w, conn, &q, PACKETS_LIMIT_MAX)) {
+	status = parse_packet_query(w, conn, &q, PACKETS_LIMIT_MAX);
+	if (status == 0) {
 		text_add(&jr.out, "{\"packets\":[", 12);
 		/* Built under the lock, written after it: a client that does not read
 		 * must never hold up the ingest. */
@@ -205,14 +204,14 @@ static int api_packets(struct webd *w, struct mg_connection *conn)
 		pthread_mutex_unlock(&w->state.lock);
 		text_addf(&jr.out, "],\"newest_seq\":%llu}", (unsigned long long)newest);
 		if (jr.out.failed)
-			http_send_error(w, conn, 503, "out of memory");
+			status = http_send_error(w, conn, 503, "out of memory");
 		else
-			http_send(conn, 200, "application/json", jr.out.buf, jr.out.len);
+			status = http_send(conn, 200, "application/json", jr.out.buf, jr.out.len);
 	}
 	text_free(&jr.out);
 	free(rec);
 	free(jr.buf);
-	return 200;
+	return status;
 }
 
 static cJSON *layers_json(const struct wl_packet *pkt)
@@ -253,17 +252,18 @@ static int api_packet(struct webd *w, struct mg_connection *conn, const char *id
 	cJSON *root = NULL;
 	uint64_t id;
 	long n = -1;
+	int status;
 
 	errno = 0;
 	id = strtoull(id_text, &end, 10);
 	if (!rec || !row || errno || end == id_text || *end || id_text[0] == '-') {
 		if (rec && row)
-			http_send_error(w, conn, 400, "packet number must be a whole number");
+			status = http_send_error(w, conn, 400, "packet number must be a whole number");
 		else
-			http_send_error(w, conn, 503, "out of memory");
+			status = http_send_error(w, conn, 503, "out of memory");
 		free(rec);
 		free(row);
-		return 400;
+		return status;
 	}
 	pthread_mutex_lock(&w->state.lock);
 	e = state_find_packet(&w->state, id);
@@ -274,20 +274,21 @@ static int api_packet(struct webd *w, struct mg_connection *conn, const char *id
 	}
 	pthread_mutex_unlock(&w->state.lock);
 	if (!e || n < 0 || !root || !hex) {
-		http_send_error(w, conn, 404, "packet %llu is not (or no longer) in the ring", (unsigned long long)id);
+		status = http_send_error(w, conn, 404, "packet %llu is not (or no longer) in the ring",
+					 (unsigned long long)id);
 	} else {
 		cJSON_AddItemToObject(root, "summary", cJSON_ParseWithLength(row, (size_t)n));
 		cJSON_AddItemToObject(root, "layer_spans", layers_json(&rec->pkt));
 		cJSON_AddStringToObject(root, "hex", hex);
 		cJSON_AddNumberToObject(root, "linktype", rec->linktype);
-		send_cjson(conn, root);
+		status = send_cjson(conn, root);
 		root = NULL;
 	}
 	cJSON_Delete(root);
 	free(hex);
 	free(rec);
 	free(row);
-	return 200;
+	return status;
 }
 
 /* ---- DNS, hosts, names, alerts --------------------------------------------------- */
@@ -297,9 +298,10 @@ static int api_dns(struct webd *w, struct mg_connection *conn)
 	const struct state *s = &w->state;
 	cJSON *root, *list;
 	long limit;
+	int status;
 
-	if (!http_query_number(w, conn, "limit", 1, 100000, 1000, &limit))
-		return 400;
+	if ((status = http_query_long(w, conn, "limit", 1, 100000, 1000, &limit)) != 0)
+		return status;
 	root = cJSON_CreateObject();
 	list = cJSON_AddArrayToObject(root, "queries");
 	pthread_mutex_lock(&w->state.lock);
@@ -320,8 +322,7 @@ static int api_dns(struct webd *w, struct mg_connection *conn)
 		cJSON_AddItemToArray(list, item);
 	}
 	pthread_mutex_unlock(&w->state.lock);
-	send_cjson(conn, root);
-	return 200;
+	return send_cjson(conn, root);
 }
 
 static cJSON *names_json(const struct host *h, int64_t now)
@@ -392,9 +393,10 @@ static int api_hosts(struct webd *w, struct mg_connection *conn, bool names_only
 	size_t n = 0;
 	long limit;
 	int64_t now;
+	int status;
 
-	if (!http_query_number(w, conn, "limit", 1, 100000, 100, &limit))
-		return 400;
+	if ((status = http_query_long(w, conn, "limit", 1, 100000, 100, &limit)) != 0)
+		return status;
 	root = cJSON_CreateObject();
 	list = cJSON_AddArrayToObject(root, names_only ? "names" : "hosts");
 	pthread_mutex_lock(&s->lock);
@@ -410,8 +412,7 @@ static int api_hosts(struct webd *w, struct mg_connection *conn, bool names_only
 		cJSON_AddItemToArray(list, host_json(s, all[i], now));
 	pthread_mutex_unlock(&s->lock);
 	free(all);
-	send_cjson(conn, root);
-	return 200;
+	return send_cjson(conn, root);
 }
 
 static int api_alerts(struct webd *w, struct mg_connection *conn)
@@ -442,8 +443,7 @@ static int api_alerts(struct webd *w, struct mg_connection *conn)
 		cJSON_AddItemToArray(list, item);
 	}
 	pthread_mutex_unlock(&w->state.lock);
-	send_cjson(conn, root);
-	return 200;
+	return send_cjson(conn, root);
 }
 
 /* ---- Talking to capd -------------------------------------------------------------- */
@@ -454,6 +454,7 @@ static int relay_to_capd(struct webd *w, struct mg_connection *conn, const char 
 	char *reply = control_request(w, request, err, sizeof(err));
 	cJSON *parsed;
 	bool ok;
+	int status;
 
 	if (!reply) {
 		http_send_error(w, conn, 502, "%s", err);
@@ -465,9 +466,9 @@ static int relay_to_capd(struct webd *w, struct mg_connection *conn, const char 
 	/* capd's refusal (a bad filter, say) is the user's 400, with capd's words. */
 	if (!ok)
 		atomic_fetch_add(&w->http_rejected, 1);
-	http_send_json(conn, ok ? 200 : 400, reply);
+	status = http_send_json(conn, ok ? 200 : 400, reply);
 	free(reply);
-	return ok ? 200 : 400;
+	return status;
 }
 
 static int api_interfaces(struct webd *w, struct mg_connection *conn)
@@ -526,7 +527,7 @@ static int api_capture(struct webd *w, struct mg_connection *conn)
 	text = cJSON_PrintUnformatted(out);
 	cJSON_Delete(out);
 	cJSON_Delete(req);
-	status = text ? relay_to_capd(w, conn, text) : 500;
+	status = text ? relay_to_capd(w, conn, text) : http_send_error(w, conn, 503, "out of memory");
 	free(text);
 	return status;
 }

@@ -80,23 +80,22 @@ static void plan_export(struct webd *w, struct export_plan *p, size_t limit, str
 	}
 }
 
-/* Parses the filters and plans; false after sending the 400. */
-static bool start_export(struct webd *w, struct mg_connection *conn, struct export_plan *p, struct wl_wire_record *rec)
+/* Parses the filters and plans; returns 0, or the status it has sent. */
+static int start_export(struct webd *w, struct mg_connection *conn, struct export_plan *p, struct wl_wire_record *rec)
 {
 	const struct mg_request_info *ri = mg_get_request_info(conn);
 	char err[256];
 	long limit;
+	int status;
 
-	if (row_filter_parse(&p->f, ri->query_string, err, sizeof(err)) < 0) {
-		http_send_error(w, conn, 400, "%s", err);
-		return false;
-	}
-	if (!http_query_number(w, conn, "limit", 1, EXPORT_MAX, EXPORT_MAX, &limit))
-		return false;
+	if (row_filter_parse(&p->f, ri->query_string, err, sizeof(err)) < 0)
+		return http_send_error(w, conn, 400, "%s", err);
+	if ((status = http_query_long(w, conn, "limit", 1, EXPORT_MAX, EXPORT_MAX, &limit)) != 0)
+		return status;
 	pthread_mutex_lock(&w->state.lock);
 	plan_export(w, p, (size_t)limit, rec);
 	pthread_mutex_unlock(&w->state.lock);
-	return true;
+	return 0;
 }
 
 static int chunk_init(struct export_chunk *c)
@@ -269,15 +268,13 @@ static int export_rows(struct webd *w, struct mg_connection *conn, const struct 
 	struct export_plan plan;
 	struct export_chunk c;
 	struct http_stream *out = malloc(sizeof(*out));
-	int status = 200;
+	int status;
 
 	if (chunk_init(&c) < 0 || !out) {
-		http_send_error(w, conn, 503, "out of memory");
-		status = 503;
-	} else if (!start_export(w, conn, &plan, rec)) {
-		status = 400;
-	} else {
+		status = http_send_error(w, conn, 503, "out of memory");
+	} else if ((status = start_export(w, conn, &plan, rec)) == 0) {
 		stream_rows(w, conn, out, k, &plan, &c, rec);
+		status = 200; /* the stream's headers */
 	}
 	free(out);
 	chunk_free(&c);

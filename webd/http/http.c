@@ -18,7 +18,7 @@ static bool is_head(const struct mg_connection *conn)
 	return strcmp(mg_get_request_info(conn)->request_method, "HEAD") == 0;
 }
 
-void http_send(struct mg_connection *conn, int status, const char *type, const char *body, size_t len)
+int http_send(struct mg_connection *conn, int status, const char *type, const char *body, size_t len)
 {
 	mg_printf(conn,
 		  "HTTP/1.1 %d %s\r\n"
@@ -28,14 +28,15 @@ void http_send(struct mg_connection *conn, int status, const char *type, const c
 		  status, mg_get_response_code_text(conn, status), type, len);
 	if (!is_head(conn))
 		mg_write(conn, body, len);
+	return status;
 }
 
-void http_send_json(struct mg_connection *conn, int status, const char *json)
+int http_send_json(struct mg_connection *conn, int status, const char *json)
 {
-	http_send(conn, status, "application/json", json, strlen(json));
+	return http_send(conn, status, "application/json", json, strlen(json));
 }
 
-void http_send_error(struct webd *w, struct mg_connection *conn, int status, const char *fmt, ...)
+int http_send_error(struct webd *w, struct mg_connection *conn, int status, const char *fmt, ...)
 {
 	char why[512], body[700];
 	size_t o = 0;
@@ -59,7 +60,7 @@ void http_send_error(struct webd *w, struct mg_connection *conn, int status, con
 	snprintf(body + o, sizeof(body) - o, "\"}");
 	if (status >= 400 && status < 500)
 		atomic_fetch_add(&w->http_rejected, 1);
-	http_send_json(conn, status, body);
+	return http_send_json(conn, status, body);
 }
 
 void http_stream_start(struct http_stream *s, struct mg_connection *conn, const char *type,
@@ -129,23 +130,21 @@ bool http_query_param(const struct mg_connection *conn, const char *name, char *
 	return q && mg_get_var(q, strlen(q), name, buf, size) >= 0;
 }
 
-bool http_query_number(struct webd *w, struct mg_connection *conn, const char *name, long lo,
-		       long hi, long def, long *ret)
+int http_query_long(struct webd *w, struct mg_connection *conn, const char *name, long lo, long hi, long def,
+		    long *ret)
 {
 	char buf[32], *end;
 	long v;
 
 	if (!http_query_param(conn, name, buf, sizeof(buf))) {
 		*ret = def;
-		return true;
+		return 0;
 	}
 	v = strtol(buf, &end, 10);
-	if (end == buf || *end || v < lo || v > hi) {
-		http_send_error(w, conn, 400, "%s= must be a whole number from %ld to %ld", name, lo, hi);
-		return false;
-	}
+	if (end == buf || *end || v < lo || v > hi)
+		return http_send_error(w, conn, 400, "%s= must be a whole number from %ld to %ld", name, lo, hi);
 	*ret = v;
-	return true;
+	return 0;
 }
 
 /*

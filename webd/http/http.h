@@ -30,11 +30,15 @@ struct webd;
 #define WEBD_BODY_MAX 4096
 #define WEBD_TOKEN_MAX 127
 
-/* Sends a complete response with a body of the given type. */
-void http_send(struct mg_connection *conn, int status, const char *type, const char *body, size_t len);
-void http_send_json(struct mg_connection *conn, int status, const char *json);
+/*
+ * Sends a complete response with a body of the given type. These return
+ * the status they sent, so that a handler returns what it sent:
+ * return http_send_error(w, conn, 404, "...").
+ */
+int http_send(struct mg_connection *conn, int status, const char *type, const char *body, size_t len);
+int http_send_json(struct mg_connection *conn, int status, const char *json);
 /* {"error":"..."} with a 4xx or 5xx status, and counts it. */
-void http_send_error(struct webd *w, struct mg_connection *conn, int status, const char *fmt, ...)
+int http_send_error(struct webd *w, struct mg_connection *conn, int status, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
 /*
@@ -74,8 +78,8 @@ int http_gate(struct webd *w, struct mg_connection *conn);
 /* The value of a query parameter (URL-decoded) into buf, or false if absent. */
 bool http_query_param(const struct mg_connection *conn, const char *name, char *buf, size_t size);
 
-/* A whole-number parameter within [lo, hi], def when absent; false after sending 400. */
-bool http_query_number(struct webd *w, struct mg_connection *conn, const char *name, long lo,
-		       long hi, long def, long *ret);
+/* A whole-number parameter within [lo, hi], def when absent. Returns 0, or the status it has sent (400). */
+int http_query_long(struct webd *w, struct mg_connection *conn, const char *name, long lo, long hi, long def,
+		    long *ret);
 
 #endif

@@ -95,6 +95,20 @@ static void on_connection_close(const struct mg_connection *conn)
 }
 
 /*
+ * With --verbose, a line per request: the status its handler returned,
+ * which every handler makes the one it sent (civetweb keeps it for its
+ * access log), the method and the path. Never the query: it can hold the
+ * token.
+ */
+static void on_end_request(const struct mg_connection *conn, int status)
+{
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+
+	wl_debug("http %d: %s %s", status, ri && ri->request_method ? ri->request_method : "-",
+		 ri && ri->local_uri ? ri->local_uri : "-");
+}
+
+/*
  * civetweb's "handle everything" hook, run for every request once its
  * headers are in, before any handler and before any file: the Host and
  * Origin checks, the WebSocket, and the dashboard's files. Returns the
@@ -151,6 +165,7 @@ int server_start(struct webd *w, char *err, size_t errlen)
 		.log_message = log_civetweb,
 		.init_connection = on_init_connection,
 		.begin_request = on_begin_request,
+		.end_request = on_end_request,
 		.connection_close = on_connection_close,
 	};
 	char threads[16];
