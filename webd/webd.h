@@ -14,6 +14,7 @@
 #ifndef WEBD_WEBD_H
 #define WEBD_WEBD_H
 
+#include "daemon.h"
 #include "http/gate.h"
 #include "http/guard.h"
 #include "live/state.h"
@@ -48,7 +49,8 @@ struct webd {
 	struct ipapi *ipapi;
 	struct event_base *base;
 	struct sensor_conn conns[WL_SENSORS_MAX];
-	struct event *ev_tick, *ev_feed, *ev_signals[3];
+	struct event *ev_tick, *ev_feed;
+	struct wl_daemon_signals signals; /* stop and reload (common/daemon.h) */
 	struct mg_context *http;
 	struct gate gate;   /* which Host and Origin headers are answered */
 	struct guard guard; /* connections per client, stalled ones cut */
