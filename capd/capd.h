@@ -8,6 +8,7 @@
 #define CAPD_CAPD_H
 
 #include "capture.h"
+#include "daemon.h"
 #include "flow.h"
 #include "options.h"
 #include "publish.h"
@@ -58,7 +59,7 @@ struct capd {
 	struct event *ev_input;   /* offline from a pipe: its fd has bytes again */
 	struct event *ev_control;
 	struct event *ev_tick; /* once a second: stats and status */
-	struct event *ev_signals[4];
+	struct wl_daemon_signals signals; /* stop and reload (common/daemon.h) */
 };
 
 /* ingest.c */

@@ -11,14 +11,13 @@
  * Packet bytes are untrusted: nothing reads them before the drop.
  */
 #include "capd.h"
+#include "daemon.h"
 #include "ipc.h"
 #include "log.h"
-#include "notify.h"
 #include "offline.h"
 
 #include <errno.h>
 #include <nanomsg/nn.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,26 +108,21 @@ static void warn_shared_socket_dirs(const struct capd *d)
 
 /* ---- register ------------------------------------------------------------- */
 
-static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
+/* SIGTERM, SIGINT: the loop ends after this (common/daemon.c). */
+static void on_stop(void *ctx, int sig)
 {
-	struct capd *d = arg;
-
-	wl_notice("%s: stopping", strsignal((int)sig));
-	wl_notify("STOPPING=1");
-	event_base_loopbreak(d->base);
+	wl_notice("%s: stopping", strsignal(sig));
 }
 
 /* SIGHUP: read the configuration again; the command line still wins. */
-static void on_reload_signal(evutil_socket_t sig, short what, void *arg)
+static void on_reload(void *ctx)
 {
-	struct capd *d = arg;
+	struct capd *d = ctx;
 	struct capd_options fresh;
 	char err[CAPD_ERR_MAX] = "";
 
-	wl_notify("RELOADING=1");
 	if (capd_options_parse(d->argc, d->argv, &fresh, err, sizeof(err)) != CAPD_PARSE_RUN) {
 		wl_err("reload refused, keeping the running configuration: %s", err);
-		wl_notify("READY=1");
 		return;
 	}
 	/*
@@ -143,12 +137,11 @@ static void on_reload_signal(evutil_socket_t sig, short what, void *arg)
 		wl_err("reload: %s", err);
 	d->loaded = fresh;
 	wl_notice("configuration reloaded");
-	wl_notify("READY=1");
 }
 
 static int register_events(struct capd *d, char *err, size_t errlen)
 {
-	static const int stop_signals[] = { SIGTERM, SIGINT };
+	const struct wl_daemon_hooks hooks = { .on_stop = on_stop, .on_reload = on_reload, .ctx = d };
 	struct timeval one_second = { 1, 0 };
 	int r;
 
@@ -160,20 +153,14 @@ static int register_events(struct capd *d, char *err, size_t errlen)
 	if ((r = capd_start_capture(d, err, errlen)) < 0 || (r = capd_control_register(d, err, errlen)) < 0)
 		return r;
 	d->ev_tick = event_new(d->base, -1, EV_PERSIST, capd_tick, d);
-	for (int i = 0; i < 2; i++)
-		d->ev_signals[i] = evsignal_new(d->base, stop_signals[i], on_stop_signal, d);
-	d->ev_signals[2] = evsignal_new(d->base, SIGHUP, on_reload_signal, d);
 	if (!d->ev_tick || event_add(d->ev_tick, &one_second) < 0) {
 		snprintf(err, errlen, "cannot start the stats timer");
 		return -ENOMEM;
 	}
-	for (int i = 0; i < 3; i++) {
-		if (!d->ev_signals[i] || event_add(d->ev_signals[i], NULL) < 0) {
-			snprintf(err, errlen, "cannot watch signals");
-			return -ENOMEM;
-		}
+	if (wl_daemon_watch_signals(&d->signals, d->base, &hooks) < 0) {
+		snprintf(err, errlen, "cannot watch signals");
+		return -ENOMEM;
 	}
-	signal(SIGPIPE, SIG_IGN);
 	return 0;
 }
 
@@ -198,9 +185,7 @@ static void print_final_counts(struct capd *d)
 
 static void cleanup(struct capd *d)
 {
-	for (int i = 0; i < 4; i++)
-		if (d->ev_signals[i])
-			event_free(d->ev_signals[i]);
+	wl_daemon_unwatch_signals(&d->signals);
 	if (d->ev_tick)
 		event_free(d->ev_tick);
 	capd_stop_capture(d);
@@ -308,7 +293,7 @@ int main(int argc, char **argv)
 		  d.cap.source, d.cap.filter[0] ? " with filter " : "", d.cap.filter, d.opt.publish,
 		  d.opt.publish_flows[0] ? ", flows only on " : "", d.opt.publish_flows, d.opt.control);
 	capd_publish_status(&d);
-	wl_notify("READY=1");
+	wl_daemon_ready();
 
 	/* dispatch */
 	r = event_base_dispatch(d.base);

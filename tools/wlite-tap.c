@@ -11,6 +11,7 @@
 #include "flow-json.h"
 #include "log.h"
 #include "packet-json.h"
+#include "sensors.h"
 #include "seq.h"
 #include "version.h"
 #include "wlite-wire.h"
@@ -33,7 +34,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_SENSORS 16
 #define DEFAULT_ADDR "ipc:///run/wlite/capd.sock"
 
 struct sensor {
@@ -57,7 +57,7 @@ struct pcap_log {
 };
 
 struct tap {
-	struct sensor sensors[MAX_SENSORS];
+	struct sensor sensors[WL_SENSORS_MAX];
 	int n_sensors;
 	bool topics[4]; /* pkt, flow, stats, status */
 	uint64_t count_limit, packets;
@@ -428,7 +428,7 @@ static void on_signal(int sig)
 
 static int run(struct tap *t)
 {
-	struct pollfd fds[MAX_SENSORS];
+	struct pollfd fds[WL_SENSORS_MAX];
 
 	for (int i = 0; i < t->n_sensors; i++) {
 		size_t sz = sizeof(int);
@@ -482,8 +482,8 @@ static int add_sensor(struct tap *t, char *arg)
 	char *eq = strchr(arg, '=');
 	const char *scheme = strstr(arg, "://");
 
-	if (t->n_sensors >= MAX_SENSORS) {
-		wl_err("at most %d --connect addresses", MAX_SENSORS);
+	if (t->n_sensors >= WL_SENSORS_MAX) {
+		wl_err("at most %d --connect addresses", WL_SENSORS_MAX);
 		return -E2BIG;
 	}
 	s = &t->sensors[t->n_sensors++];

@@ -9,17 +9,21 @@
  *
  * There is nothing to drop: webd never holds privileges.
  */
-#include "feed.h"
-#include "history.h"
+#include "geo/geo.h"
+#include "geo/ipapi.h"
+#include "history/history.h"
+#include "http/server.h"
+#include "live/feed.h"
+#include "live/ingest.h"
 #include "webd.h"
 
+#include "daemon.h"
 #include "log.h"
-#include "notify.h"
 #include "wlite-wire.h"
 
 #include <errno.h>
+#include <event2/event.h>
 #include <nanomsg/nn.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,7 +69,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	struct state *s = &w->state;
 	unsigned asked = 0;
 
-	webd_tick(fd, what, arg);
+	ingest_tick(fd, what, arg);
 	pthread_mutex_lock(&s->lock);
 	for (uint32_t i = s->lru_head; i != UINT32_MAX && asked < 256; i = s->hosts[i].lru_next) {
 		struct host *h = &s->hosts[i];
@@ -89,13 +93,10 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	pthread_mutex_unlock(&s->lock);
 }
 
-static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
+/* SIGTERM, SIGINT: the loop ends after this (common/daemon.c). */
+static void on_stop(void *ctx, int sig)
 {
-	struct webd *w = arg;
-
-	wl_notice("%s: stopping", strsignal((int)sig));
-	wl_notify("STOPPING=1");
-	event_base_loopbreak(w->base);
+	wl_notice("%s: stopping", strsignal(sig));
 }
 
 /*
@@ -103,23 +104,20 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
  * (newer .mmdb files dropped in place); clients stay connected. Hosts
  * already seen keep what they were given; new ones use the new files.
  */
-static void on_reload_signal(evutil_socket_t sig, short what, void *arg)
+static void on_reload(void *ctx)
 {
-	struct webd *w = arg;
+	struct webd *w = ctx;
 	struct webd_options fresh;
 	struct geo_db *db = NULL, *old;
 	char err[1024] = "";
 
-	wl_notify("RELOADING=1");
-	if (webd_options_parse(w->argc, w->argv, &fresh, err, sizeof(err)) != WEBD_PARSE_RUN) {
+	if (options_parse(w->argc, w->argv, &fresh, err, sizeof(err)) != WEBD_PARSE_RUN) {
 		wl_err("reload refused, keeping the running configuration: %s", err);
-		wl_notify("READY=1");
 		return;
 	}
 	struct geo_paths paths = { .country = fresh.geo_country, .city = fresh.geo_city, .asn = fresh.geo_asn };
 	if (geo_open(&db, &paths, err, sizeof(err)) < 0) {
 		wl_err("reload: cannot reopen the geolocation databases: out of memory");
-		wl_notify("READY=1");
 		return;
 	}
 	if (err[0])
@@ -134,7 +132,6 @@ static void on_reload_signal(evutil_socket_t sig, short what, void *arg)
 	pthread_mutex_unlock(&w->state.lock);
 	geo_close(old);
 	wl_notice("configuration reloaded; geolocation databases reopened");
-	wl_notify("READY=1");
 }
 
 static int open_geo(struct webd *w)
@@ -173,7 +170,7 @@ static void open_history(struct webd *w)
 	if ((uint64_t)cfg.queue_packets * 256 > cfg.queue_bytes)
 		cfg.queue_bytes = (size_t)cfg.queue_packets * 256;
 	cfg.n_sensors = w->opt.n_sensors;
-	for (size_t i = 0; i < w->opt.n_sensors && i < HISTORY_MAX_SENSORS; i++)
+	for (size_t i = 0; i < w->opt.n_sensors && i < WL_SENSORS_MAX; i++)
 		cfg.sensor_names[i] = w->opt.sensors[i].name;
 	if (history_open(&w->history, &cfg, err, sizeof(err)) < 0) {
 		wl_err("history: %s; running without history", err);
@@ -192,8 +189,8 @@ static void open_history(struct webd *w)
 static int register_events(struct webd *w, char *err, size_t errlen)
 {
 	struct ipapi_config ipc = { .base_url = w->opt.ip_api };
+	const struct wl_daemon_hooks hooks = { .on_stop = on_stop, .on_reload = on_reload, .ctx = w };
 	struct timeval one_second = { 1, 0 }, tenth = { 0, 100000 };
-	static const int stop_signals[] = { SIGTERM, SIGINT, SIGHUP };
 	int r;
 
 	w->base = event_base_new();
@@ -212,14 +209,10 @@ static int register_events(struct webd *w, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot start timers");
 		return -ENOMEM;
 	}
-	for (int i = 0; i < 3; i++) {
-		w->ev_signals[i] = evsignal_new(w->base, stop_signals[i], i < 2 ? on_stop_signal : on_reload_signal, w);
-		if (!w->ev_signals[i] || event_add(w->ev_signals[i], NULL) < 0) {
-			snprintf(err, errlen, "cannot watch signals");
-			return -ENOMEM;
-		}
+	if (wl_daemon_watch_signals(&w->signals, w->base, &hooks) < 0) {
+		snprintf(err, errlen, "cannot watch signals");
+		return -ENOMEM;
 	}
-	signal(SIGPIPE, SIG_IGN);
 	return 0;
 }
 
@@ -229,9 +222,7 @@ static void cleanup(struct webd *w)
 	ingest_close(w);
 	/* After the ingest and the API: nothing adds or reads any more. Flushes the queue. */
 	w->history = history_close(w->history);
-	for (int i = 0; i < 3; i++)
-		if (w->ev_signals[i])
-			event_free(w->ev_signals[i]);
+	wl_daemon_unwatch_signals(&w->signals);
 	if (w->ev_tick)
 		event_free(w->ev_tick);
 	if (w->ev_feed)
@@ -275,9 +266,9 @@ int main(int argc, char **argv)
 	w.web_root_fd = -1;
 	w.argc = argc;
 	w.argv = argv;
-	for (size_t i = 0; i < WEBD_MAX_SENSORS; i++)
+	for (size_t i = 0; i < WL_SENSORS_MAX; i++)
 		w.conns[i].sock = -1;
-	r = webd_options_parse(argc, argv, &w.opt, err, sizeof(err));
+	r = options_parse(argc, argv, &w.opt, err, sizeof(err));
 	if (r == WEBD_PARSE_EXIT_OK)
 		return EXIT_SUCCESS;
 	if (r == WEBD_PARSE_ERROR) {
@@ -309,7 +300,7 @@ int main(int argc, char **argv)
 		return fail(&w, err);
 	wl_notice("serving http://%s/ from %s; subscribed to %zu capd address(es)", w.opt.listen,
 		  w.opt.web_root[0] ? w.opt.web_root : "(no web root)", w.opt.n_sensors);
-	wl_notify("READY=1");
+	wl_daemon_ready();
 
 	/* dispatch */
 	r = event_base_dispatch(w.base);

@@ -3,7 +3,7 @@
 #include "options.h"
 
 #include "cli.h"
-#include "history.h"
+#include "history/history.h"
 #include "version.h"
 
 #include <ctype.h>
@@ -136,8 +136,8 @@ static int set_capd(void *o, const char *v, char *err, size_t errlen)
 		opt->n_sensors = 0;
 		opt->sensors_given = true;
 	}
-	if (opt->n_sensors >= WEBD_MAX_SENSORS) {
-		snprintf(err, errlen, "at most %d capd addresses", WEBD_MAX_SENSORS);
+	if (opt->n_sensors >= WL_SENSORS_MAX) {
+		snprintf(err, errlen, "at most %d capd addresses", WL_SENSORS_MAX);
 		return -E2BIG;
 	}
 	s = &opt->sensors[opt->n_sensors];
@@ -287,8 +287,7 @@ static int check_token(struct webd_options *opt, char *err, size_t errlen)
 	return 0;
 }
 
-enum webd_parse_result webd_options_parse(int argc, char **argv, struct webd_options *opt, char *err,
-					  size_t errlen)
+enum webd_parse_result options_parse(int argc, char **argv, struct webd_options *opt, char *err, size_t errlen)
 {
 	enum wl_parse_result r;
 

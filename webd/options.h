@@ -2,7 +2,8 @@
 #ifndef WEBD_OPTIONS_H
 #define WEBD_OPTIONS_H
 
-#include "state.h"
+#include "live/state.h"
+#include "sensors.h"
 #include "version.h"
 
 #include <stdbool.h>
@@ -11,7 +12,6 @@
 #define WEBD_DEFAULT_CAPD "ipc:///run/wlite/capd.sock"
 #define WEBD_DEFAULT_CONTROL "ipc:///run/wlite/capd-ctl.sock"
 #define WEBD_DEFAULT_CONFIG WLITE_SYSCONFDIR "/wlite.conf"
-#define WEBD_MAX_SENSORS 16
 #define WEBD_STR_MAX 512
 
 struct webd_sensor_opt {
@@ -20,7 +20,7 @@ struct webd_sensor_opt {
 };
 
 struct webd_options {
-	struct webd_sensor_opt sensors[WEBD_MAX_SENSORS];
+	struct webd_sensor_opt sensors[WL_SENSORS_MAX];
 	size_t n_sensors;
 	bool sensors_given; /* the first --capd replaces the default */
 	char control[256];
@@ -54,7 +54,6 @@ enum webd_parse_result {
 	WEBD_PARSE_ERROR = -1,
 };
 
-enum webd_parse_result webd_options_parse(int argc, char **argv, struct webd_options *opt, char *err,
-					  size_t errlen);
+enum webd_parse_result options_parse(int argc, char **argv, struct webd_options *opt, char *err, size_t errlen);
 
 #endif

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * wlite-webd: one struct webd, owned by main(). Threads:
+ * wlite-webd: one struct webd, owned by main() (main.c). This header holds
+ * that struct only; every .c file declares what it defines in its own header.
+ * Threads:
  *   - the ingest thread receives from capd and feeds the state (ingest.c);
  *   - the main thread runs the libevent loop: the ip-api client, the feed
  *     tick (10 a second) and the once-a-second tick;
@@ -12,21 +14,26 @@
 #ifndef WEBD_WEBD_H
 #define WEBD_WEBD_H
 
-#include "gate.h"
-#include "geo.h"
-#include "guard.h"
-#include "ipapi.h"
+#include "daemon.h"
+#include "http/gate.h"
+#include "http/guard.h"
+#include "live/state.h"
 #include "options.h"
-#include "state.h"
+#include "sensors.h"
 
-#include <event2/event.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
-struct mg_context;
+struct event;
+struct event_base;
 struct feed;
+struct geo_db;
 struct history;
+struct ingest;
+struct ipapi;
+struct mg_context;
+struct wl_wire_record;
 
 struct sensor_conn {
 	int sock;
@@ -41,8 +48,9 @@ struct webd {
 	struct geo_db *geo;
 	struct ipapi *ipapi;
 	struct event_base *base;
-	struct sensor_conn conns[WEBD_MAX_SENSORS];
-	struct event *ev_tick, *ev_feed, *ev_signals[3];
+	struct sensor_conn conns[WL_SENSORS_MAX];
+	struct event *ev_tick, *ev_feed;
+	struct wl_daemon_signals signals; /* stop and reload (common/daemon.h) */
 	struct mg_context *http;
 	struct gate gate;   /* which Host and Origin headers are answered */
 	struct guard guard; /* connections per client, stalled ones cut */
@@ -57,25 +65,5 @@ struct webd {
 	int64_t rates_done;             /* history has every second up to this one */
 	atomic_uint_fast64_t http_rejected; /* 4xx for bad requests, tokens, origins */
 };
-
-/* ingest.c */
-int ingest_connect(struct webd *w, char *err, size_t errlen);
-void ingest_close(struct webd *w);
-void webd_tick(evutil_socket_t fd, short what, void *arg);
-void ingest_history_rates(struct webd *w, int64_t upto);
-/* Adds the ingest's counters for one sensor to its /api/stats object (state lock held). */
-struct cJSON;
-void ingest_sensor_json(struct cJSON *item, const struct sensor_stats *ss);
-
-/* api.c: the figures both /api/stats and the live feed carry (state lock held). */
-struct cJSON;
-struct cJSON *webd_summary_json(struct webd *w);
-
-/* server.c */
-int server_start(struct webd *w, char *err, size_t errlen);
-void server_stop(struct webd *w);
-
-/* control.c: asks capd; returns capd's reply as malloc'ed JSON text, or NULL with err. */
-char *control_request(struct webd *w, const char *json, char *err, size_t errlen);
 
 #endif

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * libFuzzer target for what webd does itself with a request before any
- * handler: the front gate (webd/gate.c: Host, Origin, the dashboard's file
- * names) and the WebSocket frames a client sends (webd/wsproto.c), read as
+ * handler: the front gate (webd/http/gate.c: Host, Origin, the dashboard's file
+ * names) and the WebSocket frames a client sends (webd/http/wsproto.c), read as
  * webd's /ws reader reads them. civetweb parses the request line and the
  * headers; that is civetweb's code, not ours.
  *
@@ -12,8 +12,8 @@
  * Seeds: corpus/webreq/.
  */
 #include "fuzz_checks.h"
-#include "gate.h"
-#include "wsproto.h"
+#include "http/gate.h"
+#include "http/wsproto.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -84,18 +84,18 @@ static void fuzz_frames(const uint8_t *data, size_t size)
 	memcpy(buf, data, size);
 	while (used < size) {
 		struct ws_frame f;
-		int h = ws_parse_header(buf + used, size - used, &f);
+		int h = wsproto_parse_header(buf + used, size - used, &f);
 
-		if (h <= 0 || ws_message_check(&msg, &f) < 0)
+		if (h <= 0 || wsproto_message_check(&msg, &f) < 0)
 			break;
 		CHECK(h >= 6 && h <= 14);
 		CHECK((f.opcode & 0x8) == 0 || f.len <= WS_CONTROL_MAX);
 		CHECK(f.len <= WS_MESSAGE_MAX);
 		if (size - used - (size_t)h < f.len)
 			break;
-		ws_message_commit(&msg, &f);
+		wsproto_message_commit(&msg, &f);
 		CHECK(msg.size <= WS_MESSAGE_MAX);
-		ws_unmask(buf + used + h, (size_t)f.len, f.mask, 0);
+		wsproto_unmask(buf + used + h, (size_t)f.len, f.mask, 0);
 		used += (size_t)h + (size_t)f.len;
 	}
 	free(buf);

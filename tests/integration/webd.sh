@@ -21,7 +21,8 @@
 #           updates during a --speed max replay of a busy capture, no gaps
 #
 # and from webd_security.py (a hostile client: gate, ws, slowloris, exports,
-# secrets) and webd_robust.py (misbehaving input: time, rcvmax, buffers),
+# secrets) and webd_robust.py (misbehaving input: time, rcvmax, buffers;
+# status: the status each handler sent agrees with what it returned),
 # on the same harness;
 #
 # and here: refusing root, a bad flag and a bad configuration key.
@@ -54,11 +55,11 @@ SECURITY="$HERE/webd_security.py"
 ROBUST="$HERE/webd_robust.py"
 
 # Scenarios and their time limits (s); the sum stays well under 6 minutes.
-SCENARIOS=(main token alerts ipapi slow gate ws slowloris exports secrets time rcvmax buffers)
+SCENARIOS=(main token alerts ipapi slow gate ws slowloris exports secrets time rcvmax buffers status)
 declare -A LIMIT=([main]=60 [token]=25 [alerts]=45 [ipapi]=45 [slow]=45
-	[gate]=45 [ws]=40 [slowloris]=30 [exports]=90 [secrets]=30 [time]=40 [rcvmax]=60 [buffers]=25)
+	[gate]=45 [ws]=40 [slowloris]=30 [exports]=90 [secrets]=30 [time]=40 [rcvmax]=60 [buffers]=25 [status]=40)
 declare -A CHECKS_OF=([gate]="$SECURITY" [ws]="$SECURITY" [slowloris]="$SECURITY" [exports]="$SECURITY"
-	[secrets]="$SECURITY" [time]="$ROBUST" [rcvmax]="$ROBUST" [buffers]="$ROBUST")
+	[secrets]="$SECURITY" [time]="$ROBUST" [rcvmax]="$ROBUST" [buffers]="$ROBUST" [status]="$ROBUST")
 checks_of() { printf '%s\n' "${CHECKS_OF[$1]:-$CHECKS}"; }
 FIXED_CHECKS=4 # the checks in this file; keep in step with the report calls
 

@@ -19,15 +19,19 @@ the wlite user, on a free 127.0.0.1 port).
   buffers  /api/stats shows the receive buffer webd asked for and the one
            the kernel gave (net.core.rmem_max), and webd warns exactly when
            it got less
+  status   bad requests to every kind of handler get the status they
+           should, and each handler returns the status it sent (civetweb
+           keeps it; webd --verbose logs it per request)
 
 Usage: webd_robust.py [--count] SCENARIO
-Scenarios: time rcvmax buffers
+Scenarios: time rcvmax buffers status
 Environment: as webd_checks.py (WLW_WORK, WLW_WEBD, WLW_CAPD, ...).
 Standard library only.
 """
 
 import json
 import os
+import re
 import signal
 import socket
 import struct
@@ -58,6 +62,10 @@ CHECKS = {
     "buffers": [
         "buffers: /api/stats shows the receive buffer asked for and the one the kernel gave",
         "buffers: webd warns, naming net.core.rmem_max, exactly when it got less than it asked",
+    ],
+    "status": [
+        "status: bad requests to the API, exports, history and files get the status they should",
+        "status: every handler returns the status it sent (logged with --verbose)",
     ],
 }
 
@@ -481,7 +489,7 @@ def scenario_rcvmax(c):
 
 # ---------------------------------------------------------- scenario: buffers
 
-RCVBUF_ASKED = 32 * 1024 * 1024  # webd/ingest.c
+RCVBUF_ASKED = 32 * 1024 * 1024  # webd/live/ingest.c
 
 
 def scenario_buffers(c):
@@ -512,7 +520,78 @@ def scenario_buffers(c):
     d.stop()
 
 
-SCENARIOS = {"time": scenario_time, "rcvmax": scenario_rcvmax, "buffers": scenario_buffers}
+# ----------------------------------------------------------- scenario: status
+
+# (method, path, body, the status it must get): a path of each handler,
+# mostly refused, since the refusals are where a handler could return one
+# status after sending another.
+STATUS_REQUESTS = [
+    ("GET", "/api/stats", None, 200),
+    ("GET", "/api/packets?proto=NOPE", None, 400),
+    ("GET", "/api/packets?limit=0", None, 400),
+    ("GET", "/api/packets?limit=5", None, 200),
+    ("GET", "/api/packets?q=" + "a" * 3000, None, 414),
+    ("GET", "/api/packet/abc", None, 400),
+    ("GET", "/api/packet/123456", None, 404),
+    ("GET", "/api/dns?limit=0", None, 400),
+    ("GET", "/api/hosts?limit=x", None, 400),
+    ("GET", "/api/names?limit=5", None, 200),
+    ("GET", "/api/alerts", None, 200),
+    ("GET", "/api/export.csv?proto=NOPE", None, 400),
+    ("GET", "/api/export.pcap?limit=0", None, 400),
+    ("GET", "/api/rates.csv", None, 200),
+    ("GET", "/api/history/packets?from=abc", None, 400),
+    ("GET", "/api/history/packets?ip=nope", None, 400),
+    ("GET", "/api/history/dns?cursor=x", None, 400),
+    ("GET", "/api/history/rates?step=0", None, 400),
+    ("GET", "/api/history/rates?from=10&to=5", None, 400),
+    ("GET", "/api/history/packets?limit=5", None, 200),
+    ("GET", "/api/history/nope", None, 404),
+    ("GET", "/api/nope", None, 404),
+    ("PUT", "/api/stats", None, 405),
+    ("GET", "/api/capture", None, 405),
+    ("POST", "/api/capture", b"{}", 400),
+    ("GET", "/no-such-file.txt", None, 404),
+]
+STATUS_LINE = re.compile(r"http (\d+): (\S+) (\S+)\s*$", re.M)
+
+
+def scenario_status(c):
+    d = Daemons("status")
+    d.start_webd("--ip-api", "off", "--history", os.path.join(d.dir, "history.db"), "--verbose")
+    answered = []  # (method, path, want, got, the log's line)
+
+    def logged():
+        return STATUS_LINE.findall(d.tail("webd.log", 1 << 20))
+
+    for method, path, body, want in STATUS_REQUESTS:
+        before = len(logged())
+        st, _, _ = request(d.port, method, path, body=body,
+                           headers={"Content-Type": "application/json"} if body else None)
+        line = wait_for(lambda: logged()[before:], 3)
+        answered.append((method, path, want, st, line[0] if line else None))
+
+    def right_status():
+        return ["%s %s: answered %d, expected %d" % (m, p[:60], got, want)
+                for m, p, want, got, _ in answered if got != want]
+    c.check("status: bad requests to the API, exports, history and files get the status they should", right_status)
+
+    def returned_as_sent():
+        p = []
+        for m, path, _, got, line in answered:
+            if not line:
+                p.append("%s %s: no log line (answered %d)" % (m, path[:60], got))
+            elif (line[1], line[2]) != (m, path.split("?")[0]):
+                p.append("%s %s: the log line is for %s %s" % (m, path[:60], line[1], line[2]))
+            elif int(line[0]) != got:
+                p.append("%s %s: sent %d, the handler returned %s" % (m, path[:60], got, line[0]))
+        return p
+    c.check("status: every handler returns the status it sent (logged with --verbose)", returned_as_sent)
+    d.stop()
+
+
+SCENARIOS = {"time": scenario_time, "rcvmax": scenario_rcvmax, "buffers": scenario_buffers,
+             "status": scenario_status}
 
 
 def main():

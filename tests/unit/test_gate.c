@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* webd/gate.c: which Host and Origin headers are answered, which files are served. */
-#include "gate.h"
+/* webd/http/gate.c: which Host and Origin headers are answered, which files are served. */
+#include "http/gate.h"
 
 #include <errno.h>
 #include <setjmp.h>

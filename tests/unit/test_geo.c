@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Unit tests for webd/geo.c: address classification, both record layouts
+ * Unit tests for webd/geo/geo.c: address classification, both record layouts
  * (MaxMind's, from fixtures that tests/fixtures/mkmmdb.py writes, and the
  * flat one of the free ip-location-db files), IPv4 and IPv6, missing files,
  * and that non-public addresses never reach a database (the fixtures and the
@@ -25,7 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "geo.h"
+#include "geo/geo.h"
 
 static struct wl_addr addr(const char *s)
 {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Unit tests for webd/ipapi.c against a fake ip-api: an evhttp server on
+ * Unit tests for webd/geo/ipapi.c against a fake ip-api: an evhttp server on
  * 127.0.0.1 in this process, on the same event base as the client, so a
  * test is one thread driving one loop for a bounded time. The fake records
  * each request and can answer success or fail entries, send X-Rl/X-Ttl,
@@ -33,7 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ipapi.h"
+#include "geo/ipapi.h"
 #include "log.h"
 
 enum { MAX_REQ = 64, MAX_RESULTS = 512 };

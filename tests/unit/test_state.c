@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * webd's live state (webd/state.c), the parts that network data can aim at:
+ * webd's live state (webd/live/state.c), the parts that network data can aim at:
  *
  *   - the host table: 30,000 IPv6 addresses that all share one bucket under
  *     the unkeyed FNV-1a bucket function webd used before must spread out
@@ -8,7 +8,11 @@
  *     chain does fill (addresses aimed at a key the test knows), it is
  *     capped at STATE_HOST_CHAIN_MAX, the least recently seen giving way;
  *   - passive DNS: only responses teach name-to-address mappings; a query
- *     that carries an answer record teaches nothing.
+ *     that carries an answer record teaches nothing;
+ *
+ * and what the API reads through state.h rather than by index arithmetic:
+ * the rates by capture second, the DNS log and the alerts newest first, and
+ * the one formatter of DNS answers that the log and history share.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,11 +21,12 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "siphash.h"
-#include "state.h"
+#include "live/state.h"
 
 #define T0 1700000000
 
@@ -178,7 +183,7 @@ static void fnv_collisions_spread(void **unused)
 	free_state(s);
 }
 
-/* The bucket webd/state.c computes: SipHash of the family byte and the address. */
+/* The bucket webd/live/state.c computes: SipHash of the family byte and the address. */
 static size_t sip_bucket(const struct state *s, const struct wl_addr *a)
 {
 	uint8_t bytes[17] = { a->family };
@@ -269,6 +274,123 @@ static void dns_response_teaches(void **unused)
 	free_state(s);
 }
 
+/* ---- What the API reads: rates by second, the DNS log and alerts newest first ------ */
+
+static void rates_by_capture_second(void **unused)
+{
+	struct state *s = new_state(1024);
+	struct wl_addr a = addr_from("10.0.0.1");
+
+	(void)unused;
+	add_packet(s, &a, NULL, T0, NULL);
+	add_packet(s, &a, NULL, T0, NULL);
+	add_packet(s, &a, NULL, T0 + 2, NULL);
+	assert_int_equal(state_rate_at(s, T0)->packets, 2);
+	assert_int_equal(state_rate_at(s, T0)->bytes, 200);
+	assert_null(state_rate_at(s, T0 + 1)); /* quiet */
+	assert_int_equal(state_rate_at(s, T0 + 2)->packets, 1);
+	/* An hour later the same bucket holds the new second, and the old one is gone. */
+	add_packet(s, &a, NULL, T0 + STATE_RATE_SECONDS, NULL);
+	assert_null(state_rate_at(s, T0));
+	assert_int_equal(state_rate_at(s, T0 + STATE_RATE_SECONDS)->packets, 1);
+	free_state(s);
+}
+
+static void dns_log_newest_first(void **unused)
+{
+	struct state *s = malloc(sizeof(*s));
+	struct state_limits lim;
+	struct wl_addr client = addr_from("10.0.0.7"), resolver = addr_from("10.0.0.53");
+	char answers[256];
+
+	(void)unused;
+	assert_non_null(s);
+	state_default_limits(&lim);
+	lim.ring_packets = 64;
+	lim.ring_bytes = 64 * 1024;
+	lim.dns_log = 3;
+	assert_int_equal(state_init(s, &lim), 0);
+	for (int i = 0; i < 5; i++) {
+		struct wl_dns r = dns_with_answer(true);
+
+		snprintf(r.qname, sizeof(r.qname), "name%d.example", i);
+		add_packet(s, &resolver, &client, T0 + i, &r);
+	}
+	assert_string_equal(state_dns_at(s, 0)->qname, "name4.example");
+	assert_string_equal(state_dns_at(s, 2)->qname, "name2.example");
+	assert_null(state_dns_at(s, 3)); /* the log keeps 3 */
+	/* The log shows the answers with the formatter history uses. */
+	state_dns_answers(&(struct wl_dns){ 0 }, answers, sizeof(answers));
+	assert_string_equal(answers, "");
+	{
+		struct wl_dns r = dns_with_answer(true);
+
+		state_dns_answers(&r, answers, sizeof(answers));
+		assert_string_equal(state_dns_at(s, 0)->answers, answers);
+	}
+	state_free(s);
+	free(s);
+}
+
+static void alerts_newest_first(void **unused)
+{
+	struct state *s = malloc(sizeof(*s));
+	struct state_limits lim;
+	const char *flooders[] = { "10.0.0.1", "10.0.0.2", "10.0.0.3" };
+
+	(void)unused;
+	assert_non_null(s);
+	state_default_limits(&lim);
+	lim.ring_packets = 64;
+	lim.ring_bytes = 64 * 1024;
+	lim.alerts = 2;
+	lim.alert_packets = 2; /* a third packet within the window alerts */
+	assert_int_equal(state_init(s, &lim), 0);
+	for (int f = 0; f < 3; f++) {
+		struct wl_addr a = addr_from(flooders[f]);
+
+		for (int i = 0; i < 3; i++)
+			add_packet(s, &a, NULL, T0 + f, NULL);
+	}
+	assert_int_equal(s->alerts_count, 2);
+	assert_memory_equal(state_alert_at(s, 0)->addr.b, addr_from("10.0.0.3").b, 4);
+	assert_memory_equal(state_alert_at(s, 1)->addr.b, addr_from("10.0.0.2").b, 4);
+	assert_null(state_alert_at(s, 2)); /* the list keeps 2 */
+	state_free(s);
+	free(s);
+}
+
+/* The one formatter of DNS answers: answer-section data only, joined, cut to fit. */
+static void dns_answers_text(void **unused)
+{
+	struct wl_dns d = dns_with_answer(true);
+	char out[256], small[8];
+	size_t n;
+
+	(void)unused;
+	d.n_answers = 4;
+	d.answers[1] = (struct wl_dns_rr){ .section = WL_DNS_NS, .type = 2 };
+	strcpy(d.answers[1].data, "ns.example"); /* not an answer */
+	d.answers[2] = (struct wl_dns_rr){ .section = WL_DNS_AN, .type = 5 }; /* no data */
+	d.answers[3] = (struct wl_dns_rr){ .section = WL_DNS_AN, .type = 5 };
+	strcpy(d.answers[3].data, "alias.example");
+	n = state_dns_answers(&d, out, sizeof(out));
+	assert_string_equal(out, "192.0.2.66, alias.example");
+	assert_int_equal(n, strlen(out));
+	n = state_dns_answers(&d, small, sizeof(small));
+	assert_int_equal(n, sizeof(small) - 1);
+	assert_string_equal(small, "192.0.2");
+	/* However many answers, the text fits its buffer. */
+	d.n_answers = WL_DNS_MAX_ANSWERS;
+	for (int i = 0; i < WL_DNS_MAX_ANSWERS; i++) {
+		d.answers[i] = (struct wl_dns_rr){ .section = WL_DNS_AN, .type = 16 };
+		memset(d.answers[i].data, 'x', 40);
+	}
+	n = state_dns_answers(&d, out, sizeof(out));
+	assert_true(n < sizeof(out));
+	assert_int_equal(strlen(out), n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -276,6 +398,10 @@ int main(void)
 		cmocka_unit_test(full_chain_is_capped),
 		cmocka_unit_test(dns_query_with_answer_teaches_nothing),
 		cmocka_unit_test(dns_response_teaches),
+		cmocka_unit_test(rates_by_capture_second),
+		cmocka_unit_test(dns_log_newest_first),
+		cmocka_unit_test(alerts_newest_first),
+		cmocka_unit_test(dns_answers_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
