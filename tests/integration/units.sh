@@ -8,7 +8,8 @@
 #   - systemd-analyze verify on each unit: it must print nothing at all
 #     (typos in keys or values only warn and still exit 0);
 #   - systemd-analyze security --offline=yes: the overall exposure level must
-#     be at most 4.0 for wlite-capd and 2.0 for wlite-webd (printed as "# ");
+#     be at most 4.0 for wlite-capd and 2.0 for wlite-webd and wlite-ipfix
+#     (printed as "# ");
 #   - the configuration file each unit passes with --config is installed;
 #   - systemd-sysusers and systemd-tmpfiles accept wlite's entries and make
 #     the user wlite and /run/wlite (0750 wlite:wlite) in the root.
@@ -24,8 +25,8 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 BUILD="${WLITE_BUILD:-$ROOT/build}"
 
-readonly UNITS=(wlite-capd.service wlite-webd.service)
-declare -A MAX_EXPOSURE=([wlite-capd.service]=4.0 [wlite-webd.service]=2.0)
+readonly UNITS=(wlite-capd.service wlite-webd.service wlite-ipfix.service)
+declare -A MAX_EXPOSURE=([wlite-capd.service]=4.0 [wlite-webd.service]=2.0 [wlite-ipfix.service]=2.0)
 
 # shellcheck source=tests/integration/lib/tap.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/tap.sh"
@@ -80,7 +81,7 @@ for u in "${UNITS[@]}"; do
 	found="$(find "$DEST" -path '*/systemd/system/'"$u" -print -quit 2>/dev/null)"
 	[[ -n "$found" ]] || why "$u was not installed under $DEST"
 done
-report "meson install --destdir installs both units into a temporary root"
+report "meson install --destdir installs every unit into a temporary root"
 
 # ------------------------------------------------------------ per unit
 
