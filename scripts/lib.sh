@@ -15,6 +15,8 @@ WL_PACKAGES=(
 	systemd-container debootstrap
 	# tests/integration/flows.sh: segment drops (nft) and no veth offloads (ethtool -K).
 	nftables ethtool
+	# tests/integration/ipfix.sh: IPFIX collector (nfcapd, nfdump) and a second exporter.
+	nfdump softflowd
 )
 
 : "${WL_PROG:=wlite}"
