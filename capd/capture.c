@@ -424,4 +424,5 @@ void capture_fill_header(const struct capture *cap, struct wl_packet *pkt,
 	pkt->ts_usec = (uint32_t)(frac % 1000000);
 	pkt->len = h->len;
 	pkt->caplen = h->caplen;
+	pkt->flow_id = 0; /* set by the flow table, when there is one */
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include "flow.h"
 
+#include "flow-key.h"
 #include "intern.h"
 #include "flow_tcp.h"
 #include "siphash.h"
@@ -21,27 +22,11 @@ enum {
 };
 
 /*
- * What makes two packets one flow, in a canonical order (the lower endpoint
- * first) so that both directions find the same entry. Non-IP flows put the
- * MACs in addr and the ethertype in both ports; ICMP echo flows put the
- * identifier in both ports.
- */
-struct flow_key {
-	uint8_t family; /* 4, 6, or 0 for a MAC pair */
-	uint8_t ipproto;
-	uint8_t n_vlan;
-	uint8_t tunnel; /* the inner headers of a tunnel */
-	uint16_t vlan[WL_FLOW_VLAN_MAX];
-	uint16_t port[2];
-	uint8_t addr[2][16];
-};
-
-/*
  * A million of these is the default table, so the layout counts: 232 bytes,
  * without a hole (the small fields sit together, the TCP state last).
  */
 struct flow {
-	struct flow_key key;
+	struct wl_flow_key key;
 	uint32_t hash_next;   /* chain in the bucket; the next free flow when free */
 	uint32_t prev, next;  /* in the list of its class, oldest activity first */
 	uint64_t id;
@@ -129,12 +114,12 @@ static void list_append(struct flow_table *t, uint32_t i, uint8_t class)
 	l->tail = i;
 }
 
-static uint32_t bucket_of(const struct flow_table *t, const struct flow_key *k)
+static uint32_t bucket_of(const struct flow_table *t, const struct wl_flow_key *k)
 {
 	return (uint32_t)(wl_siphash24(&t->key, k, sizeof(*k)) & t->mask);
 }
 
-static uint32_t find(const struct flow_table *t, const struct flow_key *k, uint32_t bucket)
+static uint32_t find(const struct flow_table *t, const struct wl_flow_key *k, uint32_t bucket)
 {
 	for (uint32_t i = t->buckets[bucket]; i != NONE; i = t->flows[i].hash_next)
 		if (memcmp(&t->flows[i].key, k, sizeof(*k)) == 0)
@@ -149,64 +134,6 @@ static void hash_unlink(struct flow_table *t, uint32_t i)
 	while (*link != i)
 		link = &t->flows[*link].hash_next;
 	*link = t->flows[i].hash_next;
-}
-
-/* ---- Keys ---------------------------------------------------------------------------- */
-
-/* The IP layer a flow is about: a tunnel's inner headers, else the outer ones. */
-static const struct wl_flow *flow_layer(const struct wl_packet *pkt)
-{
-	if ((pkt->has & WL_PKT_INNER) && (pkt->inner.has & WL_HAS_SRC) && (pkt->inner.has & WL_HAS_DST))
-		return &pkt->inner;
-	return &pkt->outer;
-}
-
-static void key_ports(const struct wl_flow *l, uint16_t *sport, uint16_t *dport)
-{
-	*sport = *dport = 0;
-	if ((l->has & (WL_HAS_SPORT | WL_HAS_SCTP_PORTS)) && (l->has & WL_HAS_DPORT)) {
-		*sport = l->sport;
-		*dport = l->dport;
-	} else if (l->l4 & WL_L4_ECHO) {
-		*sport = *dport = l->icmp_id; /* request and reply share it */
-	}
-}
-
-/*
- * Fills the key for pkt in canonical order; *src_is_lo says which end sent
- * it. Returns false for a packet no flow can hold (no addresses).
- */
-static bool make_key(const struct wl_packet *pkt, struct flow_key *k, bool *src_is_lo)
-{
-	const struct wl_flow *l = flow_layer(pkt);
-	uint8_t src[16] = { 0 }, dst[16] = { 0 };
-	uint16_t sport, dport;
-	int cmp;
-
-	memset(k, 0, sizeof(*k));
-	if ((l->has & WL_HAS_SRC) && (l->has & WL_HAS_DST) && (l->l3 == WL_L3_IPV4 || l->l3 == WL_L3_IPV6)) {
-		k->family = l->src.family;
-		k->ipproto = l->has & WL_HAS_IPPROTO ? l->ipproto : 0;
-		memcpy(src, l->src.b, 16);
-		memcpy(dst, l->dst.b, 16);
-		key_ports(l, &sport, &dport);
-		k->tunnel = l == &pkt->inner;
-	} else if (pkt->has & WL_PKT_ETH) {
-		memcpy(src, pkt->eth_src, 6);
-		memcpy(dst, pkt->eth_dst, 6);
-		sport = dport = l->l3 == WL_L3_ARP ? 0x0806 : l->ethertype;
-	} else {
-		return false;
-	}
-	k->n_vlan = pkt->n_vlan < WL_FLOW_VLAN_MAX ? pkt->n_vlan : WL_FLOW_VLAN_MAX;
-	memcpy(k->vlan, pkt->vlan, k->n_vlan * sizeof(k->vlan[0]));
-	cmp = memcmp(src, dst, 16);
-	*src_is_lo = cmp < 0 || (cmp == 0 && sport <= dport);
-	memcpy(k->addr[0], *src_is_lo ? src : dst, 16);
-	memcpy(k->addr[1], *src_is_lo ? dst : src, 16);
-	k->port[0] = *src_is_lo ? sport : dport;
-	k->port[1] = *src_is_lo ? dport : sport;
-	return true;
 }
 
 /* ---- Reports -------------------------------------------------------------------------- */
@@ -381,7 +308,7 @@ void flow_table_flush(struct flow_table *t, enum wl_flow_end why)
 
 /* ---- Packets ----------------------------------------------------------------------------- */
 
-static uint32_t new_flow(struct flow_table *t, const struct flow_key *k, uint32_t bucket, int64_t now)
+static uint32_t new_flow(struct flow_table *t, const struct wl_flow_key *k, uint32_t bucket, int64_t now)
 {
 	struct flow *f;
 	uint32_t i;
@@ -500,10 +427,10 @@ static int64_t capture_us(const struct wl_packet *pkt)
 }
 
 /* The flow pkt belongs to, created if need be; a new connection on old ports ends the old one. */
-static uint32_t lookup(struct flow_table *t, const struct wl_packet *pkt, const struct flow_key *k, bool src_is_lo,
+static uint32_t lookup(struct flow_table *t, const struct wl_packet *pkt, const struct wl_flow_key *k, bool src_is_lo,
 		       int64_t now)
 {
-	const struct wl_flow *l = flow_layer(pkt);
+	const struct wl_flow *l = wl_flow_key_layer(pkt);
 	uint32_t bucket = bucket_of(t, k), i = find(t, k, bucket);
 
 	/* Idle past its timeout, though no sweep has come by yet: that flow is over. */
@@ -530,7 +457,7 @@ static uint32_t lookup(struct flow_table *t, const struct wl_packet *pkt, const 
 
 static void account(struct flow_table *t, struct flow *f, const struct wl_packet *pkt, int dir, int64_t now)
 {
-	const struct wl_flow *l = flow_layer(pkt);
+	const struct wl_flow *l = wl_flow_key_layer(pkt);
 
 	f->packets[dir]++;
 	f->bytes[dir] += pkt->len;
@@ -545,9 +472,9 @@ static void account(struct flow_table *t, struct flow *f, const struct wl_packet
 	learn(t, f, pkt, l);
 }
 
-void flow_table_packet(struct flow_table *t, const struct wl_packet *pkt)
+uint64_t flow_table_packet(struct flow_table *t, const struct wl_packet *pkt)
 {
-	struct flow_key k;
+	struct wl_flow_key k;
 	bool src_is_lo;
 	int64_t now = capture_us(pkt);
 	uint32_t i;
@@ -557,8 +484,8 @@ void flow_table_packet(struct flow_table *t, const struct wl_packet *pkt)
 	if (now > t->clock_us)
 		t->clock_us = now;
 	t->stats.packets++;
-	if (!make_key(pkt, &k, &src_is_lo))
-		return;
+	if (!wl_flow_key_of_packet(pkt, &k, &src_is_lo))
+		return 0;
 	i = lookup(t, pkt, &k, src_is_lo, now);
 	f = &t->flows[i];
 	account(t, f, pkt, src_is_lo == f->a_is_lo ? 0 : 1, now);
@@ -575,6 +502,7 @@ void flow_table_packet(struct flow_table *t, const struct wl_packet *pkt)
 		f->reports = (uint16_t)(due < UINT16_MAX ? due : UINT16_MAX);
 		emit(t, f, WL_FLOW_ACTIVE);
 	}
+	return f->id;
 }
 
 /* ---- Life cycle ------------------------------------------------------------------------------ */

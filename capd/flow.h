@@ -71,8 +71,12 @@ struct flow_table;
 struct flow_table *flow_table_new(const struct flow_config *cfg, flow_report_fn report, void *ctx, int *err);
 struct flow_table *flow_table_free(struct flow_table *t);
 
-/* Folds one decoded packet in, at its capture time. May report flows. */
-void flow_table_packet(struct flow_table *t, const struct wl_packet *pkt);
+/*
+ * Folds one decoded packet in, at its capture time. May report flows.
+ * Returns the id of the flow it is counted in, or 0 for a packet no flow
+ * can hold.
+ */
+uint64_t flow_table_packet(struct flow_table *t, const struct wl_packet *pkt);
 
 /* Reports and removes the flows idle longer than their timeout at now_us. */
 void flow_table_expire(struct flow_table *t, int64_t now_us);

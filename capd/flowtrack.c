@@ -15,7 +15,13 @@
 #include <sys/random.h>
 #include <time.h>
 
-#define ID_RUN_BITS 40 /* ids are a random run prefix above a 40-bit counter */
+/*
+ * Ids are a random 14-bit run prefix above a 39-bit counter: below 2^53, so
+ * that JSON readers that hold numbers as doubles (JavaScript) read them
+ * exactly, with room for 5e11 flows a run.
+ */
+#define ID_RUN_BITS 39
+#define ID_PREFIX_MASK 0x3fff
 
 static void publish_report(void *ctx, const struct wl_flow_record *rec)
 {
@@ -34,7 +40,7 @@ static uint64_t run_prefix(void)
 
 	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
 		r = (uint32_t)time(NULL);
-	return (uint64_t)(r & 0xffffff) << ID_RUN_BITS;
+	return (uint64_t)(r & ID_PREFIX_MASK) << ID_RUN_BITS;
 }
 
 int capd_flows_start(struct capd *d, char *err, size_t errlen)
@@ -56,8 +62,7 @@ int capd_flows_start(struct capd *d, char *err, size_t errlen)
 
 void capd_flows_packet(struct capd *d)
 {
-	if (d->flows)
-		flow_table_packet(d->flows, d->pkt);
+	d->pkt->flow_id = d->flows ? flow_table_packet(d->flows, d->pkt) : 0;
 }
 
 static int64_t wall_us(void)

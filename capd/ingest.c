@@ -60,8 +60,9 @@ static void handle_packet(u_char *user, const struct pcap_pkthdr *h, const u_cha
 	d->count.by_proto[pkt->proto < WL_P__MAX ? pkt->proto : 0]++;
 	if (pkt->malformed)
 		d->count.malformed++;
-	publisher_add(&d->pub, pkt, d->cap.linktype, data, h->caplen);
+	/* The flow first: the packet's record names it. */
 	capd_flows_packet(d);
+	publisher_add(&d->pub, pkt, d->cap.linktype, data, h->caplen);
 }
 
 static void on_live_readable(evutil_socket_t fd, short what, void *arg)

@@ -185,6 +185,8 @@ long wl_json_packet(const struct wl_packet *pkt, char *buf, size_t size)
 		put_flow(&w, &pkt->inner, true);
 		close_obj(&w);
 	}
+	if (pkt->flow_id)
+		kv_u64(&w, "flow", pkt->flow_id);
 	if (pkt->malformed)
 		kv_str(&w, "malformed", pkt->malformed == WL_TRUNCATED ? "truncated" : "invalid");
 	close_obj(&w);

@@ -175,6 +175,11 @@ static void put_summary(struct ww *w, const struct wl_packet *pkt)
 	}
 	if (pkt->has & WL_PKT_DNS)
 		put_dns(w, &pkt->dns);
+	if (pkt->flow_id) {
+		sec = begin_section(w, WL_SEC_FLOW);
+		put_be(w, pkt->flow_id, 8);
+		end_section(w, sec);
+	}
 	if (pkt->n_layers) {
 		sec = begin_section(w, WL_SEC_LAYERS);
 		for (unsigned i = 0; i < pkt->n_layers && i < WL_LAYERS_MAX; i++) {
@@ -407,6 +412,8 @@ static int get_section(uint8_t type, struct cursor *c, struct wl_wire_record *re
 		return pkt->has & WL_PKT_DNS ? get_dns_rr(c, &pkt->dns) : -EBADMSG;
 	case WL_SEC_LAYERS:
 		return get_layers(c, pkt);
+	case WL_SEC_FLOW:
+		return cur_be64(c, &pkt->flow_id) < 0 ? -EBADMSG : 0;
 	default:
 		return 0;
 	}
@@ -487,6 +494,7 @@ int wl_wire_next(struct wl_wire_reader *r, struct wl_wire_record *ret)
 		return -EBADMSG;
 	memset(&ret->pkt.has, 0, offsetof(struct wl_packet, info) - offsetof(struct wl_packet, has));
 	ret->pkt.info[0] = '\0';
+	ret->pkt.flow_id = 0;
 	if (get_fixed(&c, ret) < 0 || cur_bytes(&c, ret->pkt.caplen, &ret->raw) < 0)
 		return -EBADMSG;
 	ret->raw_len = ret->pkt.caplen;

@@ -82,6 +82,7 @@ enum wl_wire_section {
 	WL_SEC_DNS = 9,    /* DNS header and question (below) */
 	WL_SEC_DNS_RR = 10, /* one resource record (below); repeated, in order */
 	WL_SEC_LAYERS = 11, /* n x (u8 proto, u16 offset, u16 length) */
+	WL_SEC_FLOW = 12,  /* u64: the id of the flow record (below) the packet is counted in */
 };
 
 /*

@@ -230,6 +230,7 @@ struct wl_packet {
 	uint32_t ts_usec;
 	uint32_t len;    /* length on the wire */
 	uint32_t caplen; /* bytes captured */
+	uint64_t flow_id; /* the flow capd's table put it in (wlite-wire.h); 0: none */
 
 	/* Cleared by wl_dissect(). */
 	uint32_t has;      /* WL_PKT_* */

@@ -44,6 +44,7 @@ STRING_SETTER(history, "history")
 NUMBER_SETTER(ring_packets, OPT(o)->limits.ring_packets, 100, 10000000, "ring-packets")
 NUMBER_SETTER(hosts, OPT(o)->limits.hosts, 16, 10000000, "hosts")
 NUMBER_SETTER(dns_log, OPT(o)->limits.dns_log, 10, 1000000, "dns-log")
+NUMBER_SETTER(flows, OPT(o)->limits.flows, 16, FLOWS_LIMIT_MAX, "flows")
 NUMBER_SETTER(alert_packets, OPT(o)->limits.alert_packets, 1, 100000000, "alert-packets")
 NUMBER_SETTER(alert_window, OPT(o)->limits.alert_window_s, 1, STATE_ALERT_BUCKETS, "alert-window (s)")
 NUMBER_SETTER(alert_cooldown, OPT(o)->limits.alert_cooldown_s, 0, 86400, "alert-cooldown (s)")
@@ -175,6 +176,7 @@ static const struct wl_option webd_option_table[] = {
 	{ "ring-mb", 0, NULL, "MB", true, set_ring_mb, "memory for them, at most (default 128)" },
 	{ "hosts", 0, NULL, "N", true, set_hosts, "addresses tracked (default 65536)" },
 	{ "dns-log", 0, NULL, "N", true, set_dns_log, "DNS queries kept (default 1000)" },
+	{ "flows", 0, NULL, "N", true, set_flows, "flows kept, active and ended (default 200000; ended ones make room first)" },
 	{ "alert-packets", 0, NULL, "N", true, set_alert_packets, "alert when one IP sends more than N packets ... (default 200)" },
 	{ "alert-window", 0, NULL, "S", true, set_alert_window, "... within S seconds (default 10)" },
 	{ "alert-cooldown", 0, NULL, "S", true, set_alert_cooldown, "quiet seconds before an IP can alert again (default 60)" },

@@ -52,6 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 */
 	pkt.caplen = (uint32_t)frame_len;
 	pkt.len = (uint32_t)frame_len + cut;
+	pkt.flow_id = 0;
 	/* What wl_dissect() clears before its first decoder. */
 	memset(&pkt.has, 0, offsetof(struct wl_packet, info) - offsetof(struct wl_packet, has));
 	pkt.info[0] = '\0';

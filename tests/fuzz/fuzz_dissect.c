@@ -50,6 +50,7 @@ static void fuzz_tree(const uint8_t *frame, size_t frame_len, int linktype, int 
 	memset(fields, 0xa5, sizeof(fields));
 	pkt.len = (uint32_t)frame_len;
 	pkt.caplen = (uint32_t)frame_len;
+	pkt.flow_id = 0;
 	CHECK(wl_dissect_tree(&pkt, linktype, frame, frame_len, &tree) == ret);
 	wl_fuzz_check_packet(&pkt, ret, frame_len);
 	CHECK(tree.n <= TREE_MAX);
@@ -86,6 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pkt.ts_usec = 0;
 	pkt.len = (uint32_t)frame_len;
 	pkt.caplen = (uint32_t)frame_len;
+	pkt.flow_id = 0;
 
 	int ret = wl_dissect(&pkt, linktype, frame, frame_len);
 

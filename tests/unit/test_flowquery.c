@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* webd/live/flowquery.c and endpoints.c: filters, sorts, pages and endpoints over the flow table. */
-#include "endpoints.h"
-#include "flowquery.h"
+#include "live/endpoints.h"
+#include "live/flowquery.h"
 
 #include <errno.h>
 #include <setjmp.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* webd/live/flows.c: webd's table of flow reports from its sensors. */
-#include "flows.h"
+#include "live/flows.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

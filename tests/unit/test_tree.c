@@ -512,6 +512,7 @@ static void compare_capture(const char *path, struct corpus_stats *st, struct wl
 		a.ts_usec = b.ts_usec = (uint32_t)h->ts.tv_usec;
 		a.len = b.len = h->len;
 		a.caplen = b.caplen = h->caplen;
+		a.flow_id = b.flow_id = 0;
 
 		int ra = wl_dissect(&a, linktype, copy, h->caplen);
 		int rb = wl_dissect_tree(&b, linktype, copy, h->caplen, &tree);

@@ -575,6 +575,7 @@ static void fill_worst_case(struct wl_packet *pkt)
 	pkt->ts_sec = INT64_MIN;
 	pkt->ts_usec = 999999;
 	pkt->len = UINT32_MAX;
+	pkt->flow_id = UINT64_MAX;
 	pkt->has = WL_PKT_ETH | WL_PKT_INNER | WL_PKT_DNS | WL_PKT_SNI | WL_PKT_HTTP | WL_PKT_DHCP;
 	pkt->malformed = WL_INVALID;
 	pkt->proto = WL_P__MAX - 1;
@@ -642,6 +643,35 @@ static void test_round_trip_worst_case(void **state)
 	assert_string_equal(rec.pkt.sni, orig.sni);
 	assert_string_equal(rec.pkt.dns.answers[31].name, orig.dns.answers[31].name);
 	assert_string_equal(rec.pkt.http.path, orig.http.path);
+	assert_true(rec.pkt.flow_id == UINT64_MAX);
+}
+
+/* A packet's flow id travels; the next record without one reads 0, not the last id. */
+static void test_round_trip_flow_id(void **state)
+{
+	uint8_t raw[64] = { 0 };
+	uint8_t b[4096];
+	struct wl_wire_reader r;
+	struct wl_packet pkt;
+	long n;
+	size_t off = WL_WIRE_BATCH_HEADER;
+
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.len = pkt.caplen = sizeof(raw);
+	for (unsigned i = 0; i < 2; i++) {
+		pkt.seq = i + 1;
+		pkt.flow_id = i == 0 ? 0x123456789abcdefULL : 0;
+		n = wl_wire_put_record(b + off, sizeof(b) - off, &pkt, WL_LINK_ETHERNET, raw, sizeof(raw));
+		assert_true(n > 0);
+		off += (size_t)n;
+	}
+	wl_wire_put_batch_header(b, 2, 1);
+	assert_int_equal(wl_wire_reader_init(&r, b, off), 0);
+	assert_int_equal(wl_wire_next(&r, &rec), 1);
+	assert_true(rec.pkt.flow_id == 0x123456789abcdefULL);
+	assert_int_equal(wl_wire_next(&r, &rec), 1);
+	assert_true(rec.pkt.flow_id == 0);
+	assert_int_equal(wl_wire_next(&r, &rec), 0);
 }
 
 /* ---- Round trips of real captures ---------------------------------------------- */
@@ -1642,6 +1672,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_round_trip_every_cut),
 		cmocka_unit_test(test_round_trip_link_types),
 		cmocka_unit_test(test_round_trip_worst_case),
+		cmocka_unit_test(test_round_trip_flow_id),
 		cmocka_unit_test(test_round_trip_corpus),
 		cmocka_unit_test(test_reader_empty_message),
 		cmocka_unit_test(test_reader_short_header),

@@ -13,6 +13,7 @@
 #include "http/control.h"
 #include "http/detail.h"
 #include "http/export.h"
+#include "http/flows_api.h"
 #include "http/http.h"
 #include "live/feed.h"
 #include "live/rows.h"
@@ -148,7 +149,8 @@ static size_t select_packets(struct webd *w, const struct packet_query *q, struc
 
 		if (e->id <= q->filter.after_id)
 			break;
-		if (row_decode(e, rec) == 0 && row_matches(s, &q->filter, e, &rec->pkt))
+		if (row_entry_matches(s, &q->filter, e) && row_decode(e, rec) == 0 &&
+		    row_matches(s, &q->filter, e, &rec->pkt))
 			picked[n++] = age;
 	}
 	for (size_t i = n; i-- > 0;) {
@@ -573,6 +575,8 @@ int api_handle(struct mg_connection *conn, void *cbdata)
 		return api_alerts(w, conn);
 	if (strcmp(path, "/api/interfaces") == 0)
 		return api_interfaces(w, conn);
+	if (strncmp(path, "/api/flow", 9) == 0 || strcmp(path, "/api/endpoints") == 0)
+		return flows_api_handle(w, conn, path);
 	if (strcmp(path, "/api/capture") == 0) {
 		http_send_error(w, conn, 405, "use POST");
 		return 405;

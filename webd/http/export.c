@@ -69,7 +69,7 @@ static void plan_export(struct webd *w, struct export_plan *p, size_t limit, str
 
 		if (e->id <= p->f.after_id)
 			break;
-		if (row_decode(e, rec) < 0 || !row_matches(s, &p->f, e, &rec->pkt))
+		if (!row_entry_matches(s, &p->f, e) || row_decode(e, rec) < 0 || !row_matches(s, &p->f, e, &rec->pkt))
 			continue;
 		matched++;
 		p->first_id = e->id;
@@ -80,15 +80,21 @@ static void plan_export(struct webd *w, struct export_plan *p, size_t limit, str
 	}
 }
 
-/* Parses the filters and plans; returns 0, or the status it has sent. */
-static int start_export(struct webd *w, struct mg_connection *conn, struct export_plan *p, struct wl_wire_record *rec)
+/*
+ * Parses the filters (unless the caller gave them) and plans; returns 0, or
+ * the status it has sent.
+ */
+static int start_export(struct webd *w, struct mg_connection *conn, struct export_plan *p, const struct row_filter *given,
+			struct wl_wire_record *rec)
 {
 	const struct mg_request_info *ri = mg_get_request_info(conn);
 	char err[256];
 	long limit;
 	int status;
 
-	if (row_filter_parse(&p->f, ri->query_string, err, sizeof(err)) < 0)
+	if (given)
+		p->f = *given;
+	else if (row_filter_parse(&p->f, ri->query_string, err, sizeof(err)) < 0)
 		return http_send_error(w, conn, 400, "%s", err);
 	if ((status = http_query_long(w, conn, "limit", 1, EXPORT_MAX, EXPORT_MAX, &limit)) != 0)
 		return status;
@@ -129,7 +135,8 @@ static bool chunk_fill(struct webd *w, const struct export_plan *p, struct expor
 	for (; c->next_id <= p->last_id && c->n < EXPORT_CHUNK_ROWS; c->next_id++) {
 		const struct ring_entry *e = state_find_packet(s, c->next_id);
 
-		if (!e || row_decode(e, rec) < 0 || !row_matches(s, &p->f, e, &rec->pkt))
+		if (!e || !row_entry_matches(s, &p->f, e) || row_decode(e, rec) < 0 ||
+		    !row_matches(s, &p->f, e, &rec->pkt))
 			continue;
 		if (e->len > EXPORT_CHUNK_BYTES - c->used)
 			break; /* next pass */
@@ -232,7 +239,8 @@ static void pcap_emit(struct webd *w, struct http_stream *out, const struct expo
 /* ---- Either, streamed ---------------------------------------------------------- */
 
 struct export_kind {
-	const char *type, *file;
+	const char *type;
+	char file[64];
 	bool one_linktype; /* PCAP: the others are left out, and counted in X-Wlite-Skipped */
 	void (*begin)(struct http_stream *out, const struct export_plan *p);
 	void (*emit)(struct webd *w, struct http_stream *out, const struct export_plan *p, const struct chunk_row *r,
@@ -263,7 +271,7 @@ static void stream_rows(struct webd *w, struct mg_connection *conn, struct http_
 }
 
 static int export_rows(struct webd *w, struct mg_connection *conn, const struct export_kind *k,
-		       struct wl_wire_record *rec)
+		       const struct row_filter *given, struct wl_wire_record *rec)
 {
 	struct export_plan plan;
 	struct export_chunk c;
@@ -272,7 +280,7 @@ static int export_rows(struct webd *w, struct mg_connection *conn, const struct 
 
 	if (chunk_init(&c) < 0 || !out) {
 		status = http_send_error(w, conn, 503, "out of memory");
-	} else if ((status = start_export(w, conn, &plan, rec)) == 0) {
+	} else if ((status = start_export(w, conn, &plan, given, rec)) == 0) {
 		stream_rows(w, conn, out, k, &plan, &c, rec);
 		status = 200; /* the stream's headers */
 	}
@@ -333,15 +341,31 @@ int export_handle(struct webd *w, struct mg_connection *conn, const char *path)
 		return 503;
 	}
 	if (strcmp(path, "/api/export.csv") == 0)
-		status = export_rows(w, conn, &export_csv, rec);
+		status = export_rows(w, conn, &export_csv, NULL, rec);
 	else if (strcmp(path, "/api/export.pcap") == 0)
-		status = export_rows(w, conn, &export_pcap, rec);
+		status = export_rows(w, conn, &export_pcap, NULL, rec);
 	else if (strcmp(path, "/api/rates.csv") == 0)
 		status = export_rates(w, conn);
 	else {
 		http_send_error(w, conn, 404, "no such endpoint");
 		status = 404;
 	}
+	free(rec);
+	return status;
+}
+
+int export_flow_pcap(struct webd *w, struct mg_connection *conn, const char *sensor, uint64_t flow_id)
+{
+	struct wl_wire_record *rec = malloc(sizeof(*rec));
+	struct row_filter f = { .flow_id = flow_id };
+	struct export_kind k = export_pcap;
+	int status;
+
+	if (!rec)
+		return http_send_error(w, conn, 503, "out of memory");
+	snprintf(f.sensor, sizeof(f.sensor), "%s", sensor);
+	snprintf(k.file, sizeof(k.file), "wlite-flow-%llu.pcap", (unsigned long long)flow_id);
+	status = export_rows(w, conn, &k, &f, rec);
 	free(rec);
 	return status;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-#include "endpoints.h"
+#include "live/endpoints.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -8,7 +8,7 @@
 #ifndef WEBD_LIVE_ENDPOINTS_H
 #define WEBD_LIVE_ENDPOINTS_H
 
-#include "flowquery.h"
+#include "live/flowquery.h"
 
 enum endpoint_sort {
 	ENDPOINT_SORT_BYTES,

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-#include "flowquery.h"
+#include "live/flowquery.h"
 
 #include "query.h"
 
@@ -64,18 +64,6 @@ static int parse_time_us(const char *v, int64_t *ret)
 	if (errno || end == v || *end || !(s >= 0 && s < 1e12))
 		return -EINVAL;
 	*ret = (int64_t)(s * 1e6);
-	return 0;
-}
-
-static int parse_addr(const char *v, struct wl_addr *a)
-{
-	memset(a, 0, sizeof(*a));
-	if (inet_pton(AF_INET, v, a->b) == 1)
-		a->family = 4;
-	else if (inet_pton(AF_INET6, v, a->b) == 1)
-		a->family = 6;
-	else
-		return -EINVAL;
 	return 0;
 }
 
@@ -186,7 +174,7 @@ static int parse_one(void *ctx, const char *key, const char *v, char *err, size_
 	if (r <= 0)
 		return r;
 	if (strcmp(key, "addr") == 0)
-		return parse_addr(v, &q->addr) < 0 ? bad(err, errlen, key, "an IPv4 or IPv6 address") : (q->has_addr = true, 0);
+		return query_addr(v, &q->addr) < 0 ? bad(err, errlen, key, "an IPv4 or IPv6 address") : (q->has_addr = true, 0);
 	if (strcmp(key, "proto") == 0)
 		return parse_proto(v, &q->ipproto) < 0 ? bad(err, errlen, key, "tcp, udp, icmp, icmpv6, sctp or a number") : 0;
 	if (strcmp(key, "app") == 0)

@@ -9,7 +9,7 @@
 #ifndef WEBD_LIVE_FLOWQUERY_H
 #define WEBD_LIVE_FLOWQUERY_H
 
-#include "flows.h"
+#include "live/flows.h"
 
 #include <stdbool.h>
 #include <stddef.h>

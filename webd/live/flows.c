@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-#include "flows.h"
+#include "live/flows.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -30,7 +30,7 @@ int flows_init(struct live_flows *t, uint32_t max_flows)
 	int r;
 
 	memset(t, 0, sizeof(*t));
-	if (max_flows == 0 || max_flows > (1u << 26))
+	if (max_flows == 0 || max_flows > FLOWS_LIMIT_MAX)
 		return -EINVAL;
 	while (n < max_flows)
 		n <<= 1;
@@ -78,6 +78,8 @@ static void unlink_flow(struct live_flows *t, uint32_t i)
 		t->flows[f->next].prev = f->prev;
 	else
 		*tail = f->prev;
+	if (!f->ended)
+		t->stats.active--;
 }
 
 static void append_flow(struct live_flows *t, uint32_t i)
@@ -93,6 +95,8 @@ static void append_flow(struct live_flows *t, uint32_t i)
 	else
 		*head = i;
 	*tail = i;
+	if (!f->ended)
+		t->stats.active++;
 }
 
 static void remove_flow(struct live_flows *t, uint32_t i)
@@ -221,6 +225,12 @@ const struct live_flow *flows_report(struct live_flows *t, uint8_t sensor, const
 	uint32_t i = find(t, sensor, rec->id, bucket_of(t, sensor, rec->id));
 	struct live_flow *f;
 
+	/* The same id with another start: capd restarted and numbers from 1 again. */
+	if (i != NONE && t->flows[i].first_us != rec->first_us) {
+		remove_flow(t, i);
+		t->stats.ids_reused++;
+		i = NONE;
+	}
 	if (i == NONE)
 		i = new_flow(t, sensor, rec->id);
 	f = &t->flows[i];

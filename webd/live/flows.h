@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #define FLOWS_DEFAULT_MAX 200000
+#define FLOWS_LIMIT_MAX (1u << 26) /* the largest table flows_init accepts */
 #define FLOWS_SPARK_POINTS 8
 
 struct live_flow_point {
@@ -54,7 +55,8 @@ struct flows_stats {
 	uint64_t reports, flows_seen;
 	uint64_t evicted_ended, evicted_active; /* made room when full */
 	uint64_t names_dropped;
-	size_t n, max;
+	uint64_t ids_reused; /* a sensor restarted: an id came back with another flow */
+	size_t n, max, active;
 };
 
 struct live_flows {

@@ -77,11 +77,20 @@ struct ingest {
 	/* The thread's own counts, copied to the sensors' stats under the lock. */
 	uint64_t waited[WL_SENSORS_MAX], filled[WL_SENSORS_MAX];
 	struct wl_wire_record rec; /* the record being decoded */
+	struct wl_flow_record flow;
 };
 
 static int64_t wall_now(void)
 {
 	return (int64_t)time(NULL);
+}
+
+static int64_t wall_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* Called with the state lock held. */
@@ -123,14 +132,44 @@ static void add_batch(struct webd *w, struct wl_wire_record *rec, uint8_t sensor
 	ss->last_heard = now;
 }
 
+/*
+ * A batch of flow reports (state lock held). Their sequence is their own:
+ * a gap is reports lost, counted apart from packets.
+ */
+static void add_flow_batch(struct webd *w, struct wl_flow_record *rec, uint8_t sensor, const uint8_t *body,
+			   size_t len)
+{
+	struct sensor_stats *ss = &w->state.sensors[sensor];
+	struct wl_wire_reader r;
+	int64_t now_us = wall_now_us();
+	int rc = wl_wire_reader_init(&r, body, len);
+
+	if (rc < 0) {
+		ss->bad_flow_batches++;
+		return;
+	}
+	while ((rc = wl_wire_next_flow(&r, rec)) == 1) {
+		wl_seq_packet(&ss->flow_seq, rec->seq);
+		ss->flow_reports++;
+		flows_report(&w->state.flows, sensor, rec, now_us);
+	}
+	if (rc < 0)
+		ss->bad_flow_batches++;
+	ss->last_heard = now_us / 1000000;
+}
+
 /* A stats seq beyond the last packet: capd sent packets this sensor lost at the end. */
 static void check_stats_seq(struct sensor_stats *ss, const char *json, size_t len)
 {
 	cJSON *root = cJSON_ParseWithLength(json, len);
 	const cJSON *seq = cJSON_GetObjectItemCaseSensitive(root, "seq");
+	const cJSON *flows = cJSON_GetObjectItemCaseSensitive(root, "flows");
+	const cJSON *flow_seq = cJSON_GetObjectItemCaseSensitive(flows, "seq");
 
 	if (cJSON_IsNumber(seq) && seq->valuedouble >= 0)
 		wl_seq_sent(&ss->seq, (uint64_t)seq->valuedouble);
+	if (cJSON_IsNumber(flow_seq) && flow_seq->valuedouble >= 0)
+		wl_seq_sent(&ss->flow_seq, (uint64_t)flow_seq->valuedouble);
 	cJSON_Delete(root);
 }
 
@@ -160,6 +199,8 @@ static void handle_message(struct ingest *in, uint8_t sensor, const uint8_t *msg
 	tlen = (size_t)(nul - msg) + 1;
 	if (strcmp((const char *)msg, WL_TOPIC_PKT) == 0)
 		add_batch(w, &in->rec, sensor, msg + tlen, len - tlen);
+	else if (strcmp((const char *)msg, WL_TOPIC_FLOW) == 0)
+		add_flow_batch(w, &in->flow, sensor, msg + tlen, len - tlen);
 	else if (strcmp((const char *)msg, WL_TOPIC_STATS) == 0 || strcmp((const char *)msg, WL_TOPIC_STATUS) == 0)
 		keep_event(&w->state.sensors[sensor], (const char *)msg, (const char *)msg + tlen, len - tlen);
 }
@@ -310,7 +351,8 @@ static int subscribe_sensor(struct webd *w, size_t i, char *err, size_t errlen)
 	c->sock = nn_socket(AF_SP, NN_SUB);
 	if (c->sock < 0 || nn_setsockopt(c->sock, NN_SOL_SOCKET, NN_RCVBUF, &rcvbuf, sizeof(rcvbuf)) < 0 ||
 	    nn_setsockopt(c->sock, NN_SOL_SOCKET, NN_RCVMAXSIZE, &maxsize, sizeof(maxsize)) < 0 ||
-	    subscribe(c->sock, WL_TOPIC_PKT) < 0 || subscribe(c->sock, WL_TOPIC_STATS) < 0 ||
+	    subscribe(c->sock, WL_TOPIC_PKT) < 0 || subscribe(c->sock, WL_TOPIC_FLOW) < 0 ||
+	    subscribe(c->sock, WL_TOPIC_STATS) < 0 ||
 	    subscribe(c->sock, WL_TOPIC_STATUS) < 0 || nn_connect(c->sock, ss->addr) < 0 ||
 	    nn_getsockopt(c->sock, NN_SOL_SOCKET, NN_RCVFD, &c->rcv_fd, &fdlen) < 0) {
 		snprintf(err, errlen, "cannot subscribe to %s: %s", ss->addr, nn_strerror(nn_errno()));
@@ -431,6 +473,10 @@ void ingest_sensor_json(cJSON *item, const struct sensor_stats *ss)
 		cJSON_AddNumberToObject(item, "rcvbuf", ss->rcvbuf);
 	cJSON_AddNumberToObject(item, "handoff_waited", (double)ss->handoff_waited);
 	cJSON_AddNumberToObject(item, "handoff_filled", (double)ss->handoff_filled);
+	cJSON_AddNumberToObject(item, "flow_reports", (double)ss->flow_reports);
+	cJSON_AddNumberToObject(item, "flow_gaps", (double)ss->flow_seq.gaps);
+	cJSON_AddNumberToObject(item, "flow_reports_missed", (double)ss->flow_seq.missed);
+	cJSON_AddNumberToObject(item, "bad_flow_batches", (double)ss->bad_flow_batches);
 }
 
 /*

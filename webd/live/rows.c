@@ -2,6 +2,7 @@
 #include "live/rows.h"
 
 #include "geo/geo.h"
+#include "query.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -11,33 +12,6 @@
 #include <strings.h>
 
 /* ---- Query parameters --------------------------------------------------------- */
-
-/* Decodes %XX and '+' of a query value into out; -EINVAL if it does not fit. */
-static int url_decode(const char *in, size_t n, char *out, size_t size)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		char ch = in[i];
-
-		if (ch == '+') {
-			ch = ' ';
-		} else if (ch == '%') {
-			unsigned v;
-
-			if (i + 2 >= n || !isxdigit((unsigned char)in[i + 1]) ||
-			    !isxdigit((unsigned char)in[i + 2]) || sscanf(in + i + 1, "%2x", &v) != 1)
-				return -EINVAL;
-			ch = (char)v;
-			i += 2;
-		}
-		if (o + 1 >= size)
-			return -EINVAL;
-		out[o++] = ch;
-	}
-	out[o] = '\0';
-	return 0;
-}
 
 static int parse_protos(const char *key, const char *v, uint8_t *list, size_t *n, char *err, size_t errlen)
 {
@@ -63,8 +37,9 @@ static int parse_protos(const char *key, const char *v, uint8_t *list, size_t *n
 	return 0;
 }
 
-static int parse_param(struct row_filter *f, const char *key, const char *value, char *err, size_t errlen)
+static int parse_param(void *ctx, const char *key, const char *value, char *err, size_t errlen)
 {
+	struct row_filter *f = ctx;
 	char *end;
 
 	if (strcmp(key, "proto") == 0)
@@ -80,9 +55,38 @@ static int parse_param(struct row_filter *f, const char *key, const char *value,
 		return 0;
 	}
 	if (strcmp(key, "q") == 0) {
+		if (strlen(value) >= sizeof(f->q)) {
+			snprintf(err, errlen, "q= is longer than %zu bytes", sizeof(f->q) - 1);
+			return -EINVAL;
+		}
 		for (size_t i = 0; value[i]; i++)
 			f->q[i] = (char)tolower((unsigned char)value[i]);
 		f->q[strlen(value)] = '\0';
+		return 0;
+	}
+	if (strcmp(key, "flow") == 0) {
+		errno = 0;
+		f->flow_id = strtoull(value, &end, 10);
+		if (errno || end == value || *end || value[0] == '-' || f->flow_id == 0) {
+			snprintf(err, errlen, "flow= must be a flow id (a positive whole number)");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (strcmp(key, "sensor") == 0) {
+		if (strlen(value) >= sizeof(f->sensor)) {
+			snprintf(err, errlen, "sensor= names no sensor");
+			return -EINVAL;
+		}
+		snprintf(f->sensor, sizeof(f->sensor), "%s", value);
+		return 0;
+	}
+	if (strcmp(key, "host") == 0) {
+		if (query_addr(value, &f->host) < 0) {
+			snprintf(err, errlen, "host= must be an IPv4 or IPv6 address");
+			return -EINVAL;
+		}
+		f->has_host = true;
 		return 0;
 	}
 	if (strcmp(key, "after_seq") == 0) {
@@ -100,28 +104,7 @@ static int parse_param(struct row_filter *f, const char *key, const char *value,
 int row_filter_parse(struct row_filter *f, const char *query, char *err, size_t errlen)
 {
 	memset(f, 0, sizeof(*f));
-	while (query && *query) {
-		const char *amp = strchr(query, '&'), *eq;
-		size_t n = amp ? (size_t)(amp - query) : strlen(query);
-		char key[32], value[ROW_FILTER_Q_MAX];
-
-		eq = memchr(query, '=', n);
-		if (eq && (size_t)(eq - query) < sizeof(key)) {
-			int r;
-
-			memcpy(key, query, (size_t)(eq - query));
-			key[eq - query] = '\0';
-			if (url_decode(eq + 1, n - (size_t)(eq - query) - 1, value, sizeof(value)) < 0) {
-				snprintf(err, errlen, "parameter '%s' is malformed or longer than %d bytes", key,
-					 ROW_FILTER_Q_MAX - 1);
-				return -EINVAL;
-			}
-			if ((r = parse_param(f, key, value, err, errlen)) < 0)
-				return r;
-		}
-		query = amp ? amp + 1 : NULL;
-	}
-	return 0;
+	return query_each(query, parse_param, f, err, errlen);
 }
 
 /* ---- Rows ------------------------------------------------------------------ */
@@ -195,14 +178,45 @@ static bool in_list(const uint8_t *list, size_t n, uint8_t proto)
 	return false;
 }
 
-bool row_matches(struct state *s, const struct row_filter *f, const struct ring_entry *e,
-		 const struct wl_packet *pkt)
+static bool same_addr(const struct wl_addr *a, const struct wl_addr *b)
+{
+	return a->family == b->family && memcmp(a->b, b->b, a->family == 6 ? 16 : 4) == 0;
+}
+
+static bool has_host(const struct wl_packet *pkt, const struct wl_addr *host)
+{
+	const struct wl_flow *layers[2] = { &pkt->outer, &pkt->inner };
+
+	for (int i = 0; i < 2; i++) {
+		if (i == 1 && !(pkt->has & WL_PKT_INNER))
+			break;
+		if (((layers[i]->has & WL_HAS_SRC) && same_addr(&layers[i]->src, host)) ||
+		    ((layers[i]->has & WL_HAS_DST) && same_addr(&layers[i]->dst, host)))
+			return true;
+	}
+	return false;
+}
+
+/* What the ring entry alone tells, without the packet's summary. */
+bool row_entry_matches(const struct state *s, const struct row_filter *f, const struct ring_entry *e)
 {
 	if (e->id <= f->after_id || (f->foreign_only && !e->foreign))
 		return false;
+	if (f->flow_id && e->flow_id != f->flow_id)
+		return false;
+	if (f->sensor[0] && strcmp(s->sensors[e->sensor].name, f->sensor) != 0)
+		return false;
 	if (f->n_protos && !in_list(f->protos, f->n_protos, e->proto))
 		return false;
-	if (in_list(f->not_protos, f->n_not_protos, e->proto))
+	return !in_list(f->not_protos, f->n_not_protos, e->proto);
+}
+
+bool row_matches(struct state *s, const struct row_filter *f, const struct ring_entry *e,
+		 const struct wl_packet *pkt)
+{
+	if (!row_entry_matches(s, f, e))
+		return false;
+	if (f->has_host && !has_host(pkt, &f->host))
 		return false;
 	return !f->q[0] || text_matches(s, f, pkt);
 }
@@ -235,8 +249,8 @@ static size_t put_kv(char *buf, size_t size, size_t used, const char *key, const
 	return o;
 }
 
-static size_t put_host(struct state *s, const struct wl_addr *a, const char *prefix, char *buf,
-		       size_t size, size_t used, bool *alerting)
+size_t row_put_host(struct state *s, const struct wl_addr *a, const char *prefix, char *buf, size_t size,
+		     size_t used, bool *alerting)
 {
 	const struct host *h = state_find_host(s, a);
 	char key[32];
@@ -244,21 +258,21 @@ static size_t put_host(struct state *s, const struct wl_addr *a, const char *pre
 	if (!h)
 		return used;
 	if (h->geo.country[0]) {
-		snprintf(key, sizeof(key), "%s_country", prefix);
+		snprintf(key, sizeof(key), "%s%scountry", prefix, *prefix ? "_" : "");
 		used = put_kv(buf, size, used, key, h->geo.country);
 	}
-	snprintf(key, sizeof(key), "%s_scope", prefix);
+	snprintf(key, sizeof(key), "%s%sscope", prefix, *prefix ? "_" : "");
 	used = put_kv(buf, size, used, key, geo_scope_name((enum geo_scope)h->geo.scope));
 	if (best_name(h)) {
-		snprintf(key, sizeof(key), "%s_name", prefix);
+		snprintf(key, sizeof(key), "%s%sname", prefix, *prefix ? "_" : "");
 		used = put_kv(buf, size, used, key, best_name(h));
 	}
 	if (h->geo.asn && used < size) {
-		int n = snprintf(buf + used, size - used, ",\"%s_asn\":%u", prefix, h->geo.asn);
+		int n = snprintf(buf + used, size - used, ",\"%s%sasn\":%u", prefix, *prefix ? "_" : "", h->geo.asn);
 
 		used = n < 0 || (size_t)n >= size - used ? size : used + (size_t)n;
 	}
-	if (h->alerting)
+	if (h->alerting && alerting)
 		*alerting = true;
 	return used;
 }
@@ -280,11 +294,11 @@ long row_json(struct state *s, const struct ring_entry *e, struct wl_packet *pkt
 	used += (size_t)k;
 	used = put_kv(buf, size, used, "sensor", s->sensors[e->sensor].name);
 	if (pkt->outer.has & WL_HAS_SRC)
-		used = put_host(s, &pkt->outer.src, "src", buf, size, used, &alerting);
+		used = row_put_host(s, &pkt->outer.src, "src", buf, size, used, &alerting);
 	if (pkt->outer.has & WL_HAS_DST) {
 		bool replies_to_flooder = false; /* only the source's flood marks a row */
 
-		used = put_host(s, &pkt->outer.dst, "dst", buf, size, used, &replies_to_flooder);
+		used = row_put_host(s, &pkt->outer.dst, "dst", buf, size, used, &replies_to_flooder);
 	}
 	if (used + 40 >= size)
 		return -ENOBUFS;

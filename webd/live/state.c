@@ -20,6 +20,7 @@ void state_default_limits(struct state_limits *lim)
 		.hosts = 65536,
 		.dns_log = 1000,
 		.alerts = 1000,
+		.flows = FLOWS_DEFAULT_MAX,
 		.alert_packets = 200,
 		.alert_window_s = 10,
 		.alert_cooldown_s = 60,
@@ -75,6 +76,11 @@ int state_init(struct state *s, const struct state_limits *lim)
 		state_free(s);
 		return -ENOMEM;
 	}
+	r = lim->flows > FLOWS_LIMIT_MAX ? -EINVAL : flows_init(&s->flows, (uint32_t)lim->flows);
+	if (r < 0) {
+		state_free(s);
+		return r;
+	}
 	memset(s->host_hash, 0xff, s->host_hash_size * sizeof(*s->host_hash));
 	r = wl_siphash_key_random(&s->host_key);
 	if (r < 0) {
@@ -104,6 +110,7 @@ void state_free(struct state *s)
 	free(s->host_hash);
 	free(s->dns);
 	free(s->alerts);
+	flows_free(&s->flows);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -167,7 +174,7 @@ static uint64_t ring_add(struct state *s, const struct packet_origin *from, cons
 	memcpy(s->arena + off, record, len);
 	e = &s->ring[s->ring_head];
 	*e = (struct ring_entry){ .id = s->next_id++, .capd_seq = pkt->seq, .sent_us = from->sent_us,
-				  .sensor = from->sensor, .proto = pkt->proto, .foreign = foreign,
+				  .flow_id = pkt->flow_id, .sensor = from->sensor, .proto = pkt->proto, .foreign = foreign,
 				  .len = len, .record = s->arena + off };
 	s->ring_head = (s->ring_head + 1) % s->lim.ring_packets;
 	s->ring_count++;
@@ -634,6 +641,7 @@ void state_clear(struct state *s)
 	s->total_packets = s->total_bytes = s->malformed = 0;
 	s->dns_head = s->dns_count = 0;
 	s->alerts_head = s->alerts_count = 0;
+	flows_clear(&s->flows);
 	for (size_t i = 0; i < s->n_hosts; i++) {
 		struct host *h = &s->hosts[i];
 

@@ -12,11 +12,13 @@
  *            its alert window; least recently seen evicted first
  *   dns      the latest DNS queries and answers
  *   alerts   flood episodes: raised once, cleared when traffic falls back
+ *   flows    every sensor's flow reports (live/flows.h)
  */
 #ifndef WEBD_STATE_H
 #define WEBD_STATE_H
 
 #include "geo/geo.h"
+#include "live/flows.h"
 #include "sensors.h"
 #include "seq.h"
 #include "siphash.h"
@@ -62,6 +64,7 @@ struct state_limits {
 	size_t hosts;          /* default 65536 */
 	size_t dns_log;        /* default 1000 */
 	size_t alerts;         /* kept in the alert list, default 1000 */
+	size_t flows;          /* the flow table, default FLOWS_DEFAULT_MAX */
 	unsigned alert_packets; /* more than this many from one IP ... (default 200) */
 	unsigned alert_window_s; /* ... within this many seconds raises an alert (default 10) */
 	unsigned alert_cooldown_s; /* quiet time before the same IP can alert again (default 60) */
@@ -73,6 +76,7 @@ struct ring_entry {
 	uint64_t id;       /* webd's own number, across sensors: the API's "seq" */
 	uint64_t capd_seq; /* capd's */
 	uint64_t sent_us;  /* when capd sent its batch (wall clock, µs) */
+	uint64_t flow_id;  /* capd's id of the packet's flow; 0: none */
 	uint8_t sensor;
 	uint8_t proto;
 	bool foreign;
@@ -140,6 +144,9 @@ struct sensor_stats {
 	char addr[256];
 	uint64_t packets, bytes;
 	struct wl_seq seq; /* capd's sequence: gaps and packets missed */
+	struct wl_seq flow_seq; /* the flow reports' own sequence */
+	uint64_t flow_reports;
+	uint64_t bad_flow_batches;
 	uint64_t bad_batches;
 	uint64_t bad_timestamps; /* packets dropped for an impossible capture time */
 	int rcvbuf_asked, rcvbuf; /* the subscription's receive buffer: asked, given (-1: no socket) */
@@ -184,6 +191,8 @@ struct state {
 	uint64_t next_alert_id;
 
 	int64_t last_pkt_ts, last_pkt_wall;
+
+	struct live_flows flows;
 
 	struct sensor_stats sensors[WL_SENSORS_MAX];
 	size_t n_sensors;

@@ -107,6 +107,22 @@ static cJSON *active_alerts_json(const struct state *s)
 	return list;
 }
 
+static cJSON *flows_summary_json(const struct flows_stats *st)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	add_u64(o, "held", st->n);
+	add_u64(o, "max", st->max);
+	add_u64(o, "active", st->active);
+	add_u64(o, "reports", st->reports);
+	add_u64(o, "seen", st->flows_seen);
+	add_u64(o, "evicted_ended", st->evicted_ended);
+	add_u64(o, "evicted_active", st->evicted_active);
+	add_u64(o, "ids_reused", st->ids_reused);
+	add_u64(o, "names_dropped", st->names_dropped);
+	return o;
+}
+
 cJSON *summary_json(const struct state *s, uint64_t feed_rows_skipped)
 {
 	int64_t now = state_now(s, (int64_t)time(NULL));
@@ -128,5 +144,6 @@ cJSON *summary_json(const struct state *s, uint64_t feed_rows_skipped)
 	add_u64(ring, "bytes", s->ring_bytes);
 	add_u64(ring, "evicted", s->evicted);
 	add_u64(root, "feed_rows_skipped", feed_rows_skipped);
+	cJSON_AddItemToObject(root, "flows", flows_summary_json(&s->flows.stats));
 	return root;
 }

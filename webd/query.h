@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Query strings: key=value pairs, values %-decoded, for every API filter. */
-#ifndef WEBD_HTTP_QUERY_H
-#define WEBD_HTTP_QUERY_H
+#ifndef WEBD_QUERY_H
+#define WEBD_QUERY_H
 
 #include <stddef.h>
 
@@ -16,5 +16,10 @@ typedef int (*query_fn)(void *ctx, const char *key, const char *value, char *err
  * QUERY_VALUE_MAX - 1 bytes or holds a NUL once decoded.
  */
 int query_each(const char *query, query_fn fn, void *ctx, char *err, size_t errlen);
+
+struct wl_addr;
+
+/* Reads an IPv4 or IPv6 address (a query value). Returns 0 or -EINVAL. */
+int query_addr(const char *v, struct wl_addr *a);
 
 #endif

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include "query.h"
 
+#include "wlite-proto.h"
+
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -63,5 +66,17 @@ int query_each(const char *query, query_fn fn, void *ctx, char *err, size_t errl
 		}
 		query = amp ? amp + 1 : NULL;
 	}
+	return 0;
+}
+
+int query_addr(const char *v, struct wl_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (inet_pton(AF_INET, v, a->b) == 1)
+		a->family = 4;
+	else if (inet_pton(AF_INET6, v, a->b) == 1)
+		a->family = 6;
+	else
+		return -EINVAL;
 	return 0;
 }

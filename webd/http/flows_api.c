@@ -1,0 +1,460 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The flow API: /api/flows (filters, one sort, pages), /api/flows/export.csv,
+ * /api/flow/SENSOR/ID (the flow, its rate points and its packets still in
+ * the ring), /api/flow/SENSOR/ID/export.pcap, and /api/endpoints. Answers
+ * are built under the state lock and sent after it.
+ *
+ * A flow here is the flow schema v1 object (common/flow-json.c) with the
+ * sensor's name first and webd's additions after: whether it is still
+ * active, its duration and rate, when webd last heard of it, and what webd
+ * knows of both ends (country, scope, AS, the best name seen).
+ */
+#include "http/flows_api.h"
+
+#include "flow-json.h"
+#include "http/export.h"
+#include "http/http.h"
+#include "live/endpoints.h"
+#include "live/flowquery.h"
+#include "live/rows.h"
+#include "text.h"
+#include "webd.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FLOW_PACKETS_MAX 1000 /* rows of a flow's packets in its detail, the oldest */
+
+/* ---- Joining what webd knows ------------------------------------------------------------ */
+
+static void country_of(void *ctx, const struct wl_addr *a, char cc[3])
+{
+	const struct host *h = state_find_host(ctx, a);
+
+	snprintf(cc, 3, "%s", h ? h->geo.country : "");
+}
+
+static int sensor_index(void *ctx, const char *name)
+{
+	const struct state *s = ctx;
+
+	for (size_t i = 0; i < s->n_sensors; i++)
+		if (strcmp(s->sensors[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* A live flow back as a report, for the shared flow JSON writer. */
+static void as_record(const struct live_flows *t, const struct live_flow *f, struct wl_flow_record *r)
+{
+	size_t len;
+	const char *name = flows_name(t, f, &len);
+	bool ip = f->l3 == WL_L3_IPV4 || f->l3 == WL_L3_IPV6;
+
+	memset(r, 0, sizeof(*r));
+	r->id = f->id;
+	r->first_us = f->first_us;
+	r->last_us = f->last_us;
+	memcpy(r->packets, f->packets, sizeof(r->packets));
+	memcpy(r->bytes, f->bytes, sizeof(r->bytes));
+	r->l3 = f->l3;
+	r->ipproto = f->ipproto;
+	r->end = f->end;
+	r->app = f->app;
+	r->flags = f->flags;
+	r->ethertype = f->ethertype;
+	for (int side = 0; side < 2; side++) {
+		r->port[side] = f->port[side];
+		r->outer[side] = f->outer[side];
+		if (ip)
+			r->addr[side] = f->addr[side];
+		else
+			memcpy(r->mac[side], f->addr[side].b, 6);
+	}
+	r->n_vlan = f->n_vlan;
+	memcpy(r->vlan, f->vlan, sizeof(r->vlan));
+	r->icmp_type = f->icmp_type;
+	r->icmp_code = f->icmp_code;
+	r->icmp_id = f->icmp_id;
+	r->tcp = f->tcp;
+	memcpy(r->name, name, len < sizeof(r->name) ? len : sizeof(r->name) - 1);
+}
+
+/* One flow as JSON into out (state lock held). */
+static void flow_json(struct state *s, const struct live_flow *f, struct text *out)
+{
+	char buf[WL_JSON_FLOW_MAX + 1024];
+	struct wl_flow_record r;
+	double secs = (double)(f->last_us - f->first_us) / 1e6;
+	long n;
+	size_t used;
+
+	as_record(&s->flows, f, &r);
+	n = wl_json_flow(&r, s->sensors[f->sensor].name, buf, WL_JSON_FLOW_MAX);
+	if (n < 2) {
+		out->failed = true;
+		return;
+	}
+	used = (size_t)n - 2; /* the closing "}\n": webd's keys go on */
+	used += (size_t)snprintf(buf + used, sizeof(buf) - used,
+				 ",\"active\":%s,\"duration\":%.6f,\"rate_bps\":%.0f,\"heard\":%.3f",
+				 f->ended ? "false" : "true", secs, flow_sort_value(f, FLOW_SORT_RATE),
+				 (double)f->heard_us / 1e6);
+	if (f->l3 == WL_L3_IPV4 || f->l3 == WL_L3_IPV6) {
+		used = row_put_host(s, &f->addr[0], "a", buf, sizeof(buf), used, NULL);
+		used = row_put_host(s, &f->addr[1], "b", buf, sizeof(buf), used, NULL);
+	}
+	if (used + 2 >= sizeof(buf)) {
+		out->failed = true;
+		return;
+	}
+	buf[used++] = '}';
+	text_add(out, buf, used);
+}
+
+/* ---- /api/flows ----------------------------------------------------------------------------- */
+
+static bool parse_query(struct webd *w, struct mg_connection *conn, struct flow_query *q)
+{
+	char err[256];
+
+	if (flow_query_parse(q, mg_get_request_info(conn)->query_string, sensor_index, &w->state, err,
+			     sizeof(err)) < 0) {
+		http_send_error(w, conn, 400, "%s", err);
+		return false;
+	}
+	return true;
+}
+
+static int send_text(struct webd *w, struct mg_connection *conn, struct text *t, const char *type)
+{
+	int status = 200;
+
+	if (t->failed) {
+		http_send_error(w, conn, 503, "out of memory");
+		status = 503;
+	} else {
+		http_send(conn, 200, type, t->buf, t->len);
+	}
+	text_free(t);
+	return status;
+}
+
+static int api_flows(struct webd *w, struct mg_connection *conn)
+{
+	struct flow_query q;
+	struct flow_join join = { country_of, &w->state };
+	const struct live_flow **page;
+	struct text out = { 0 };
+	size_t total = 0;
+	long n;
+
+	if (!parse_query(w, conn, &q))
+		return 400;
+	page = malloc(q.limit * sizeof(*page));
+	if (!page) {
+		http_send_error(w, conn, 503, "out of memory");
+		return 503;
+	}
+	text_add(&out, "{\"flows\":[", 10);
+	pthread_mutex_lock(&w->state.lock);
+	n = flow_query_run(&w->state.flows, &q, &join, page, &total);
+	for (long i = 0; i < n; i++) {
+		if (i)
+			text_add(&out, ",", 1);
+		flow_json(&w->state, page[i], &out);
+	}
+	pthread_mutex_unlock(&w->state.lock);
+	free(page);
+	if (n < 0)
+		out.failed = true;
+	text_addf(&out, "],\"total\":%zu,\"offset\":%zu,\"limit\":%zu,\"sort\":\"%s\",\"order\":\"%s\"}", total,
+		  q.offset, q.limit, flow_sort_name(q.sort), q.ascending ? "asc" : "desc");
+	return send_text(w, conn, &out, "application/json");
+}
+
+/* ---- /api/endpoints --------------------------------------------------------------------------- */
+
+static void endpoint_json(struct state *s, const struct endpoint *e, struct text *out)
+{
+	char buf[1024], addr[64];
+	size_t used;
+	bool ip = e->addr.family == 4 || e->addr.family == 6;
+
+	if (ip)
+		wl_addr_str(&e->addr, addr, sizeof(addr));
+	else
+		snprintf(addr, sizeof(addr), "%02x:%02x:%02x:%02x:%02x:%02x", e->addr.b[0], e->addr.b[1], e->addr.b[2],
+			 e->addr.b[3], e->addr.b[4], e->addr.b[5]);
+	used = (size_t)snprintf(buf, sizeof(buf),
+				"{\"addr\":\"%s\",\"bytes_in\":%llu,\"bytes_out\":%llu,\"packets_in\":%llu,"
+				"\"packets_out\":%llu,\"flows\":%u,\"peers\":%u,\"first\":%.6f,\"last\":%.6f",
+				addr, (unsigned long long)e->bytes_in, (unsigned long long)e->bytes_out,
+				(unsigned long long)e->packets_in, (unsigned long long)e->packets_out, e->flows, e->peers,
+				(double)e->first_us / 1e6, (double)e->last_us / 1e6);
+	if (ip)
+		used = row_put_host(s, &e->addr, "", buf, sizeof(buf), used, NULL);
+	if (used + 2 >= sizeof(buf)) {
+		out->failed = true;
+		return;
+	}
+	buf[used++] = '}';
+	text_add(out, buf, used);
+}
+
+static int api_endpoints(struct webd *w, struct mg_connection *conn)
+{
+	struct flow_query q;
+	struct flow_join join = { country_of, &w->state };
+	struct endpoint *eps = NULL;
+	enum endpoint_sort by = ENDPOINT_SORT_BYTES;
+	struct text out = { 0 };
+	char sort[32];
+	size_t total = 0;
+	long n;
+
+	if (!parse_query(w, conn, &q))
+		return 400;
+	/* sort= names an endpoint figure here; the flow sort it would otherwise be is not used. */
+	if (http_query_param(conn, "sort", sort, sizeof(sort)) && endpoint_sort_parse(sort, &by) < 0) {
+		http_send_error(w, conn, 400, "sort= must be bytes, packets, flows, peers or last");
+		return 400;
+	}
+	text_add(&out, "{\"endpoints\":[", 14);
+	pthread_mutex_lock(&w->state.lock);
+	n = endpoints_collect(&w->state.flows, &q, &join, by, q.offset + q.limit, &eps, &total);
+	for (long i = (long)q.offset; i < n; i++) {
+		if (i > (long)q.offset)
+			text_add(&out, ",", 1);
+		endpoint_json(&w->state, &eps[i], &out);
+	}
+	pthread_mutex_unlock(&w->state.lock);
+	free(eps);
+	if (n < 0)
+		out.failed = true;
+	text_addf(&out, "],\"total\":%zu,\"sort\":\"%s\"}", total, endpoint_sort_name(by));
+	return send_text(w, conn, &out, "application/json");
+}
+
+/* ---- One flow --------------------------------------------------------------------------------- */
+
+static void points_json(const struct live_flow *f, struct text *out)
+{
+	text_add(out, ",\"points\":[", 11);
+	for (unsigned i = 0; i < f->n_points; i++)
+		text_addf(out, "%s[%.6f,%llu]", i ? "," : "", (double)f->points[i].at_us / 1e6,
+			  (unsigned long long)f->points[i].bytes);
+	text_add(out, "]", 1);
+}
+
+/*
+ * The flow's packets still in the ring, oldest first, at most
+ * FLOW_PACKETS_MAX (lock held). A packet's record names its flow, so this
+ * is a walk over the ring entries; only the flow's own are decoded. Also
+ * says whether the ring still holds the flow's first packet.
+ */
+static void packets_json(struct state *s, const struct live_flow *f, struct text *out)
+{
+	struct wl_wire_record *rec = malloc(sizeof(*rec));
+	char *buf = malloc(ROW_JSON_MAX);
+	size_t n = 0, more = 0;
+	bool complete = false;
+
+	text_add(out, ",\"packets\":[", 12);
+	for (size_t age = s->ring_count; rec && buf && age-- > 0;) {
+		const struct ring_entry *e = state_ring_at(s, age);
+		long len;
+
+		if (e->flow_id != f->id || e->sensor != f->sensor || row_decode(e, rec) < 0)
+			continue;
+		if (n == 0) /* the oldest the ring has: is it the flow's first? */
+			complete = (int64_t)rec->pkt.ts_sec * 1000000 + rec->pkt.ts_usec <= f->first_us;
+		if (n == FLOW_PACKETS_MAX) {
+			more++;
+			continue;
+		}
+		if ((len = row_json(s, e, &rec->pkt, buf, ROW_JSON_MAX)) < 0)
+			continue;
+		text_addf(out, "%s%.*s", n ? "," : "", (int)len, buf);
+		n++;
+	}
+	if (!rec || !buf)
+		out->failed = true;
+	text_addf(out, "],\"packets_more\":%zu,\"packets_complete\":%s", more, complete ? "true" : "false");
+	free(rec);
+	free(buf);
+}
+
+/*
+ * Finds /api/flow/SENSOR/ID[/TAIL] (lock held): the flow, or NULL. *tail
+ * points past the id, at "" or "/...".
+ */
+static const struct live_flow *find_flow(struct webd *w, const char *rest, const char **tail)
+{
+	char sensor[SENSOR_NAME_MAX];
+	const char *slash = strchr(rest, '/');
+	char *end;
+	unsigned long long id;
+	int i;
+
+	if (!slash || (size_t)(slash - rest) >= sizeof(sensor) || slash[1] < '0' || slash[1] > '9')
+		return NULL;
+	snprintf(sensor, sizeof(sensor), "%.*s", (int)(slash - rest), rest);
+	errno = 0;
+	id = strtoull(slash + 1, &end, 10);
+	if (errno || (*end && *end != '/') || (i = sensor_index(&w->state, sensor)) < 0)
+		return NULL;
+	*tail = end;
+	return flows_find(&w->state.flows, (uint8_t)i, id);
+}
+
+static int api_flow(struct webd *w, struct mg_connection *conn, const char *rest)
+{
+	const struct live_flow *f;
+	const char *tail = "";
+	struct text out = { 0 };
+	char sensor[SENSOR_NAME_MAX];
+	uint64_t id;
+
+	pthread_mutex_lock(&w->state.lock);
+	f = find_flow(w, rest, &tail);
+	if (!f) {
+		pthread_mutex_unlock(&w->state.lock);
+		return http_send_error(w, conn, 404, "no such flow (/api/flow/SENSOR/ID; it may have been evicted)");
+	}
+	if (strcmp(tail, "/export.pcap") == 0) {
+		id = f->id;
+		snprintf(sensor, sizeof(sensor), "%s", w->state.sensors[f->sensor].name);
+		pthread_mutex_unlock(&w->state.lock);
+		return export_flow_pcap(w, conn, sensor, id);
+	}
+	if (*tail) {
+		pthread_mutex_unlock(&w->state.lock);
+		return http_send_error(w, conn, 404, "no such endpoint");
+	}
+	text_add(&out, "{\"flow\":", 8);
+	flow_json(&w->state, f, &out);
+	points_json(f, &out);
+	packets_json(&w->state, f, &out);
+	text_add(&out, "}", 1);
+	pthread_mutex_unlock(&w->state.lock);
+	return send_text(w, conn, &out, "application/json");
+}
+
+/* ---- /api/flows/export.csv ---------------------------------------------------------------------- */
+
+/* A spreadsheet runs cells that start with = + - @: names from the wire are quoted and defused. */
+static void csv_text(struct text *out, const char *v, size_t n)
+{
+	text_add(out, "\"", 1);
+	if (n && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@'))
+		text_add(out, "'", 1);
+	for (size_t i = 0; i < n; i++)
+		text_add(out, v[i] == '"' ? "\"\"" : &v[i], v[i] == '"' ? 2 : 1);
+	text_add(out, "\"", 1);
+}
+
+static void endpoint_str(const struct live_flow *f, int side, char *buf, size_t size)
+{
+	const uint8_t *m = f->addr[side].b;
+
+	if (f->l3 == WL_L3_IPV4 || f->l3 == WL_L3_IPV6)
+		wl_addr_str(&f->addr[side], buf, size);
+	else
+		snprintf(buf, size, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
+static void csv_flow(struct state *s, const struct live_flow *f, struct text *out)
+{
+	char a[64], b[64], cc[2][3];
+	size_t name_len;
+	const char *name = flows_name(&s->flows, f, &name_len);
+
+	endpoint_str(f, 0, a, sizeof(a));
+	endpoint_str(f, 1, b, sizeof(b));
+	for (int side = 0; side < 2; side++)
+		country_of(s, &f->addr[side], cc[side]);
+	text_addf(out, "%s,%llu,%.6f,%.6f,%u,%s,%u,%s,%u,%s,%s,%llu,%llu,%llu,%llu,%s,%s,", s->sensors[f->sensor].name,
+		  (unsigned long long)f->id, (double)f->first_us / 1e6, (double)f->last_us / 1e6, f->ipproto, a,
+		  f->port[0], b, f->port[1], cc[0], cc[1], (unsigned long long)f->packets[0],
+		  (unsigned long long)f->bytes[0], (unsigned long long)f->packets[1], (unsigned long long)f->bytes[1],
+		  wl_proto_name((enum wl_proto)f->app), f->ended ? wl_flow_end_name((enum wl_flow_end)f->end) : "active");
+	if (f->flags & WL_FLOW_TCP)
+		text_addf(out, "%s,%u,%u,", wl_tcp_state_name((enum wl_tcp_state)f->tcp.state),
+			  f->tcp.retransmissions[0] + f->tcp.retransmissions[1],
+			  f->tcp.rtt_us == UINT32_MAX ? 0 : f->tcp.rtt_us);
+	else
+		text_add(out, ",,,", 3);
+	csv_text(out, name, name_len);
+	text_add(out, "\r\n", 2);
+}
+
+/*
+ * Every flow the filters pass, in the sort asked for (limit= up to the
+ * table's size). Built under the lock, a page of 10,000 flows at a time,
+ * and sent after it: a client that reads slowly holds no lock.
+ */
+static int api_flows_csv(struct webd *w, struct mg_connection *conn)
+{
+	struct flow_query q;
+	struct flow_join join = { country_of, &w->state };
+	const struct live_flow **page = NULL;
+	struct http_stream *hs = malloc(sizeof(*hs));
+	struct text out = { 0 };
+	size_t total = 0, sent = 0, want;
+	char limit[32];
+	long n;
+
+	if (!hs || !parse_query(w, conn, &q)) {
+		free(hs);
+		return hs ? 400 : http_send_error(w, conn, 503, "out of memory");
+	}
+	want = http_query_param(conn, "limit", limit, sizeof(limit)) ? q.limit : w->state.flows.stats.max;
+	q.limit = FLOW_QUERY_LIMIT_MAX;
+	if (!(page = malloc(q.limit * sizeof(*page)))) {
+		free(hs);
+		return http_send_error(w, conn, 503, "out of memory");
+	}
+	http_stream_start(hs, conn, "text/csv; charset=utf-8",
+			  "Content-Disposition: attachment; filename=\"wlite-flows.csv\"\r\n");
+	http_stream_printf(hs, "sensor,id,first,last,ipproto,a,a_port,b,b_port,a_country,b_country,a_packets,"
+			       "a_bytes,b_packets,b_bytes,app,end,tcp_state,retransmissions,rtt_us,name\r\n");
+	/* Pages by offset: a flow that moves in the order meanwhile may show twice or not at all. */
+	for (; sent < want && !hs->failed; q.offset += q.limit) {
+		pthread_mutex_lock(&w->state.lock);
+		n = flow_query_run(&w->state.flows, &q, &join, page, &total);
+		for (long i = 0; i < n && sent + (size_t)i < want; i++)
+			csv_flow(&w->state, page[i], &out);
+		pthread_mutex_unlock(&w->state.lock);
+		if (n <= 0 || out.failed)
+			break;
+		http_stream_write(hs, out.buf, out.len);
+		out.len = 0;
+		sent += (size_t)n;
+		if ((size_t)n < q.limit)
+			break;
+	}
+	http_stream_end(hs);
+	text_free(&out);
+	free(page);
+	free(hs);
+	return 200;
+}
+
+/* ---- Routing ------------------------------------------------------------------------------------ */
+
+int flows_api_handle(struct webd *w, struct mg_connection *conn, const char *path)
+{
+	if (strcmp(path, "/api/flows") == 0)
+		return api_flows(w, conn);
+	if (strcmp(path, "/api/flows/export.csv") == 0)
+		return api_flows_csv(w, conn);
+	if (strcmp(path, "/api/endpoints") == 0)
+		return api_endpoints(w, conn);
+	if (strncmp(path, "/api/flow/", 10) == 0)
+		return api_flow(w, conn, path + 10);
+	return http_send_error(w, conn, 404, "no such endpoint");
+}
