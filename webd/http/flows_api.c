@@ -12,11 +12,11 @@
  */
 #include "http/flows_api.h"
 
-#include "flow-json.h"
 #include "http/export.h"
 #include "http/http.h"
 #include "live/endpoints.h"
 #include "live/flowquery.h"
+#include "live/flows_json.h"
 #include "live/rows.h"
 #include "text.h"
 #include "webd.h"
@@ -28,101 +28,13 @@
 
 #define FLOW_PACKETS_MAX 1000 /* rows of a flow's packets in its detail, the oldest */
 
-/* ---- Joining what webd knows ------------------------------------------------------------ */
-
-static void country_of(void *ctx, const struct wl_addr *a, char cc[3])
-{
-	const struct host *h = state_find_host(ctx, a);
-
-	snprintf(cc, 3, "%s", h ? h->geo.country : "");
-}
-
-static int sensor_index(void *ctx, const char *name)
-{
-	const struct state *s = ctx;
-
-	for (size_t i = 0; i < s->n_sensors; i++)
-		if (strcmp(s->sensors[i].name, name) == 0)
-			return (int)i;
-	return -1;
-}
-
-/* A live flow back as a report, for the shared flow JSON writer. */
-static void as_record(const struct live_flows *t, const struct live_flow *f, struct wl_flow_record *r)
-{
-	size_t len;
-	const char *name = flows_name(t, f, &len);
-	bool ip = f->l3 == WL_L3_IPV4 || f->l3 == WL_L3_IPV6;
-
-	memset(r, 0, sizeof(*r));
-	r->id = f->id;
-	r->first_us = f->first_us;
-	r->last_us = f->last_us;
-	memcpy(r->packets, f->packets, sizeof(r->packets));
-	memcpy(r->bytes, f->bytes, sizeof(r->bytes));
-	r->l3 = f->l3;
-	r->ipproto = f->ipproto;
-	r->end = f->end;
-	r->app = f->app;
-	r->flags = f->flags;
-	r->ethertype = f->ethertype;
-	for (int side = 0; side < 2; side++) {
-		r->port[side] = f->port[side];
-		r->outer[side] = f->outer[side];
-		if (ip)
-			r->addr[side] = f->addr[side];
-		else
-			memcpy(r->mac[side], f->addr[side].b, 6);
-	}
-	r->n_vlan = f->n_vlan;
-	memcpy(r->vlan, f->vlan, sizeof(r->vlan));
-	r->icmp_type = f->icmp_type;
-	r->icmp_code = f->icmp_code;
-	r->icmp_id = f->icmp_id;
-	r->tcp = f->tcp;
-	memcpy(r->name, name, len < sizeof(r->name) ? len : sizeof(r->name) - 1);
-}
-
-/* One flow as JSON into out (state lock held). */
-static void flow_json(struct state *s, const struct live_flow *f, struct text *out)
-{
-	char buf[WL_JSON_FLOW_MAX + 1024];
-	struct wl_flow_record r;
-	double secs = (double)(f->last_us - f->first_us) / 1e6;
-	long n;
-	size_t used;
-
-	as_record(&s->flows, f, &r);
-	n = wl_json_flow(&r, s->sensors[f->sensor].name, buf, WL_JSON_FLOW_MAX);
-	if (n < 2) {
-		out->failed = true;
-		return;
-	}
-	used = (size_t)n - 2; /* the closing "}\n": webd's keys go on */
-	used += (size_t)snprintf(buf + used, sizeof(buf) - used,
-				 ",\"active\":%s,\"duration\":%.6f,\"rate_bps\":%.0f,\"heard\":%.3f",
-				 f->ended ? "false" : "true", secs, flow_sort_value(f, FLOW_SORT_RATE),
-				 (double)f->heard_us / 1e6);
-	if (f->l3 == WL_L3_IPV4 || f->l3 == WL_L3_IPV6) {
-		used = row_put_host(s, &f->addr[0], "a", buf, sizeof(buf), used, NULL);
-		used = row_put_host(s, &f->addr[1], "b", buf, sizeof(buf), used, NULL);
-	}
-	if (used + 2 >= sizeof(buf)) {
-		out->failed = true;
-		return;
-	}
-	buf[used++] = '}';
-	text_add(out, buf, used);
-}
-
 /* ---- /api/flows ----------------------------------------------------------------------------- */
 
 static bool parse_query(struct webd *w, struct mg_connection *conn, struct flow_query *q)
 {
 	char err[256];
 
-	if (flow_query_parse(q, mg_get_request_info(conn)->query_string, sensor_index, &w->state, err,
-			     sizeof(err)) < 0) {
+	if (flows_json_parse(&w->state, q, mg_get_request_info(conn)->query_string, err, sizeof(err)) < 0) {
 		http_send_error(w, conn, 400, "%s", err);
 		return false;
 	}
@@ -146,33 +58,14 @@ static int send_text(struct webd *w, struct mg_connection *conn, struct text *t,
 static int api_flows(struct webd *w, struct mg_connection *conn)
 {
 	struct flow_query q;
-	struct flow_join join = { country_of, &w->state };
-	const struct live_flow **page;
 	struct text out = { 0 };
-	size_t total = 0;
-	long n;
 
 	if (!parse_query(w, conn, &q))
 		return 400;
-	page = malloc(q.limit * sizeof(*page));
-	if (!page) {
-		http_send_error(w, conn, 503, "out of memory");
-		return 503;
-	}
-	text_add(&out, "{\"flows\":[", 10);
 	pthread_mutex_lock(&w->state.lock);
-	n = flow_query_run(&w->state.flows, &q, &join, page, &total);
-	for (long i = 0; i < n; i++) {
-		if (i)
-			text_add(&out, ",", 1);
-		flow_json(&w->state, page[i], &out);
-	}
+	flows_json_page(&w->state, &q, &out);
 	pthread_mutex_unlock(&w->state.lock);
-	free(page);
-	if (n < 0)
-		out.failed = true;
-	text_addf(&out, "],\"total\":%zu,\"offset\":%zu,\"limit\":%zu,\"sort\":\"%s\",\"order\":\"%s\"}", total,
-		  q.offset, q.limit, flow_sort_name(q.sort), q.ascending ? "asc" : "desc");
+	text_add(&out, "}", 1);
 	return send_text(w, conn, &out, "application/json");
 }
 
@@ -208,7 +101,7 @@ static void endpoint_json(struct state *s, const struct endpoint *e, struct text
 static int api_endpoints(struct webd *w, struct mg_connection *conn)
 {
 	struct flow_query q;
-	struct flow_join join = { country_of, &w->state };
+	struct flow_join join = flows_json_join(&w->state);
 	struct endpoint *eps = NULL;
 	enum endpoint_sort by = ENDPOINT_SORT_BYTES;
 	struct text out = { 0 };
@@ -305,7 +198,7 @@ static const struct live_flow *find_flow(struct webd *w, const char *rest, const
 	snprintf(sensor, sizeof(sensor), "%.*s", (int)(slash - rest), rest);
 	errno = 0;
 	id = strtoull(slash + 1, &end, 10);
-	if (errno || (*end && *end != '/') || (i = sensor_index(&w->state, sensor)) < 0)
+	if (errno || (*end && *end != '/') || (i = flows_json_sensor_index(&w->state, sensor)) < 0)
 		return NULL;
 	*tail = end;
 	return flows_find(&w->state.flows, (uint8_t)i, id);
@@ -336,7 +229,7 @@ static int api_flow(struct webd *w, struct mg_connection *conn, const char *rest
 		return http_send_error(w, conn, 404, "no such endpoint");
 	}
 	text_add(&out, "{\"flow\":", 8);
-	flow_json(&w->state, f, &out);
+	flows_json_one(&w->state, f, &out);
 	points_json(f, &out);
 	packets_json(&w->state, f, &out);
 	text_add(&out, "}", 1);
@@ -376,7 +269,7 @@ static void csv_flow(struct state *s, const struct live_flow *f, struct text *ou
 	endpoint_str(f, 0, a, sizeof(a));
 	endpoint_str(f, 1, b, sizeof(b));
 	for (int side = 0; side < 2; side++)
-		country_of(s, &f->addr[side], cc[side]);
+		flows_json_country(s, &f->addr[side], cc[side]);
 	text_addf(out, "%s,%llu,%.6f,%.6f,%u,%s,%u,%s,%u,%s,%s,%llu,%llu,%llu,%llu,%s,%s,", s->sensors[f->sensor].name,
 		  (unsigned long long)f->id, (double)f->first_us / 1e6, (double)f->last_us / 1e6, f->ipproto, a,
 		  f->port[0], b, f->port[1], cc[0], cc[1], (unsigned long long)f->packets[0],
@@ -400,7 +293,7 @@ static void csv_flow(struct state *s, const struct live_flow *f, struct text *ou
 static int api_flows_csv(struct webd *w, struct mg_connection *conn)
 {
 	struct flow_query q;
-	struct flow_join join = { country_of, &w->state };
+	struct flow_join join = flows_json_join(&w->state);
 	const struct live_flow **page = NULL;
 	struct http_stream *hs = malloc(sizeof(*hs));
 	struct text out = { 0 };
