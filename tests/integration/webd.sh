@@ -20,6 +20,8 @@
 #   slow    a stalled SSE client is dropped while a reading one keeps getting
 #           updates during a --speed max replay of a busy capture, no gaps
 #
+# and from webd_flows.py (flows, feed, active, bounded: conversations and
+# endpoints against capd --flows and tshark, flow updates on the feed),
 # and from webd_security.py (a hostile client: gate, ws, slowloris, exports,
 # secrets) and webd_robust.py (misbehaving input: time, rcvmax, buffers;
 # status: the status each handler sent agrees with what it returned),
@@ -53,13 +55,18 @@ CHECKS="$HERE/webd_checks.py"
 # buffers) use the same harness.
 SECURITY="$HERE/webd_security.py"
 ROBUST="$HERE/webd_robust.py"
+# Conversations and endpoints against capd --flows (webd_flows.py).
+FLOWS="$HERE/webd_flows.py"
 
 # Scenarios and their time limits (s); the sum stays well under 6 minutes.
-SCENARIOS=(main token alerts ipapi slow gate ws slowloris exports secrets time rcvmax buffers status)
+SCENARIOS=(main token alerts ipapi slow gate ws slowloris exports secrets time rcvmax buffers status
+	flows feed active bounded)
 declare -A LIMIT=([main]=60 [token]=25 [alerts]=45 [ipapi]=45 [slow]=45
-	[gate]=45 [ws]=40 [slowloris]=30 [exports]=90 [secrets]=30 [time]=40 [rcvmax]=60 [buffers]=25 [status]=40)
+	[gate]=45 [ws]=40 [slowloris]=30 [exports]=90 [secrets]=30 [time]=40 [rcvmax]=60 [buffers]=25 [status]=40
+	[flows]=90 [feed]=60 [active]=40 [bounded]=40)
 declare -A CHECKS_OF=([gate]="$SECURITY" [ws]="$SECURITY" [slowloris]="$SECURITY" [exports]="$SECURITY"
-	[secrets]="$SECURITY" [time]="$ROBUST" [rcvmax]="$ROBUST" [buffers]="$ROBUST" [status]="$ROBUST")
+	[secrets]="$SECURITY" [time]="$ROBUST" [rcvmax]="$ROBUST" [buffers]="$ROBUST" [status]="$ROBUST"
+	[flows]="$FLOWS" [feed]="$FLOWS" [active]="$FLOWS" [bounded]="$FLOWS")
 checks_of() { printf '%s\n' "${CHECKS_OF[$1]:-$CHECKS}"; }
 FIXED_CHECKS=4 # the checks in this file; keep in step with the report calls
 
@@ -127,7 +134,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 PLANNED=0
-for f in "$CHECKS" "$SECURITY" "$ROBUST"; do
+for f in "$CHECKS" "$SECURITY" "$ROBUST" "$FLOWS"; do
 	if ! n="$(python3 "$f" --count all)"; then
 		echo "1..1"
 		echo "not ok 1 - $f --count failed"

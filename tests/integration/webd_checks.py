@@ -413,6 +413,7 @@ class SSE(threading.Thread):
         self.lazy = lazy  # keep the text, parse later: a cheap reader
         self.status = None
         self.updates = []  # (monotonic time, parsed data)
+        self.flows = []  # (monotonic time, parsed data) of "flows" events
         self.events = collections.Counter()
         self.error = None
         self.ended = False
@@ -445,6 +446,8 @@ class SSE(threading.Thread):
                         if event == "update":
                             text = "\n".join(data)
                             self.updates.append((time.monotonic(), text if self.lazy else json.loads(text)))
+                        elif event == "flows":
+                            self.flows.append((time.monotonic(), json.loads("\n".join(data))))
                     event, data = None, []
                 elif line.startswith("event:"):
                     event = line[6:].strip()
@@ -523,6 +526,7 @@ class WS(threading.Thread):
         self.status = None
         self.accept_ok = False
         self.updates = []
+        self.flows = []  # (monotonic time, parsed data) of "flows" and "error" messages
         self.error = None
         self.close_code = None
         self.masked_from_server = False
@@ -598,6 +602,8 @@ class WS(threading.Thread):
                         d = json.loads(message.decode("utf-8"))
                         if d.get("type") == "update":
                             self.updates.append((time.monotonic(), d))
+                        elif d.get("type") in ("flows", "error"):
+                            self.flows.append((time.monotonic(), d))
                     message = b""
         except Exception as e:  # noqa: BLE001
             if self.close_code is None:

@@ -95,6 +95,8 @@ static int api_stats(struct webd *w, struct mg_connection *conn)
 	add_u64(feed, "rows_sent", fs.rows_sent);
 	add_u64(feed, "rows_skipped", fs.rows_skipped);
 	add_u64(feed, "clients_dropped", fs.clients_dropped);
+	add_u64(feed, "flow_clients", fs.flow_clients);
+	add_u64(feed, "flow_messages", fs.flow_messages);
 	geo = cJSON_AddObjectToObject(root, "geo");
 	cJSON_AddBoolToObject(geo, "local_database", geo_has_databases(w->geo));
 	ipapi_get_stats(w->ipapi, &is);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include "http/http.h"
 
+#include "live/feed.h"
+
 #include "webd.h"
 
 #include <openssl/crypto.h>
@@ -128,6 +130,21 @@ bool http_query_param(const struct mg_connection *conn, const char *name, char *
 	const char *q = ri->query_string;
 
 	return q && mg_get_var(q, strlen(q), name, buf, size) >= 0;
+}
+
+int http_feed_flows_param(struct webd *w, struct mg_connection *conn, char *buf, size_t size)
+{
+	const char *q = mg_get_request_info(conn)->query_string;
+	char err[256];
+	int n = q ? mg_get_var(q, strlen(q), "flows", buf, size) : -1;
+
+	if (n == -2)
+		return http_send_error(w, conn, 400, "flows= is longer than %zu bytes", size - 1);
+	if (n < 0)
+		buf[0] = '\0';
+	if (feed_check_flows(w, buf, err, sizeof(err)) < 0)
+		return http_send_error(w, conn, 400, "flows=: %s", err);
+	return 0;
 }
 
 int http_query_long(struct webd *w, struct mg_connection *conn, const char *name, long lo, long hi, long def,

@@ -75,6 +75,13 @@ int http_authorize(struct webd *w, struct mg_connection *conn);
  */
 int http_gate(struct webd *w, struct mg_connection *conn);
 
+/*
+ * The live feed's flow query, ?flows=QUERY (URL-decoded: the query string
+ * of /api/flows, itself encoded once more), into buf ("" when absent).
+ * Returns 0, or the 400 it sent for one too long or that /api/flows would refuse.
+ */
+int http_feed_flows_param(struct webd *w, struct mg_connection *conn, char *buf, size_t size);
+
 /* The value of a query parameter (URL-decoded) into buf, or false if absent. */
 bool http_query_param(const struct mg_connection *conn, const char *name, char *buf, size_t size);
 

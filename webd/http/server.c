@@ -40,9 +40,10 @@ static int sse_handle(struct mg_connection *conn, void *cbdata)
 	struct feed_client *c;
 	struct http_stream *out;
 	bool gone = false;
+	char flows[FEED_FLOWS_QUERY_MAX], err[256];
 	int status = http_authorize(w, conn);
 
-	if (status)
+	if (status || (status = http_feed_flows_param(w, conn, flows, sizeof(flows))))
 		return status;
 	out = malloc(sizeof(*out));
 	c = out ? feed_attach(w->feed) : NULL;
@@ -51,6 +52,7 @@ static int sse_handle(struct mg_connection *conn, void *cbdata)
 		http_send_error(w, conn, 503, "too many live feed clients (at most %d)", w->opt.max_clients);
 		return 503;
 	}
+	feed_set_flows(w, c, flows, err, sizeof(err)); /* checked above */
 	http_stream_start(out, conn, "text/event-stream", "X-Accel-Buffering: no\r\n");
 	http_stream_printf(out, "retry: 2000\n\n");
 	while (http_stream_flush(out) && !gone) {
@@ -60,7 +62,10 @@ static int sse_handle(struct mg_connection *conn, void *cbdata)
 			break;
 		/* A comment line now and then keeps proxies and the socket honest. */
 		if (m) {
-			http_stream_write(out, "event: update\ndata: ", 20);
+			if (m->kind == FEED_FLOWS)
+				http_stream_write(out, "event: flows\ndata: ", 19);
+			else
+				http_stream_write(out, "event: update\ndata: ", 20);
 			http_stream_write(out, m->data, m->len);
 			http_stream_write(out, "\n\n", 2);
 			feed_release(w->feed, m);

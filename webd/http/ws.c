@@ -8,6 +8,7 @@
 #include "webd.h"
 
 #include <arpa/inet.h>
+#include <cjson/cJSON.h>
 #include <civetweb.h>
 #include <errno.h>
 #include <poll.h>
@@ -32,6 +33,7 @@ struct ws_session {
 	bool close_sent; /* under write_lock: nothing may follow a close frame */
 	atomic_bool closing;
 	struct feed_client *feed;
+	char flows[FEED_FLOWS_QUERY_MAX]; /* the flow query asked for at the handshake */
 };
 
 static bool send_all(int fd, const struct iovec *iov_in, int iovcnt)
@@ -110,13 +112,52 @@ static void *ws_writer(void *arg)
 	return NULL;
 }
 
+/* Tells the client what was wrong with its message, as {"type":"error","error":...}. */
+static bool ws_send_error(struct ws_session *s, const char *why)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *text;
+	bool ok;
+
+	cJSON_AddStringToObject(o, "type", "error");
+	cJSON_AddStringToObject(o, "error", why);
+	text = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	ok = !text || ws_send(s, WS_TEXT, text, strlen(text));
+	cJSON_free(text);
+	return ok;
+}
+
+/*
+ * A client's message: {"flows":"QUERY"} sets its flow query ("" or null
+ * stops flow updates). Anything else gets an error message; the session
+ * goes on.
+ */
+static bool on_message(struct ws_session *s, const char *data, size_t len)
+{
+	cJSON *o = cJSON_ParseWithLength(data, len);
+	const cJSON *flows = cJSON_GetObjectItemCaseSensitive(o, "flows");
+	char err[256];
+	bool ok = true;
+
+	if (!cJSON_IsObject(o) || !(cJSON_IsString(flows) || cJSON_IsNull(flows)))
+		ok = ws_send_error(s, "a message is {\"flows\":\"QUERY\"}");
+	else if (feed_set_flows(s->w, s->feed, cJSON_IsString(flows) ? flows->valuestring : "", err, sizeof(err)) < 0)
+		ok = ws_send_error(s, err);
+	cJSON_Delete(o);
+	return ok;
+}
+
 /*
  * Acts on one complete client frame. Returns false when the session ends.
- * The dashboard sends nothing; pings are answered, data is ignored.
+ * Pings are answered; a text message in one frame may set the flow query;
+ * other data (fragmented or binary) is ignored.
  */
 static bool on_frame(struct ws_session *s, const struct ws_frame *f, uint8_t *payload)
 {
 	wsproto_unmask(payload, (size_t)f->len, f->mask, 0);
+	if (f->opcode == WS_TEXT && f->fin)
+		return on_message(s, (const char *)payload, (size_t)f->len);
 	if (f->opcode == WS_PING)
 		return ws_send(s, WS_PONG, payload, (size_t)f->len);
 	if (f->opcode == WS_CLOSE) {
@@ -210,11 +251,14 @@ static void ws_session_run(struct ws_session *s)
 {
 	pthread_t writer;
 
+	char err[256];
+
 	s->feed = feed_attach(s->w->feed);
 	if (!s->feed) {
 		ws_send_close(s, WS_CLOSE_TRY_LATER);
 		return;
 	}
+	feed_set_flows(s->w, s->feed, s->flows, err, sizeof(err)); /* checked before the handshake */
 	if (pthread_create(&writer, NULL, ws_writer, s) != 0) {
 		ws_send_close(s, WS_CLOSE_TRY_LATER);
 	} else {
@@ -234,6 +278,8 @@ int ws_serve(struct webd *w, struct mg_connection *conn)
 	int status;
 
 	if ((status = http_authorize(w, conn)) != 0)
+		return status;
+	if ((status = http_feed_flows_param(w, conn, s.flows, sizeof(s.flows))) != 0)
 		return status;
 	if (strcmp(ri->request_method, "GET") != 0) {
 		http_send_error(w, conn, 405, "a WebSocket opens with GET");

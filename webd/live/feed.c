@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include "live/feed.h"
 
+#include "live/flows_json.h"
 #include "live/rows.h"
 #include "live/summary.h"
 #include "text.h"
@@ -14,13 +15,23 @@
 #include <string.h>
 #include <time.h>
 
-#define CLIENT_QUEUE 16 /* updates: 1.6 s of backlog before a client is dropped */
+#define CLIENT_QUEUE 32 /* messages: 1.6 s of updates and flows before a client is dropped */
 
 struct feed_client {
 	struct feed_client *next;
 	struct feed_msg *queue[CLIENT_QUEUE];
 	unsigned head, count;
 	bool dropped;
+	bool flows_fresh; /* a new query: answer it on the next tick */
+	char flows_query[FEED_FLOWS_QUERY_MAX]; /* "": no flows */
+};
+
+/* A client's flow query, copied out of the feed's lock for one tick. */
+struct flows_sub {
+	struct feed_client *client;
+	bool fresh;
+	struct feed_msg *msg; /* the answer, shared by the subs with the same query */
+	char query[FEED_FLOWS_QUERY_MAX];
 };
 
 struct feed {
@@ -30,6 +41,8 @@ struct feed {
 	unsigned n_clients, max_clients;
 	bool shutting_down;
 	uint64_t last_id; /* newest packet id already offered */
+	uint64_t flows_reports; /* the flow table as of the last flows messages: */
+	size_t flows_held;      /* reports taken and flows held */
 	struct feed_stats stats;
 };
 
@@ -123,23 +136,27 @@ struct feed_msg *feed_next(struct feed *f, struct feed_client *c, int timeout_ms
 	return m;
 }
 
-/* Queues m to every client; a full queue means a client too slow to keep. */
+/* Queues m to c (feed lock held); a full queue means a client too slow to keep. */
+static void enqueue_locked(struct feed *f, struct feed_client *c, struct feed_msg *m)
+{
+	if (c->dropped)
+		return;
+	if (c->count == CLIENT_QUEUE) {
+		c->dropped = true;
+		drain(c);
+		f->stats.clients_dropped++;
+		return;
+	}
+	m->refs++;
+	c->queue[(c->head + c->count) % CLIENT_QUEUE] = m;
+	c->count++;
+}
+
 static void broadcast(struct feed *f, struct feed_msg *m)
 {
 	pthread_mutex_lock(&f->lock);
-	for (struct feed_client *c = f->clients; c; c = c->next) {
-		if (c->dropped)
-			continue;
-		if (c->count == CLIENT_QUEUE) {
-			c->dropped = true;
-			drain(c);
-			f->stats.clients_dropped++;
-			continue;
-		}
-		m->refs++;
-		c->queue[(c->head + c->count) % CLIENT_QUEUE] = m;
-		c->count++;
-	}
+	for (struct feed_client *c = f->clients; c; c = c->next)
+		enqueue_locked(f, c, m);
 	release_locked(m); /* the builder's reference */
 	f->stats.updates++;
 	pthread_cond_broadcast(&f->cond);
@@ -159,6 +176,9 @@ void feed_get_stats(struct feed *f, struct feed_stats *ret)
 	pthread_mutex_lock(&f->lock);
 	*ret = f->stats;
 	ret->clients = f->n_clients;
+	ret->flow_clients = 0;
+	for (const struct feed_client *c = f->clients; c; c = c->next)
+		ret->flow_clients += c->flows_query[0] != '\0';
 	pthread_mutex_unlock(&f->lock);
 }
 
@@ -219,7 +239,7 @@ static void add_rows(struct webd *w, struct text *t, uint64_t *last_id, uint64_t
 	free(row);
 }
 
-static struct feed_msg *finish_message(struct text *t)
+static struct feed_msg *finish_message(struct text *t, enum feed_kind kind)
 {
 	struct feed_msg *m;
 
@@ -228,10 +248,155 @@ static struct feed_msg *finish_message(struct text *t)
 		return NULL;
 	}
 	m->refs = 1;
+	m->kind = kind;
 	m->len = t->len;
 	memcpy(m->data, t->buf, t->len + 1);
 	text_free(t);
 	return m;
+}
+
+/* ---- Flow queries ---------------------------------------------------------------- */
+
+/* Plain URL text: nothing that would need escaping when echoed in JSON. */
+static bool plain_query(const char *q)
+{
+	for (; *q; q++)
+		if (*q < 0x21 || *q > 0x7e || *q == '"' || *q == '\\')
+			return false;
+	return true;
+}
+
+int feed_check_flows(struct webd *w, const char *query, char *err, size_t errlen)
+{
+	struct flow_query q;
+
+	if (strlen(query) >= FEED_FLOWS_QUERY_MAX || !plain_query(query)) {
+		snprintf(err, errlen, "a flow query is URL text of at most %d bytes", FEED_FLOWS_QUERY_MAX - 1);
+		return -EINVAL;
+	}
+	if (flows_json_parse(&w->state, &q, query, err, errlen) < 0)
+		return -EINVAL;
+	if (q.limit > FEED_FLOWS_LIMIT_MAX) {
+		snprintf(err, errlen, "limit= must be at most %d in the live feed", FEED_FLOWS_LIMIT_MAX);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int feed_set_flows(struct webd *w, struct feed_client *c, const char *query, char *err, size_t errlen)
+{
+	struct feed *f = w->feed;
+
+	if (!query)
+		query = "";
+	if (feed_check_flows(w, query, err, errlen) < 0)
+		return -EINVAL;
+	pthread_mutex_lock(&f->lock);
+	snprintf(c->flows_query, sizeof(c->flows_query), "%s", query);
+	c->flows_fresh = query[0] != '\0';
+	pthread_mutex_unlock(&f->lock);
+	return 0;
+}
+
+/* The clients with a flow query, into subs (at most max); returns how many. */
+static size_t take_subs(struct feed *f, struct flows_sub *subs, size_t max)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&f->lock);
+	for (struct feed_client *c = f->clients; c && n < max; c = c->next) {
+		if (!c->flows_query[0] || c->dropped)
+			continue;
+		subs[n].client = c;
+		subs[n].fresh = c->flows_fresh;
+		subs[n].msg = NULL;
+		memcpy(subs[n].query, c->flows_query, sizeof(subs[n].query));
+		c->flows_fresh = false;
+		n++;
+	}
+	pthread_mutex_unlock(&f->lock);
+	return n;
+}
+
+/* The "flows" message answering one query (state lock held), or NULL. */
+static struct feed_msg *flows_message(struct webd *w, const char *query)
+{
+	struct flow_query q;
+	struct text t = { 0 };
+	char err[256];
+
+	if (flows_json_parse(&w->state, &q, query, err, sizeof(err)) < 0)
+		return NULL; /* checked when it was set: cannot happen */
+	flows_json_page(&w->state, &q, &t);
+	text_addf(&t, ",\"type\":\"flows\",\"query\":\"%s\"}", query);
+	return finish_message(&t, FEED_FLOWS);
+}
+
+/*
+ * Answers each distinct query once (state lock held): all of them when the
+ * table changed since the last answers, else only the new ones.
+ */
+static void answer_subs(struct webd *w, struct flows_sub *subs, size_t n)
+{
+	struct feed *f = w->feed;
+	const struct flows_stats *st = &w->state.flows.stats;
+	bool changed = st->reports != f->flows_reports || st->n != f->flows_held;
+
+	f->flows_reports = st->reports;
+	f->flows_held = st->n;
+	for (size_t i = 0; i < n; i++) {
+		if (!changed && !subs[i].fresh)
+			continue;
+		for (size_t j = 0; j < i && !subs[i].msg; j++)
+			if (subs[j].msg && strcmp(subs[j].query, subs[i].query) == 0)
+				subs[i].msg = subs[j].msg;
+		if (!subs[i].msg)
+			subs[i].msg = flows_message(w, subs[i].query);
+	}
+}
+
+/* Queues the answers to their clients, if still connected, and drops the builder's references. */
+static void deliver_subs(struct feed *f, struct flows_sub *subs, size_t n)
+{
+	pthread_mutex_lock(&f->lock);
+	for (size_t i = 0; i < n; i++) {
+		if (!subs[i].msg)
+			continue;
+		for (struct feed_client *c = f->clients; c; c = c->next)
+			if (c == subs[i].client) {
+				enqueue_locked(f, c, subs[i].msg);
+				f->stats.flow_messages++;
+			}
+	}
+	/* Each distinct message once: the first sub holding it owns the builder's reference. */
+	for (size_t i = 0; i < n; i++) {
+		bool first = subs[i].msg != NULL;
+
+		for (size_t j = 0; j < i && first; j++)
+			first = subs[j].msg != subs[i].msg;
+		if (first)
+			release_locked(subs[i].msg);
+	}
+	pthread_cond_broadcast(&f->cond);
+	pthread_mutex_unlock(&f->lock);
+}
+
+static void flows_tick(struct webd *w)
+{
+	struct feed *f = w->feed;
+	size_t max = f->max_clients, n;
+	struct flows_sub *subs = malloc(max * sizeof(*subs));
+
+	if (!subs)
+		return;
+	n = take_subs(f, subs, max);
+	if (n) {
+		pthread_mutex_lock(&w->state.lock);
+		answer_subs(w, subs, n);
+		pthread_mutex_unlock(&w->state.lock);
+		deliver_subs(f, subs, n);
+	}
+	free(subs);
 }
 
 void feed_tick_cb(int fd, short what, void *arg)
@@ -280,6 +445,7 @@ void feed_tick_cb(int fd, short what, void *arg)
 	f->stats.rows_sent += sent;
 	f->stats.rows_skipped += skipped;
 	pthread_mutex_unlock(&f->lock);
-	if ((m = finish_message(&t)))
+	if ((m = finish_message(&t, FEED_UPDATE)))
 		broadcast(f, m);
+	flows_tick(w);
 }
