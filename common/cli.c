@@ -12,6 +12,8 @@
 
 #define MAX_OPTIONS 64
 #define OPT_BASE 0x100
+/* Past every option's value and any letter: a program's own -c is not taken for --config. */
+enum { OPT_CONFIG = OPT_BASE + MAX_OPTIONS, OPT_HELP, OPT_VERSION };
 
 int wl_opt_string(char *dst, size_t size, const char *value, const char *what, char *err, size_t errlen)
 {
@@ -143,9 +145,9 @@ static size_t build_getopt(const struct wl_options_spec *spec, struct option *lo
 		}
 	}
 	shortopts[ns] = '\0';
-	longopts[n++] = (struct option){ "config", required_argument, NULL, 'c' };
-	longopts[n++] = (struct option){ "help", no_argument, NULL, 'h' };
-	longopts[n++] = (struct option){ "version", no_argument, NULL, 'V' };
+	longopts[n++] = (struct option){ "config", required_argument, NULL, OPT_CONFIG };
+	longopts[n++] = (struct option){ "help", no_argument, NULL, OPT_HELP };
+	longopts[n++] = (struct option){ "version", no_argument, NULL, OPT_VERSION };
 	longopts[n] = (struct option){ 0 };
 	return n;
 }
@@ -173,15 +175,15 @@ static enum wl_parse_result parse_flags(const struct wl_options_spec *spec, void
 	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		const struct wl_option *o;
 
-		if (ch == 'h') {
+		if (ch == OPT_HELP || ch == 'h') {
 			usage(spec);
 			return WL_PARSE_EXIT_OK;
 		}
-		if (ch == 'V') {
+		if (ch == OPT_VERSION || ch == 'V') {
 			printf("%s %s\n", spec->prog, spec->version);
 			return WL_PARSE_EXIT_OK;
 		}
-		if (ch == 'c')
+		if (ch == OPT_CONFIG)
 			continue; /* already read */
 		o = find_option(spec, ch);
 		if (!o) {
