@@ -178,8 +178,10 @@ static void keep_event(struct sensor_stats *ss, const char *topic, const char *j
 	char *dst = strcmp(topic, WL_TOPIC_STATS) == 0 ? ss->last_stats : ss->last_status;
 	size_t size = sizeof(ss->last_stats);
 
-	if (dst == ss->last_stats)
+	if (dst == ss->last_stats) {
 		check_stats_seq(ss, json, len);
+		capd_counters_observe_json(&ss->capd, json, len, ss->seq.restarts + ss->flow_seq.restarts);
+	}
 	if (len >= size)
 		return; /* not ours to cut: keep the previous one */
 	memcpy(dst, json, len);

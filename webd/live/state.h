@@ -18,6 +18,7 @@
 #define WEBD_STATE_H
 
 #include "geo/geo.h"
+#include "live/counters.h"
 #include "live/flows.h"
 #include "sensors.h"
 #include "seq.h"
@@ -154,6 +155,7 @@ struct sensor_stats {
 	uint64_t handoff_filled;  /* times the ingest's hand-off filled up */
 	char last_stats[2048];  /* capd's latest "stats" JSON, verbatim */
 	char last_status[2048]; /* capd's latest "status" JSON */
+	struct capd_counters capd; /* capd's counters, carried over its restarts (counters.h) */
 	int64_t last_heard;
 };
 
