@@ -14,6 +14,7 @@
 #include "http/gate.h"
 #include "http/guard.h"
 #include "http/http.h"
+#include "http/metrics.h"
 #include "http/ws.h"
 #include "live/feed.h"
 #include "webd.h"
@@ -134,6 +135,8 @@ static int on_begin_request(struct mg_connection *conn)
 		return ws_serve(w, conn);
 	if (strncmp(path, "/api/", 5) == 0)
 		return 0;
+	if (strcmp(path, "/metrics") == 0)
+		return metrics_serve(w, conn);
 	return files_serve(w, conn);
 }
 

@@ -73,6 +73,7 @@ struct ingest {
 	atomic_bool stop;
 	struct handoff_msg queue[HANDOFF_MESSAGES]; /* a ring */
 	size_t head, count, bytes;
+	atomic_size_t depth, depth_bytes; /* count and bytes, for other threads (/metrics) */
 	size_t next_sensor; /* received from first next time */
 	/* The thread's own counts, copied to the sensors' stats under the lock. */
 	uint64_t waited[WL_SENSORS_MAX], filled[WL_SENSORS_MAX];
@@ -209,6 +210,12 @@ static void handle_message(struct ingest *in, uint8_t sensor, const uint8_t *msg
 
 /* ---- The ingest thread ----------------------------------------------------------- */
 
+static void publish_depth(struct ingest *in)
+{
+	atomic_store_explicit(&in->depth, in->count, memory_order_relaxed);
+	atomic_store_explicit(&in->depth_bytes, in->bytes, memory_order_relaxed);
+}
+
 static bool handoff_full(const struct ingest *in)
 {
 	return in->count == HANDOFF_MESSAGES || in->bytes >= HANDOFF_BYTES;
@@ -230,6 +237,7 @@ static bool receive_one(struct ingest *in)
 			(struct handoff_msg){ .msg = msg, .len = (size_t)n, .sensor = (uint8_t)i };
 		in->count++;
 		in->bytes += (size_t)n;
+		publish_depth(in);
 		if (handoff_full(in))
 			in->filled[i]++;
 		/* A busy sensor cannot crowd out a quiet one. */
@@ -260,6 +268,7 @@ static bool apply_oldest(struct ingest *in)
 	in->bytes -= m->len;
 	in->head = (in->head + 1) % HANDOFF_MESSAGES;
 	in->count--;
+	publish_depth(in);
 	return true;
 }
 
@@ -465,6 +474,12 @@ void ingest_close(struct webd *w)
 		close(in->wake_fd);
 	free(in);
 	w->ingest = NULL;
+}
+
+void ingest_queue_depth(struct ingest *in, size_t *messages, size_t *bytes)
+{
+	*messages = in ? atomic_load_explicit(&in->depth, memory_order_relaxed) : 0;
+	*bytes = in ? atomic_load_explicit(&in->depth_bytes, memory_order_relaxed) : 0;
 }
 
 void ingest_sensor_json(cJSON *item, const struct sensor_stats *ss)
