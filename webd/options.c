@@ -158,8 +158,75 @@ static int set_capd(void *o, const char *v, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * --sensor-url NAME=URL, repeatable: where a sensor's own dashboard is.
+ * Shown as a link, so only http:// and https:// and printable ASCII without
+ * spaces or quotes: never a javascript: or data: URL.
+ */
+static int set_sensor_url(void *o, const char *v, char *err, size_t errlen)
+{
+	struct webd_options *opt = o;
+	const char *eq = strchr(v, '='), *url = eq ? eq + 1 : "";
+	struct webd_sensor_url *s;
+
+	if (opt->n_sensor_urls >= WL_SENSORS_MAX) {
+		snprintf(err, errlen, "at most %d sensor URLs", WL_SENSORS_MAX);
+		return -E2BIG;
+	}
+	s = &opt->sensor_urls[opt->n_sensor_urls];
+	if (!eq || eq == v || (size_t)(eq - v) >= sizeof(s->name)) {
+		snprintf(err, errlen, "sensor-url must be NAME=URL, with a sensor name of 1 to %zu characters",
+			 sizeof(s->name) - 1);
+		return -EINVAL;
+	}
+	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
+		snprintf(err, errlen, "sensor-url: the URL must start with http:// or https://");
+		return -EINVAL;
+	}
+	for (const char *c = url; *c; c++)
+		if (*c <= 0x20 || *c >= 0x7f || *c == '"' || *c == '\\' || *c == '<' || *c == '>') {
+			snprintf(err, errlen, "sensor-url: the URL must be printable ASCII without spaces, quotes or <>");
+			return -EINVAL;
+		}
+	if (wl_opt_string(s->url, sizeof(s->url), url, "sensor-url", err, errlen) < 0)
+		return -EINVAL;
+	snprintf(s->name, sizeof(s->name), "%.*s", (int)(eq - v), v);
+	for (size_t i = 0; i < opt->n_sensor_urls; i++)
+		if (strcmp(opt->sensor_urls[i].name, s->name) == 0) {
+			snprintf(err, errlen, "sensor-url: %s is given twice", s->name);
+			return -EINVAL;
+		}
+	opt->n_sensor_urls++;
+	return 0;
+}
+
+const char *options_sensor_url(const struct webd_options *opt, const char *name)
+{
+	for (size_t i = 0; i < opt->n_sensor_urls; i++)
+		if (strcmp(opt->sensor_urls[i].name, name) == 0)
+			return opt->sensor_urls[i].url;
+	return "";
+}
+
+/* Every --sensor-url names a sensor: a misspelt name would be a link that never shows. */
+static int check_sensor_urls(const struct webd_options *opt, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < opt->n_sensor_urls; i++) {
+		size_t k = 0;
+
+		while (k < opt->n_sensors && strcmp(opt->sensors[k].name, opt->sensor_urls[i].name) != 0)
+			k++;
+		if (k == opt->n_sensors) {
+			snprintf(err, errlen, "sensor-url: no capd is named %s", opt->sensor_urls[i].name);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 static const struct wl_option webd_option_table[] = {
 	{ "capd", 0, NULL, "[NAME=]ADDR", true, set_capd, "capd publish address (repeatable; default " WEBD_DEFAULT_CAPD ")" },
+	{ "sensor-url", 0, NULL, "NAME=URL", true, set_sensor_url, "a sensor's own dashboard, linked from the fleet view (repeatable)" },
 	{ "control", 0, NULL, "ADDR", true, set_control, "capd control address (default " WEBD_DEFAULT_CONTROL ")" },
 	{ "listen", 'l', NULL, "HOST:PORT", true, set_listen, "where to serve (default 127.0.0.1:8080)" },
 	{ "token", 0, NULL, "TOKEN", true, set_token, "require this access token on every API call and the feed (visible in ps: prefer --token-file)" },
@@ -295,7 +362,7 @@ enum webd_parse_result options_parse(int argc, char **argv, struct webd_options 
 
 	set_defaults(opt);
 	r = wl_options_parse(&webd_spec, opt, argc, argv, opt->config_file, sizeof(opt->config_file), err, errlen);
-	if (r == WL_PARSE_RUN && check_token(opt, err, errlen) < 0)
+	if (r == WL_PARSE_RUN && (check_token(opt, err, errlen) < 0 || check_sensor_urls(opt, err, errlen) < 0))
 		r = WL_PARSE_ERROR;
 	return (enum webd_parse_result)r;
 }

@@ -19,9 +19,17 @@ struct webd_sensor_opt {
 	char addr[256];
 };
 
+/* --sensor-url NAME=URL: a sensor's own dashboard, for the fleet view's link. */
+struct webd_sensor_url {
+	char name[SENSOR_NAME_MAX];
+	char url[HEALTH_URL_MAX];
+};
+
 struct webd_options {
 	struct webd_sensor_opt sensors[WL_SENSORS_MAX];
 	size_t n_sensors;
+	struct webd_sensor_url sensor_urls[WL_SENSORS_MAX];
+	size_t n_sensor_urls;
 	bool sensors_given; /* the first --capd replaces the default */
 	char control[256];
 	char listen[128];   /* HOST:PORT */
@@ -55,5 +63,8 @@ enum webd_parse_result {
 };
 
 enum webd_parse_result options_parse(int argc, char **argv, struct webd_options *opt, char *err, size_t errlen);
+
+/* The URL given with --sensor-url for the sensor called name, or "". */
+const char *options_sensor_url(const struct webd_options *opt, const char *name);
 
 #endif

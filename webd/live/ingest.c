@@ -111,6 +111,7 @@ static void add_batch(struct webd *w, struct wl_wire_record *rec, uint8_t sensor
 		return;
 	}
 	from.sent_us = r.sent_us;
+	health_clock_sample(&ss->health, r.sent_us, wall_now_us());
 	for (rec_start = r.off; (rc = wl_wire_next(&r, rec)) == 1; rec_start = r.off) {
 		wl_seq_packet(&ss->seq, rec->pkt.seq);
 		ss->packets++;
@@ -149,6 +150,7 @@ static void add_flow_batch(struct webd *w, struct wl_flow_record *rec, uint8_t s
 		ss->bad_flow_batches++;
 		return;
 	}
+	health_clock_sample(&ss->health, r.sent_us, now_us);
 	while ((rc = wl_wire_next_flow(&r, rec)) == 1) {
 		wl_seq_packet(&ss->flow_seq, rec->seq);
 		ss->flow_reports++;
@@ -181,6 +183,7 @@ static void keep_event(struct sensor_stats *ss, const char *topic, const char *j
 
 	if (dst == ss->last_stats) {
 		check_stats_seq(ss, json, len);
+		health_stats(&ss->health, json, len, wall_now_us());
 		capd_counters_observe_json(&ss->capd, json, len, ss->seq.restarts + ss->flow_seq.restarts);
 	}
 	if (len >= size)
@@ -356,6 +359,7 @@ static int subscribe_sensor(struct webd *w, size_t i, char *err, size_t errlen)
 
 	snprintf(ss->name, sizeof(ss->name), "%s", w->opt.sensors[i].name);
 	snprintf(ss->addr, sizeof(ss->addr), "%s", w->opt.sensors[i].addr);
+	snprintf(ss->health.url, sizeof(ss->health.url), "%s", options_sensor_url(&w->opt, ss->name));
 	ss->rcvbuf_asked = rcvbuf;
 	ss->rcvbuf = effective_rcvbuf(ss->addr, rcvbuf);
 	w->state.n_sensors = i + 1;

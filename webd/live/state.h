@@ -20,6 +20,7 @@
 #include "geo/geo.h"
 #include "live/counters.h"
 #include "live/flows.h"
+#include "live/health.h"
 #include "sensors.h"
 #include "seq.h"
 #include "siphash.h"
@@ -157,6 +158,7 @@ struct sensor_stats {
 	char last_status[2048]; /* capd's latest "status" JSON */
 	struct capd_counters capd; /* capd's counters, carried over its restarts (counters.h) */
 	int64_t last_heard;
+	struct sensor_health health; /* up, capd's drops, clock skew, its URL (health.h) */
 };
 
 struct state {

@@ -64,9 +64,30 @@ static void add_capd_json(cJSON *o, const char *key, const char *text)
 		cJSON_AddItemToObject(o, key, parsed);
 }
 
+/* The fleet view's figures for one sensor: health.h's, and the IPC gaps. */
+static void add_health_json(cJSON *item, const struct sensor_stats *ss, int64_t now_us)
+{
+	cJSON *h = cJSON_AddObjectToObject(item, "health");
+
+	health_json(h, &ss->health, now_us);
+	add_u64(h, "gaps", ss->seq.gaps);
+	add_u64(h, "packets_missed", ss->seq.missed);
+	add_u64(h, "flow_gaps", ss->flow_seq.gaps);
+	add_u64(h, "flow_reports_missed", ss->flow_seq.missed);
+}
+
+static int64_t wall_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static cJSON *sensors_json(const struct state *s)
 {
 	cJSON *list = cJSON_CreateArray();
+	int64_t now_us = wall_now_us();
 
 	for (size_t i = 0; i < s->n_sensors; i++) {
 		const struct sensor_stats *ss = &s->sensors[i];
@@ -74,6 +95,9 @@ static cJSON *sensors_json(const struct state *s)
 
 		cJSON_AddStringToObject(item, "name", ss->name);
 		cJSON_AddStringToObject(item, "address", ss->addr);
+		if (ss->health.url[0])
+			cJSON_AddStringToObject(item, "url", ss->health.url);
+		add_health_json(item, ss, now_us);
 		add_u64(item, "packets", ss->packets);
 		add_u64(item, "gaps", ss->seq.gaps);
 		add_u64(item, "missed", ss->seq.missed);
