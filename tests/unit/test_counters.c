@@ -162,6 +162,24 @@ static void test_pcap_wraps(void **state)
 	assert_int_equal(capd_counters_restarts(&c), 0);
 }
 
+/*
+ * A quiet capd restarts: it published nothing in either run (seq and flows
+ * stay 0), but the kernel had dropped packets. The fall from 5 to 0 is a
+ * new run, not a wrap-around worth 2^32.
+ */
+static void test_restart_quiet(void **state)
+{
+	struct capd_counters c = { 0 };
+
+	(void)state;
+	observe(&c, 0, 5, 0, 0);
+	observe(&c, 0, 0, 0, 0);
+	assert_int_equal(total(&c, CAPD_KERNEL_DROPS), 5);
+	assert_int_equal(capd_counters_restarts(&c), 1);
+	observe(&c, 0, 2, 0, 0);
+	assert_int_equal(total(&c, CAPD_KERNEL_DROPS), 7);
+}
+
 /* A counter capd stops sending (flows turned off) keeps its value; a new run banks it. */
 static void test_absent_counter(void **state)
 {
@@ -276,6 +294,7 @@ int main(void)
 		cmocka_unit_test(test_restart_counters_down),
 		cmocka_unit_test(test_restart_seen_by_sequence),
 		cmocka_unit_test(test_pcap_wraps),
+		cmocka_unit_test(test_restart_quiet),
 		cmocka_unit_test(test_absent_counter),
 		cmocka_unit_test(test_never_goes_down),
 		cmocka_unit_test(test_seq_restarts),

@@ -56,6 +56,17 @@ int capd_sample_parse(const char *json, size_t len, struct capd_sample *ret)
 	return 0;
 }
 
+/*
+ * Whether counter i went from last to v by wrapping around 2^32 (libpcap's
+ * u_int, which capd adds to what closed captures counted): then it fell by
+ * more than 2^31, as no capture counts 2^31 packets between two stats a
+ * second apart. A smaller fall is a count that started over.
+ */
+static bool wrapped(int i, uint64_t last, uint64_t v)
+{
+	return counter_paths[i].wraps32 && v < last && last - v > WRAP32 / 2;
+}
+
 /* Whether s comes from another run of capd than the previous sample. */
 static bool new_run(const struct capd_counters *c, const struct capd_sample *s, uint64_t seq_restarts)
 {
@@ -64,7 +75,7 @@ static bool new_run(const struct capd_counters *c, const struct capd_sample *s, 
 	if (seq_restarts != c->seq_restarts)
 		return true;
 	for (int i = 0; i < CAPD_COUNTER__MAX; i++)
-		if (!counter_paths[i].wraps32 && s->have[i] && c->seen[i] && s->value[i] < c->last[i])
+		if (s->have[i] && c->seen[i] && s->value[i] < c->last[i] && !wrapped(i, c->last[i], s->value[i]))
 			return true;
 	return false;
 }
@@ -82,7 +93,7 @@ void capd_counters_observe(struct capd_counters *c, const struct capd_sample *s,
 		if (!s->have[i])
 			continue;
 		if (s->value[i] < c->last[i])
-			c->offset[i] += counter_paths[i].wraps32 ? WRAP32 : c->last[i];
+			c->offset[i] += wrapped(i, c->last[i], s->value[i]) ? WRAP32 : c->last[i];
 		c->last[i] = s->value[i];
 		c->seen[i] = true;
 	}

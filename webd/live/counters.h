@@ -12,10 +12,11 @@
  *     (webd's wl_seq saw a number not above the last: seq.h), which catches
  *     a restart however fast the new run counts, as long as it published
  *     anything before its first stats;
- *   - or when any of capd's 64-bit counters is lower than in the previous
- *     message (they never go down within a run), which catches a quiet one.
- * A 32-bit counter of libpcap's (pcap.*) going down within a run wrapped
- * around: 2^32 is added. Counters are doubles in JSON: exact to 2^53.
+ *   - or when any of capd's counters is lower than in the previous message
+ *     (they never go down within a run), which catches a quiet one.
+ * libpcap's counters (pcap.*) are 32-bit and wrap around within a run: one
+ * that falls by more than 2^31 wrapped (2^32 is added), a smaller fall is a
+ * new run. Counters are doubles in JSON: exact to 2^53.
  */
 #ifndef WEBD_COUNTERS_H
 #define WEBD_COUNTERS_H
