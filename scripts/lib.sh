@@ -17,6 +17,9 @@ WL_PACKAGES=(
 	nftables ethtool
 	# tests/integration/ipfix.sh: IPFIX collector (nfcapd, nfdump) and a second exporter.
 	nfdump softflowd
+	# tests/integration/fleet.sh: the sensors' TLS tunnels (Debian's stunnel4 only enables
+	# stunnel.target, which starts a stunnel per /etc/stunnel/*.conf: none here) and certificates.
+	stunnel4 openssl
 )
 
 : "${WL_PROG:=wlite}"
