@@ -18,8 +18,8 @@ export function apiUrl(path, params = {}) {
 }
 
 // The same, as ws:// or wss:// for the WebSocket feed.
-export function wsUrl(path) {
-  const url = apiUrl(path);
+export function wsUrl(path, params = {}) {
+  const url = apiUrl(path, params);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   return url;
 }

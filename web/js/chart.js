@@ -1,8 +1,12 @@
 // Our wrapper around Chart.js (the UMD build, window.Chart) for the
-// packets-per-second line. It keeps one point per second of capture time
-// (webd runs on the capture's clock), takes history from /api/rates.csv and
-// live points from each update's summary.pps, and redraws at most once per
-// animation frame. Zoom is the span selector, +/- buttons and drag-select.
+// packets-per-second line. It keeps one point per second of the clock the
+// summary's rates follow: webd's arrival clock when the summary says so
+// (summary.rates {clock, now, pps}: what arrives now, whatever the capture's
+// timestamps), else the capture's clock (summary.now, summary.pps). History
+// comes from /api/rates.csv (capture clock), kept only where it joins the
+// live points (a live capture; not a replay faster than real time). Redraws
+// at most once per animation frame. Zoom is the span selector, +/- buttons
+// and drag-select. The chart's clock is labelled (clockLabel).
 import { formatDateTime, formatTime } from './dom.js';
 
 const SPANS = [60, 300, 900, 3600];
@@ -16,8 +20,11 @@ function cssVar(name, fallback) {
 }
 
 export class PpsChart {
-  constructor({ canvas, wrap, dragBox, spanButtons, zoomIn, zoomOut, zoomReset, rangeLabel }) {
+  constructor({ canvas, wrap, dragBox, spanButtons, zoomIn, zoomOut, zoomReset, rangeLabel, clockLabel }) {
     this.canvas = canvas;
+    this.clockLabel = clockLabel || null;
+    this.clock = 'capture'; // of the live points
+    this.pointsClock = null; // of the points held
     this.wrap = wrap;
     this.dragBox = dragBox;
     this.spanButtons = spanButtons;
@@ -95,32 +102,60 @@ export class PpsChart {
     this.chart.update('none');
   }
 
-  // History: "second,packets,bytes" lines of the last hour.
+  // History: "second,packets,bytes" lines of the last hour (capture clock).
   loadHistory(csv) {
     const lines = csv.split(/\r?\n/);
+    const history = [];
     for (const line of lines.slice(1)) {
       const [second, packets] = line.split(',');
       const s = Number(second);
       if (Number.isFinite(s) && s > 0)
-        this.points.set(s, Number(packets) || 0);
+        history.push([s, Number(packets) || 0]);
+    }
+    // Live points on another clock came first: the history only if it joins them.
+    if (this.pointsClock && this.pointsClock !== 'capture' && history.length
+      && Math.abs(history[history.length - 1][0] - this.latest) > 5)
+      return;
+    for (const [s, packets] of history) {
+      this.points.set(s, packets);
       if (s > this.latest)
         this.latest = s;
     }
+    if (!this.pointsClock)
+      this.pointsClock = 'capture';
     this.trim();
     this.schedule();
   }
 
+  setClock(clock) {
+    this.clock = clock;
+    const label = this.clockLabel;
+    if (!label)
+      return;
+    label.dataset.clock = clock;
+    label.textContent = `${clock} clock`;
+    label.title = clock === 'arrival'
+      ? 'One point per second of webd\'s clock, as packets arrive (a replay shows what arrives now)'
+      : 'One point per second of the capture\'s own timestamps (webd\'s summary)';
+  }
+
   // One update's summary: pps counts the last whole second, now - 1.
   addSummary(summary) {
-    if (!summary || typeof summary.now !== 'number')
+    const rates = summary && summary.rates && typeof summary.rates.now === 'number' ? summary.rates : null;
+    if (!rates && (!summary || typeof summary.now !== 'number'))
       return;
-    const second = summary.now - 1;
-    if (this.latest && second < this.latest - 5) {
-      // The capture clock went back (a replay looped): start over.
+    const clock = rates ? String(rates.clock || 'arrival') : 'capture';
+    const second = (rates ? rates.now : summary.now) - 1;
+    if (clock !== this.clock)
+      this.setClock(clock);
+    // The clock went back (a replay looped), or the points held are another
+    // clock's that do not join these: start over.
+    if (this.latest && (second < this.latest - 5 || (this.pointsClock !== clock && second > this.latest + 5))) {
       this.points.clear();
       this.latest = 0;
     }
-    this.points.set(second, Number(summary.pps) || 0);
+    this.pointsClock = clock;
+    this.points.set(second, Number(rates ? rates.pps : summary.pps) || 0);
     if (second > this.latest)
       this.latest = second;
     this.trim();

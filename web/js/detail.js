@@ -3,6 +3,7 @@
 // Selecting a layer or field highlights its bytes (offset/length).
 import { ApiError, getJSON } from './api.js';
 import { clear, el, formatDateTime } from './dom.js';
+import { flowHref } from './table.js';
 
 const BYTES_PER_LINE = 16;
 const HEX_MAX = 16384; // bytes drawn; a 64 KiB jumbo frame would be 4,000 lines
@@ -26,8 +27,19 @@ function flatten(fields, out = []) {
 }
 
 export class DetailPane {
-  constructor({ pane, tree, hex, summary, closeButton, onClose }) {
+  // flowLink: an <a> shown when the packet names its flow (onFlow(sensor, id) on click).
+  constructor({ pane, tree, hex, summary, closeButton, onClose, flowLink, onFlow }) {
     this.pane = pane;
+    this.flowLink = flowLink || null;
+    this.onFlow = onFlow || null;
+    if (this.flowLink && this.onFlow) {
+      this.flowLink.addEventListener('click', (ev) => {
+        if (ev.ctrlKey || ev.metaKey || ev.shiftKey || ev.button !== 0)
+          return;
+        ev.preventDefault();
+        this.onFlow(this.flowLink.dataset.sensor, this.flowLink.dataset.flow);
+      });
+    }
     this.tree = tree;
     this.hex = hex;
     this.summary = summary;
@@ -59,6 +71,8 @@ export class DetailPane {
     this.seq = seq;
     this.pane.hidden = false;
     this.summary.textContent = `packet ${seq}: loading…`;
+    if (this.flowLink)
+      this.flowLink.hidden = true;
     let detail;
     try {
       detail = await getJSON(`api/packet/${encodeURIComponent(seq)}`, {}, { signal: request.signal });
@@ -101,6 +115,21 @@ export class DetailPane {
     ].filter(Boolean).join(' · ');
     this.renderHex(hexToBytes(detail.hex));
     this.renderTree(detail);
+    this.renderFlowLink(s);
+  }
+
+  renderFlowLink(s) {
+    const link = this.flowLink;
+    if (!link)
+      return;
+    const has = typeof s.flow === 'number' && typeof s.sensor === 'string' && s.sensor !== '';
+    link.hidden = !has;
+    if (!has)
+      return;
+    link.dataset.flow = String(s.flow);
+    link.dataset.sensor = s.sensor;
+    link.href = flowHref(s.sensor, s.flow);
+    link.textContent = `Flow ${s.flow}`;
   }
 
   renderTree(detail) {

@@ -10,7 +10,12 @@ import { DetailPane } from './detail.js';
 import { AlertsPanel, Breakdown, DnsPanel, DropIndicators, HostsPanel, NamesPanel } from './panels.js';
 import { CaptureControls } from './capture.js';
 import { bindTheme } from './theme.js';
-import { HistoryView, bindTabs } from './history.js';
+import { HistoryView } from './history.js';
+import { Tabs } from './tabs.js';
+import { ConversationsView } from './conversations.js';
+import { EndpointsView } from './endpoints.js';
+import { FlowPane } from './flowpane.js';
+import { BandwidthChart } from './bandwidth.js';
 import { RowStore, STORE_MAX } from './store.js';
 import { formatBits, formatCount, loadSetting, saveSetting, setText } from './dom.js';
 
@@ -32,10 +37,15 @@ let pending = []; // rows held back by the soft pause
 let pendingDropped = 0; // ... and those beyond what we are willing to hold
 let softPaused = false;
 let latestSummary = null;
+let headlineClock = null;
 let frameQueued = false;
 let tableDirty = true;
 
 // ---- Components -------------------------------------------------------------------
+
+// A packet's flow, from its row or its detail: the Conversations view's flow pane.
+// (Defined below; the tables call it only on a click.)
+const openFlow = (sensor, id) => openPacketFlow(sensor, id);
 
 const detail = new DetailPane({
   pane: $('detail-pane'),
@@ -43,6 +53,8 @@ const detail = new DetailPane({
   hex: $('detail-hex'),
   summary: $('detail-summary'),
   closeButton: $('detail-close'),
+  flowLink: $('detail-flow'),
+  onFlow: openFlow,
   onClose: () => table.focusSelected(),
 });
 
@@ -52,6 +64,7 @@ const table = new PacketTable({
   empty: $('table-empty'),
   scroller: $('table-scroll'),
   onOpen: (seq) => detail.open(seq),
+  onFlow: openFlow,
 });
 table.setMaxRows(settings.maxRows);
 
@@ -64,7 +77,10 @@ const chart = new PpsChart({
   zoomOut: $('zoom-out'),
   zoomReset: $('zoom-reset'),
   rangeLabel: $('chart-range'),
+  clockLabel: $('chart-clock'),
 });
+
+const bandwidth = new BandwidthChart({ canvas: $('bandwidth-chart'), now: $('bandwidth-now') });
 
 const breakdown = new Breakdown($('breakdown-list'));
 const drops = new DropIndicators({
@@ -118,16 +134,136 @@ const historyView = new HistoryView({
 
 bindTheme($('theme-toggle'), () => {
   chart.applyTheme();
+  bandwidth.applyTheme();
   historyView.applyTheme();
 });
 
-bindTabs({
-  tabs: [$('tab-live'), $('tab-history')],
-  onShow: (view) => {
-    if (view === 'history')
+// ---- Conversations, Endpoints and the views' tabs ------------------------------------------
+
+// The flow pane's packets open in a packet detail of its own (the Live view's
+// pane is in the Live view).
+const flowPacketDetail = new DetailPane({
+  pane: $('flow-packet-detail'),
+  tree: $('flow-packet-tree'),
+  hex: $('flow-packet-hex'),
+  summary: $('flow-packet-summary'),
+  closeButton: $('flow-packet-close'),
+});
+
+let tabs = null;
+
+const flowPane = new FlowPane({
+  els: {
+    pane: $('flow-pane'),
+    title: $('flow-title'),
+    summary: $('flow-summary'),
+    status: $('flow-status'),
+    close: $('flow-close'),
+    facts: $('flow-facts'),
+    spark: $('flow-spark'),
+    sparkNote: $('flow-spark-note'),
+    tcpBox: $('flow-tcp-box'),
+    tcpState: $('flow-tcp-state'),
+    tcpBody: $('flow-tcp-body'),
+    pcap: $('flow-pcap'),
+    hostA: $('flow-host-pcap-a'),
+    hostB: $('flow-host-pcap-b'),
+    packetsTable: $('flow-packets'),
+    packetsBody: $('flow-packets-body'),
+    packetsNote: $('flow-packets-note'),
+    packetsEmpty: $('flow-packets-empty'),
+  },
+  detail: flowPacketDetail,
+  isShown: () => tabs && tabs.current === 'conversations',
+});
+
+const conversations = new ConversationsView({
+  els: {
+    view: $('conversations-view'),
+    form: $('conv-form'),
+    addr: $('conv-addr'),
+    port: $('conv-port'),
+    proto: $('conv-proto'),
+    app: $('conv-app'),
+    appList: $('conv-app-list'),
+    name: $('conv-name'),
+    country: $('conv-country'),
+    state: $('conv-state'),
+    minBytes: $('conv-min-bytes'),
+    sensor: $('conv-sensor'),
+    sensorField: $('conv-sensor-field'),
+    limit: $('conv-limit'),
+    reset: $('conv-reset'),
+    error: $('conv-error'),
+    count: $('conv-count'),
+    held: $('conv-held'),
+    prev: $('conv-prev'),
+    next: $('conv-next'),
+    exportCsv: $('conv-export-csv'),
+    table: $('conv-table'),
+    head: $('conv-head'),
+    body: $('conv-body'),
+    empty: $('conv-empty'),
+    scroll: $('conv-scroll'),
+  },
+  feed: { setFlowQuery: (q) => feed.setFlowQuery(q) },
+  pane: flowPane,
+  onQuery: (text) => tabs && tabs.setQuery('conversations', text),
+});
+
+const endpoints = new EndpointsView({
+  els: {
+    view: $('endpoints-view'),
+    form: $('ep-form'),
+    addr: $('ep-addr'),
+    port: $('ep-port'),
+    proto: $('ep-proto'),
+    app: $('ep-app'),
+    appList: $('ep-app-list'),
+    country: $('ep-country'),
+    state: $('ep-state'),
+    limit: $('ep-limit'),
+    error: $('ep-error'),
+    count: $('ep-count'),
+    held: $('ep-held'),
+    table: $('ep-table'),
+    head: $('ep-head'),
+    body: $('ep-body'),
+    empty: $('ep-empty'),
+    scroll: $('ep-scroll'),
+  },
+  onAddress: (addr) => tabs.select('conversations', { params: new URLSearchParams({ addr }) }),
+  onQuery: (text) => tabs && tabs.setQuery('endpoints', text),
+});
+
+let shownView = null;
+let firstShow = null; // the first view's first query, awaited before the feed starts
+tabs = new Tabs({
+  tabs: [$('tab-live'), $('tab-conversations'), $('tab-endpoints'), $('tab-history')],
+  onShow: (view, params) => {
+    if (shownView === 'conversations' && view !== 'conversations')
+      conversations.hide();
+    if (shownView === 'endpoints' && view !== 'endpoints')
+      endpoints.hide();
+    shownView = view;
+    if (view === 'live') {
+      chart.schedule();
+      bandwidth.maybeDraw(true);
+    } else if (view === 'conversations') {
+      firstShow = conversations.show(params);
+    } else if (view === 'endpoints') {
+      firstShow = endpoints.show(params);
+    } else if (view === 'history') {
       historyView.show();
+    }
   },
 });
+
+function openPacketFlow(sensor, id) {
+  if (tabs.current !== 'conversations')
+    tabs.select('conversations');
+  conversations.openFlow(sensor, id);
+}
 
 // ---- The frame loop ------------------------------------------------------------------
 
@@ -170,6 +306,16 @@ function renderSummary(summary) {
   setText($('stat-pps'), `${formatCount(Math.round(summary.pps_5s ?? summary.pps))} pkt/s`);
   setText($('stat-bps'), formatBits(summary.bps_5s ?? summary.bps));
   setText($('stat-malformed'), formatCount(summary.malformed));
+  // Which clock the headline rates follow (webd says, when it has both).
+  const clock = summary.rates_clock === 'arrival' ? 'arrival' : 'capture';
+  if (headlineClock !== clock) {
+    headlineClock = clock;
+    const title = clock === 'arrival' ? 'Over the last 5 s of webd\'s clock, as packets arrive' : 'Over the last 5 s of the capture\'s clock';
+    for (const id of ['stat-pps', 'stat-bps']) {
+      $(id).parentElement.title = title;
+      $(id).parentElement.dataset.clock = clock;
+    }
+  }
   breakdown.update(summary.protocols);
   drops.update(summary);
   alerts.setActive(summary.alerts);
@@ -196,7 +342,11 @@ const feed = new Feed({
     node.dataset.state = state;
     setText(node, text);
   },
+  onFlows: (msg) => conversations.onFlows(msg),
   onUpdate: ({ rows, skipped, summary }) => {
+    bandwidth.add({ rows, summary });
+    if (summary && Array.isArray(summary.sensors))
+      conversations.setSensors(summary.sensors.map((s) => String(s.name)));
     if (rows.length) {
       incoming.push(...rows);
       // A background tab gets no animation frames: keep the queue bounded.
@@ -242,6 +392,7 @@ function setSoftPaused(paused) {
   button.setAttribute('aria-pressed', String(paused));
   setText(button, paused ? 'Resume view' : 'Pause view');
   chart.setFrozen(paused);
+  bandwidth.setFrozen(paused);
   if (!paused) {
     // Catch up with what arrived meanwhile (bounded by STORE_MAX).
     store.add(pending);
@@ -353,7 +504,7 @@ transportSelect.addEventListener('change', () => {
 // ---- Keyboard ---------------------------------------------------------------------------------
 
 document.addEventListener('keydown', (ev) => {
-  if (ev.key !== 'Escape' || !detail.isOpen())
+  if (ev.key !== 'Escape' || !detail.isOpen() || tabs.current !== 'live')
     return;
   const tag = ev.target && ev.target.tagName;
   if (tag === 'INPUT' || tag === 'SELECT' || tag === 'TEXTAREA')
@@ -365,6 +516,10 @@ document.addEventListener('keydown', (ev) => {
 
 async function start() {
   renderStatus();
+  // The address's view first: when it asks for flows, the feed connects with its query.
+  tabs.fromHash();
+  if (firstShow)
+    await Promise.race([firstShow, new Promise((r) => setTimeout(r, 3000))]);
   feed.start();
   // History first, so the chart is not empty for the first minutes.
   getText('api/rates.csv').then((csv) => chart.loadHistory(csv)).catch((err) => console.debug('rates:', err.message));

@@ -2,9 +2,15 @@
 // elements, created once and refilled in place (newest first), so a busy
 // feed costs text updates, not element churn. Selection is kept by packet
 // number, so a selected packet stays selected while the rows move under it.
+// A row whose packet names its flow (row.flow) links to it: the flow pane of
+// the Conversations view (onFlow), or #conversations?flow=SENSOR/ID as a plain link.
 import { countryLabel, el, formatTime, setText } from './dom.js';
 
-const COLUMNS = ['seq', 'time', 'proto', 'src', 'dst', 'country', 'name', 'len', 'info'];
+const COLUMNS = ['seq', 'time', 'proto', 'src', 'dst', 'country', 'name', 'len', 'info', 'flow'];
+
+export function flowHref(sensor, id) {
+  return `#conversations?flow=${encodeURIComponent(`${sensor}/${id}`)}`;
+}
 
 function address(ip, port) {
   if (!ip)
@@ -38,19 +44,29 @@ function countryText(row) {
 }
 
 export class PacketTable {
-  constructor({ table, body, empty, scroller, onOpen, onSelect }) {
+  constructor({ table, body, empty, scroller, onOpen, onSelect, onFlow }) {
     this.table = table;
     this.body = body;
     this.empty = empty;
     this.scroller = scroller;
     this.onOpen = onOpen; // (seq) => void: Enter or click
     this.onSelect = onSelect || (() => {});
+    this.onFlow = onFlow || null; // (sensor, id) => void: the row's flow link
     this.pool = [];
     this.shown = []; // rows currently in the DOM, newest first
     this.selectedSeq = null;
     this.maxRows = 100;
 
     body.addEventListener('click', (ev) => {
+      const link = ev.target.closest('a.flow-link');
+      if (link) {
+        // The page's own flow pane; a modified click (new tab) follows the href.
+        if (this.onFlow && !ev.ctrlKey && !ev.metaKey && !ev.shiftKey && ev.button === 0) {
+          ev.preventDefault();
+          this.onFlow(link.dataset.sensor, link.dataset.flow);
+        }
+        return;
+      }
       const tr = ev.target.closest('tr');
       if (!tr || !tr.dataset.seq)
         return;
@@ -75,6 +91,7 @@ export class PacketTable {
       tr.cells_[col] = td;
       tr.append(td);
     }
+    tr.flowLink_ = el('a', { className: 'flow-link', text: '⇄', attrs: { 'data-testid': 'packet-flow-link', tabindex: '-1', 'aria-label': 'this packet\'s flow' } });
     return tr;
   }
 
@@ -99,10 +116,31 @@ export class PacketTable {
     setText(c.info, info);
     c.info.title = info;
     c.proto.className = `c-proto proto-${String(row.proto || 'other').toLowerCase().replace(/[^a-z0-9]/g, '')}`;
+    this.fillFlow(tr, row);
     if (row.alert)
       tr.setAttribute('aria-description', 'source is over the alert threshold');
     else
       tr.removeAttribute('aria-description');
+  }
+
+  fillFlow(tr, row) {
+    const link = tr.flowLink_;
+    if (typeof row.flow !== 'number' || !row.sensor) {
+      if (link.parentNode)
+        link.remove();
+      return;
+    }
+    // Rows move down the pool ten times a second: redo the link only when its flow changed.
+    if (link.flow_ !== row.flow || link.sensor_ !== row.sensor) {
+      link.flow_ = row.flow;
+      link.sensor_ = row.sensor;
+      link.dataset.flow = String(row.flow);
+      link.dataset.sensor = row.sensor;
+      link.href = flowHref(row.sensor, row.flow);
+      link.title = `This packet's flow (${row.sensor}/${row.flow}) in Conversations`;
+    }
+    if (!link.parentNode)
+      tr.cells_.flow.append(link);
   }
 
   // rows: newest first, at most maxRows of them.
@@ -200,6 +238,15 @@ export class PacketTable {
       this.select(Number(tr.dataset.seq), true);
       this.onOpen(Number(tr.dataset.seq));
       return;
+    case 'f': {
+      // The row's flow, from the keyboard (the link itself is not a Tab stop).
+      const link = tr.flowLink_;
+      if (this.onFlow && link && link.parentNode) {
+        ev.preventDefault();
+        this.onFlow(link.dataset.sensor, link.dataset.flow);
+      }
+      return;
+    }
     default:
       return;
     }
