@@ -180,3 +180,20 @@ export async function chartPoints(page) {
     return c.data.datasets[0].data.map((p) => [p.x, p.y]);
   });
 }
+
+// The rows of a live table (Conversations: #conv-body, Endpoints: #ep-body),
+// top to bottom: data-key, each cell's text and title by its column id.
+export async function liveRows(page, body) {
+  return page.$$eval(`${body} tr`, (trs) => trs.map((tr) => {
+    const cells = {};
+    const titles = {};
+    for (const td of tr.cells) {
+      const cls = [...td.classList].find((c) => c.startsWith('c-'));
+      if (!cls)
+        continue;
+      cells[cls.slice(2)] = td.textContent;
+      titles[cls.slice(2)] = td.title;
+    }
+    return { key: tr.dataset.key, stale: tr.classList.contains('stale'), selected: tr.classList.contains('selected'), cells, titles };
+  }));
+}

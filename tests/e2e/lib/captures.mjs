@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CAPD, CORPUS, WORK } from './backend.mjs';
-import { dnsMessage, ipv4Data, readPcap, tcp, tlsClientHello, udp, writePcap } from './pcap.mjs';
+import { dnsMessage, ether, ipv4, ipv4Data, readPcap, tcp, tlsClientHello, udp, writePcap } from './pcap.mjs';
 
 export const corpus = (name) => join(CORPUS, name);
 
@@ -98,6 +98,12 @@ export const HOSTILE_IPS = { client: '10.66.0.2', resolver: '10.66.0.53', web: '
 
 export function buildHostile() {
   const path = join(WORK, 'hostile.pcap');
+  const t0 = 1720000000;
+  writePcap(path, hostileFrames().map((data, i) => ({ sec: t0 + Math.floor(i / 4), usec: (i % 4) * 200000, data })));
+  return path;
+}
+
+function hostileFrames() {
   const { client, resolver, web, tls, answer } = HOSTILE_IPS;
   const H = HOSTILE;
   const txtData = (s) => Buffer.concat([Buffer.from([Buffer.byteLength(s, 'latin1')]), Buffer.from(s, 'latin1')]);
@@ -131,9 +137,7 @@ export function buildHostile() {
     tcp(client, web, 44002, 80, Buffer.from(`GET ${H.httpPath} HTTP/1.1\r\nHost: ${H.httpHost}\r\nUser-Agent: e2e\r\n\r\n`, 'latin1')),
     tcp(client, '10.66.0.81', 44003, 80, Buffer.from(`GET /?q=${H.dnsScriptAlert} HTTP/1.1\r\nHost: ${H.httpHost2}\r\n\r\n`, 'latin1')),
   ];
-  const t0 = 1720000000;
-  writePcap(path, frames.map((data, i) => ({ sec: t0 + Math.floor(i / 4), usec: (i % 4) * 200000, data })));
-  return path;
+  return frames;
 }
 
 // For the History view: zeek-wikipedia.pcap (DNS, MDNS, LLMNR, HTTP, TCP,
@@ -157,5 +161,117 @@ export function buildHistoryMix() {
   for (const p of hostile.packets)
     out.push({ us: start + toUs(p) - h0, data: p.data, len: p.len });
   writePcap(path, out.map((p) => ({ sec: Number(p.us / 1000000n), usec: Number(p.us % 1000000n), data: p.data, len: p.len })));
+  return path;
+}
+
+// ---- flows ----------------------------------------------------------------------
+// capd's own flows of a file (--flows, flow schema v1): the oracle for the
+// Conversations and Endpoints views. Their ids (1, 2, ... here) differ from
+// a live capd's; a flow is matched by its ends instead (flowTuple).
+export function capdFlows(path) {
+  const out = execFileSync(CAPD, ['--read', path, '--flows'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  return out.split('\n').filter(Boolean).map((line) => JSON.parse(line));
+}
+
+export const flowTuple = (f) => `${f.ipproto ?? f.l3}|${f.a}|${f.a_port ?? ''}|${f.b}|${f.b_port ?? ''}`;
+
+// A TCP connection, packet by packet: handshake (its RTT), data from the
+// client in `segments` (bytes each, acknowledged by the server), segments
+// sent again (`retransmit`: their indexes, resent after the next one), and
+// an end: 'fin' (both FINs) or 'rst'. Packets are spread over `span` s.
+function tcpConversation(c, s, sport, dport, { t0, rttMs, segments, retransmit = [], end = 'fin', span = 1, payload = null }) {
+  const out = [];
+  let t = t0;
+  const rtt = rttMs / 1000;
+  const push = (dt, frame) => {
+    t += dt;
+    out.push({ t, data: frame });
+  };
+  let cseq = 1000;
+  let sseq = 50000;
+  push(0, tcp(c, s, sport, dport, Buffer.alloc(0), { seq: cseq, ack: 0, flags: 0x02 }));
+  push(rtt / 2, tcp(s, c, dport, sport, Buffer.alloc(0), { seq: sseq, ack: cseq + 1, flags: 0x12 }));
+  cseq++;
+  sseq++;
+  push(rtt / 2, tcp(c, s, sport, dport, Buffer.alloc(0), { seq: cseq, ack: sseq, flags: 0x10 }));
+  const step = span / Math.max(1, segments.length * 2);
+  const sent = [];
+  segments.forEach((n, i) => {
+    const data = payload ? payload(i, n) : Buffer.alloc(n, 0x61 + (i % 26));
+    sent.push({ seq: cseq, data });
+    push(step, tcp(c, s, sport, dport, data, { seq: cseq, ack: sseq, flags: 0x18 }));
+    cseq += data.length;
+    if (retransmit.includes(i - 1)) {
+      const again = sent[i - 1];
+      push(step / 4, tcp(c, s, sport, dport, again.data, { seq: again.seq, ack: sseq, flags: 0x18 }));
+    }
+    push(step, tcp(s, c, dport, sport, Buffer.alloc(0), { seq: sseq, ack: cseq, flags: 0x10 }));
+  });
+  if (end === 'rst') {
+    push(step, tcp(c, s, sport, dport, Buffer.alloc(0), { seq: cseq, ack: sseq, flags: 0x14 }));
+    return out;
+  }
+  push(step, tcp(c, s, sport, dport, Buffer.alloc(0), { seq: cseq, ack: sseq, flags: 0x11 }));
+  push(rtt / 2, tcp(s, c, dport, sport, Buffer.alloc(0), { seq: sseq, ack: cseq + 1, flags: 0x11 }));
+  push(rtt / 2, tcp(c, s, sport, dport, Buffer.alloc(0), { seq: cseq + 1, ack: sseq + 1, flags: 0x10 }));
+  return out;
+}
+
+function icmpEcho(src, dst, type, id, seq) {
+  const h = Buffer.alloc(8 + 32, 0x42);
+  h[0] = type;
+  h[1] = 0;
+  h.writeUInt16BE(0, 2);
+  h.writeUInt16BE(id, 4);
+  h.writeUInt16BE(seq, 6);
+  let sum = 0;
+  for (let i = 0; i < h.length; i += 2)
+    sum += h.readUInt16BE(i);
+  while (sum > 0xffff)
+    sum = (sum & 0xffff) + (sum >>> 16);
+  h.writeUInt16BE(~sum & 0xffff, 2);
+  return ether(ipv4(src, dst, 1, h));
+}
+
+// For the Conversations and Endpoints views: flows of every kind in about
+// 9 s of capture time. zeek-web.pcap (HTTP between public addresses in two
+// countries, a reset connection), the hostile names (DNS questions, SNI,
+// HTTP Host with payloads), and crafted ones: TCP with handshake RTTs of 5,
+// 20 and 80 ms, one with two retransmissions, one ending in a reset, a UDP
+// stream and an ICMP echo; their sizes, lengths and durations all differ,
+// so that every sort orders them differently.
+export const FLOWS_T0 = 1730000000;
+export const FLOW_HOSTS = { bulk: '10.1.0.1', web: '10.1.0.2', slow: '10.1.0.3', ssh: '10.1.0.5', sshClient: '10.1.0.4' };
+
+export function buildFlows() {
+  const path = join(WORK, 'flows.pcap');
+  if (existsSync(path))
+    return path;
+  const t0 = FLOWS_T0;
+  const packets = [];
+  const web = readPcap(corpus('zeek-web.pcap'));
+  const w0 = web.packets[0].ts;
+  for (const p of web.packets)
+    packets.push({ t: t0 + 0.5 + (p.ts - w0), data: p.data, len: p.len });
+  hostileFrames().forEach((data, i) => packets.push({ t: t0 + 1 + i * 0.25, data }));
+  const H = FLOW_HOSTS;
+  const convs = [
+    tcpConversation(H.bulk, H.web, 40001, 443, { t0: t0 + 0.2, rttMs: 20, segments: Array(20).fill(1000), retransmit: [4, 11], span: 2 }),
+    tcpConversation(H.slow, H.web, 40002, 80, { t0: t0 + 0.4, rttMs: 80, segments: [300, 300, 300, 300, 300], span: 7 }),
+    tcpConversation(H.sshClient, H.ssh, 40003, 22, { t0: t0 + 1.1, rttMs: 5, segments: Array(50).fill(100), end: 'rst', span: 3 }),
+  ];
+  for (const c of convs)
+    packets.push(...c);
+  for (let i = 0; i < 30; i++)
+    packets.push({ t: t0 + 2 + i * 0.1, data: udp('10.1.0.6', '10.1.0.7', 5000, 6000, Buffer.alloc(200, 0x55)) });
+  for (let i = 0; i < 3; i++) {
+    packets.push({ t: t0 + 3 + i, data: icmpEcho('10.1.0.8', '10.1.0.9', 8, 77, i) });
+    packets.push({ t: t0 + 3.003 + i, data: icmpEcho('10.1.0.9', '10.1.0.8', 0, 77, i) });
+  }
+  packets.sort((a, b) => a.t - b.t);
+  writePcap(path, packets.map((p) => {
+    const us = Math.round(p.t * 1e6);
+    return { sec: Math.floor(us / 1e6), usec: us % 1e6, data: p.data, len: p.len };
+  }));
   return path;
 }
