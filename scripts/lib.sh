@@ -20,7 +20,16 @@ WL_PACKAGES=(
 	# tests/integration/fleet.sh: the sensors' TLS tunnels (Debian's stunnel4 only enables
 	# stunnel.target, which starts a stunnel per /etc/stunnel/*.conf: none here) and certificates.
 	stunnel4 openssl
+	# tests/integration/metrics.sh: Prometheus scraping webd's /metrics, nginx as its TLS front;
+	# the test runs its own of each on free ports (and see WL_QUIET_SERVICES).
+	prometheus nginx
 )
+
+# Daemons Debian starts when their package is installed, which only the tests
+# use, each starting its own on a free port: nginx (port 80), prometheus
+# (9090) and the node exporter it recommends (9100). Those an installation
+# here brought are stopped and disabled: installing opens no port.
+WL_QUIET_SERVICES=(nginx prometheus prometheus-node-exporter)
 
 : "${WL_PROG:=wlite}"
 WL_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -43,10 +52,25 @@ wl_missing_packages() {
 	done
 }
 
+# Stops and disables the services of the packages of "$@" that are installed now.
+wl_quiet_services() {
+	local pkg
+	for pkg in "$@"; do
+		[[ -z "$(wl_missing_packages "$pkg")" ]] || continue
+		if [[ -d /run/systemd/system ]]; then
+			systemctl disable --now "$pkg" >/dev/null 2>&1
+		elif [[ -x "/etc/init.d/$pkg" ]]; then
+			"/etc/init.d/$pkg" stop >/dev/null 2>&1
+			update-rc.d "$pkg" disable >/dev/null 2>&1
+		fi
+	done
+	return 0
+}
+
 # Installs what is missing of "$@" (default: WL_PACKAGES). A machine that has
 # everything never touches the network; otherwise apt-get update runs once.
 wl_install_packages() {
-	local -a want missing
+	local -a want missing quiet
 	if (($# > 0)); then want=("$@"); else want=("${WL_PACKAGES[@]}"); fi
 	mapfile -t missing < <(wl_missing_packages "${want[@]}")
 	if ((${#missing[@]} == 0)); then
@@ -61,8 +85,10 @@ wl_install_packages() {
 		apt-get update || return 1
 		WL_APT_UPDATED=1
 	fi
+	mapfile -t quiet < <(wl_missing_packages "${WL_QUIET_SERVICES[@]}")
 	# noninteractive: tshark's debconf question would otherwise block.
-	DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}" || return 1
+	wl_quiet_services "${quiet[@]}"
 }
 
 # wl_meson_setup BUILDDIR [meson options...]: configures a build directory, or
