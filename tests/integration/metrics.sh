@@ -67,7 +67,7 @@ if [[ -n "$missing" ]]; then
 fi
 getent passwd wlite >/dev/null || useradd --system --no-create-home --shell /usr/sbin/nologin wlite
 
-echo "1..17"
+echo "1..18"
 
 # ------------------------------------------------------------- clean-up
 
@@ -76,17 +76,21 @@ chmod 0711 "$WORK" # wlite, nobody and www-data reach their own corners only
 PIDS=()
 KEEP=0
 
-# stop_pid PID: SIGTERM, SIGKILL after 10 s; reaps it. By pid only.
+# stop_pid PID: SIGTERM, SIGKILL after 10 s; reaps it (its exit status in
+# STOP_RC) and forgets it, so that no later kill can reach a reused pid.
 stop_pid() {
-	local pid="$1" st
+	local pid="$1" st i
 	kill -TERM "$pid" 2>/dev/null
 	for _ in $(seq 1 100); do
 		st="$(ps -o stat= -p "$pid" 2>/dev/null)"
 		[[ -z "$st" || "$st" == Z* ]] && break
 		sleep 0.1
 	done
-	kill -KILL "$pid" 2>/dev/null
+	[[ -z "$st" || "$st" == Z* ]] || kill -KILL "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
+	STOP_RC=$?
+	for i in "${!PIDS[@]}"; do [[ "${PIDS[i]}" == "$pid" ]] && unset 'PIDS[i]'; done
+	PIDS=("${PIDS[@]}")
 }
 
 # shellcheck disable=SC2317 # called by the EXIT trap
@@ -411,6 +415,11 @@ for v in 1_2 1_3; do
 	grep -q "Verify return code: 0 (ok)" <<<"$out" || why "TLS ${v/_/.}: $(grep -m1 -iE 'error|alert' <<<"$out")"
 done
 report "webd still refuses another Host (421) or Origin (403) behind the front; TLS 1.2 and 1.3 with the chain verified"
+
+stop_pid "$WEBD_PID"
+((STOP_RC == 0)) || why "webd's exit status: $STOP_RC"
+bad="$(grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$WORK/webd.log")" && why "$bad"
+report "webd stops on SIGTERM with status 0, and nothing from the sanitizers in its log"
 
 ((FAILS == 0)) || exit 1
 exit 0
