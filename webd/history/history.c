@@ -17,6 +17,8 @@
  */
 #include "history/history.h"
 #include "history/history_db.h"
+#include "history/history_flows.h"
+#include "live/rows.h"
 #include "live/state.h"
 
 #include "log.h"
@@ -40,7 +42,7 @@
 #define WRITER_NICE 10
 #define CHECKPOINT_MS 500
 
-enum hist_kind { HK_PACKET = 1, HK_ALERT, HK_RATE };
+enum hist_kind { HK_PACKET = 1, HK_ALERT, HK_RATE, HK_FLOW /* all in the byte ring: struct hist_flow */ };
 
 struct hist_rec {
 	uint8_t kind;
@@ -70,7 +72,7 @@ struct history {
 	size_t n_bytes;
 	uint64_t byte_head;
 	atomic_uint_fast64_t byte_tail;
-	atomic_uint_fast64_t dropped, dropped_other, raw_dropped; /* counted by either side */
+	atomic_uint_fast64_t dropped, dropped_other, raw_dropped, dropped_flows; /* counted by either side */
 
 	pthread_t thread, checkpointer;
 	bool thread_started, checkpointer_started;
@@ -227,6 +229,7 @@ void history_add_packet(struct history *h, uint64_t id, uint8_t sensor, const st
 	p->sensor = sensor;
 	p->proto = pkt->proto;
 	p->malformed = pkt->malformed;
+	p->flow_id = pkt->flow_id;
 	fill_flow(p, &pkt->outer);
 	if (dns) {
 		p->has |= HP_DNS | (pkt->dns.response ? HP_DNS_RESPONSE : 0);
@@ -243,6 +246,60 @@ void history_add_packet(struct history *h, uint64_t id, uint8_t sensor, const st
 		memcpy(dst + texts, raw, raw_len);
 		p->raw_len = (uint32_t)raw_len;
 	}
+	rec_publish(h);
+}
+
+/* What webd knows of an IP flow's ends now, as /api/flows shows it: ",\"a_country\":...". */
+static size_t hosts_json(struct state *s, struct hist_flow *f, char *buf, size_t size)
+{
+	const struct wl_flow_record *r = &f->rec;
+	size_t used = 0;
+
+	if (r->l3 != WL_L3_IPV4 && r->l3 != WL_L3_IPV6)
+		return 0;
+	for (int side = 0; side < 2; side++) {
+		const struct host *host = state_find_host(s, &r->addr[side]);
+
+		if (host)
+			snprintf(f->country[side], sizeof(f->country[side]), "%s", host->geo.country);
+		used = row_put_host(s, &r->addr[side], side ? "b" : "a", buf, size, used, NULL);
+	}
+	return used < size ? used : 0; /* cut: better none than half */
+}
+
+void history_add_flow(struct history *h, struct state *s, uint8_t sensor, const struct wl_flow_record *rec,
+		      int64_t heard_us)
+{
+	struct hist_flow f;
+	char hosts[HIST_FLOW_HOSTS_MAX];
+	struct hist_rec *r;
+	size_t name_len, hosts_len;
+	uint8_t *dst;
+
+	if (!h)
+		return;
+	if (!(r = rec_claim(h))) {
+		atomic_fetch_add_explicit(&h->dropped_flows, 1, memory_order_relaxed);
+		return;
+	}
+	memset(&f, 0, HIST_FLOW_FIXED);
+	memcpy(&f.rec, rec, offsetof(struct wl_flow_record, name));
+	f.heard_us = heard_us;
+	f.sensor = sensor;
+	hosts_len = hosts_json(s, &f, hosts, sizeof(hosts));
+	name_len = strnlen(rec->name, sizeof(rec->name) - 1);
+	f.name_len = (uint16_t)name_len;
+	f.hosts_len = (uint16_t)hosts_len;
+	if (!bytes_reserve(h, HIST_FLOW_FIXED + name_len + hosts_len, &r->var_pos)) {
+		atomic_fetch_add_explicit(&h->dropped_flows, 1, memory_order_relaxed);
+		return;
+	}
+	r->kind = HK_FLOW;
+	r->var_len = (uint32_t)(HIST_FLOW_FIXED + name_len + hosts_len);
+	dst = h->bytes + r->var_pos % h->n_bytes;
+	memcpy(dst, &f, HIST_FLOW_FIXED);
+	memcpy(dst + HIST_FLOW_FIXED, rec->name, name_len);
+	memcpy(dst + HIST_FLOW_FIXED + name_len, hosts, hosts_len);
 	rec_publish(h);
 }
 
@@ -312,12 +369,14 @@ static int write_record(struct history *h, const struct hist_rec *r)
 		return history_db_insert_alert(&h->db, &r->u.alert);
 	case HK_RATE:
 		return history_db_insert_rate(&h->db, r->u.rate.second, r->u.rate.packets, r->u.rate.bytes);
+	case HK_FLOW:
+		return history_db_upsert_flow(&h->db, h->bytes + r->var_pos % h->n_bytes);
 	}
 	return SQLITE_OK;
 }
 
 struct batch_counts {
-	uint64_t packets, dns, alerts, rates;
+	uint64_t packets, dns, alerts, rates, flows;
 };
 
 static void count_record(struct batch_counts *c, const struct hist_rec *r)
@@ -327,6 +386,8 @@ static void count_record(struct batch_counts *c, const struct hist_rec *r)
 		c->dns += (r->u.pkt.has & HP_DNS) != 0;
 	} else if (r->kind == HK_ALERT) {
 		c->alerts++;
+	} else if (r->kind == HK_FLOW) {
+		c->flows++;
 	} else {
 		c->rates++;
 	}
@@ -337,6 +398,7 @@ static void count_lost(struct history *h, const struct batch_counts *c)
 {
 	atomic_fetch_add_explicit(&h->dropped, c->packets, memory_order_relaxed);
 	atomic_fetch_add_explicit(&h->dropped_other, c->alerts + c->rates, memory_order_relaxed);
+	atomic_fetch_add_explicit(&h->dropped_flows, c->flows, memory_order_relaxed);
 }
 
 static uint64_t file_size(const char *path, const char *suffix)
@@ -382,6 +444,7 @@ static void note_commit(struct history *h, const struct batch_counts *c, double 
 	h->stats.stored_dns += c->dns;
 	h->stats.stored_alerts += c->alerts;
 	h->stats.stored_rates += c->rates;
+	h->stats.stored_flows += c->flows;
 	h->stats.last_commit_ms = ms;
 	h->stats.write_seconds += ms / 1000.0;
 	h->stats.cpu_seconds += cpu_ms / 1000.0;
@@ -675,6 +738,7 @@ void history_get_stats(struct history *h, struct history_stats *ret)
 	ret->dropped = atomic_load(&h->dropped);
 	ret->dropped_other = atomic_load(&h->dropped_other);
 	ret->raw_dropped = atomic_load(&h->raw_dropped);
+	ret->dropped_flows = atomic_load(&h->dropped_flows);
 	ret->queued = queued(h);
 }
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * History that survives restarts: packet summaries, DNS queries and answers,
- * alerts and per-second rates in SQLite (WAL mode), written in batched
+ * alerts, per-second rates and flow reports in SQLite (WAL mode), written in batched
  * transactions on a thread of its own so that the live feed never waits on
  * the disk. The ingest hands over compact copies through a bounded queue;
  * when the queue is full, or the disk is full or unwritable, history pauses
@@ -18,6 +18,7 @@
 #include "live/state.h"
 #include "sensors.h"
 #include "wlite-proto.h"
+#include "wlite-wire.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -44,9 +45,11 @@ struct history_stats {
 	char pause_reason[160];
 	uint64_t stored;      /* packets committed: survive a crash of webd */
 	uint64_t stored_dns, stored_alerts, stored_rates;
+	uint64_t stored_flows; /* flow reports committed (a long flow's reports update one row) */
 	uint64_t dropped;     /* packets not stored (queue full, paused, a failed batch) */
 	uint64_t dropped_other; /* alerts and rates not stored */
 	uint64_t raw_dropped; /* packets stored without their raw bytes (byte queue full) */
+	uint64_t dropped_flows; /* flow reports not stored (queue full, paused, a failed batch) */
 	uint64_t queued;      /* waiting for the writer */
 	uint64_t pruned, pruned_raw; /* rows removed by retention */
 	uint64_t db_bytes;    /* the database file and its WAL */
@@ -71,6 +74,14 @@ int history_open(struct history **ret, const struct history_config *cfg, char *e
 /* Called by the ingest for every packet (with the state lock held): never blocks. */
 void history_add_packet(struct history *h, uint64_t id, uint8_t sensor, const struct wl_packet *pkt,
 			const uint8_t *raw, size_t raw_len, int linktype);
+
+/*
+ * Called for each flow report (state lock held), with webd's wall clock at
+ * its arrival: never blocks. What webd knows of the flow's ends now
+ * (country, scope, AS, name) is stored with it, as /api/flows shows it.
+ */
+void history_add_flow(struct history *h, struct state *s, uint8_t sensor, const struct wl_flow_record *rec,
+		      int64_t heard_us);
 
 /* Called when an alert is raised or cleared (a->cleared != 0; state lock held): never blocks. */
 void history_add_alert(struct history *h, const struct alert *a);

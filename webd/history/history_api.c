@@ -8,6 +8,8 @@
  *   alerts?from=&to=&limit=&cursor=                  alerts raised and cleared
  *   rates?from=&to=&step=                            packets and bytes per step seconds
  *   export.pcap?from=&to=&ip=&proto=&q=&limit=       raw bytes within the raw window
+ *   flows?from=&to=&addr=&port=&proto=&app=&name=&country=&state=&min_bytes=&sensor=
+ *        &sort=&order=&offset=&limit=                 flows, as /api/flows asks (history_flowquery.c)
  *
  * from and to are Unix seconds (fractions allowed), capture time, to
  * exclusive. Lists page by keyset on (ts, id): a reply with more to come
@@ -20,9 +22,12 @@
 #include "history/history_api.h"
 
 #include "history/history.h"
+#include "history/history_flowquery.h"
+#include "history/history_flows.h"
 #include "http/http.h"
 #include "http/pcap_out.h"
 #include "live/rows.h"
+#include "text.h"
 #include "webd.h"
 
 #include <arpa/inet.h>
@@ -640,6 +645,171 @@ static int api_export_pcap(struct webd *w, struct mg_connection *conn, sqlite3 *
 	return 200;
 }
 
+/* ---- Flows ----------------------------------------------------------------------------------- */
+
+struct flows_out {
+	struct text text;
+	char *buf;
+	size_t n;
+};
+
+static void flow_row(sqlite3_stmt *st, void *ctx)
+{
+	struct flows_out *o = ctx;
+	long len = history_flows_json(st, 0, text_at(st, HF__N), o->buf, HIST_FLOW_JSON_MAX);
+
+	if (len < 0) {
+		o->text.failed = true;
+		return;
+	}
+	text_addf(&o->text, "%s%.*s", o->n++ ? "," : "", (int)len, o->buf);
+}
+
+/* As /api/flows answers, with total_exact (history_flowquery.h) and the plan used. */
+static int api_flows(struct webd *w, struct mg_connection *conn, sqlite3 *db)
+{
+	struct flows_out o = { .buf = malloc(HIST_FLOW_JSON_MAX) };
+	struct hfq_result r;
+	struct flow_query q;
+	char err[256];
+	int rc, status = 200;
+
+	if (flow_query_parse(&q, mg_get_request_info(conn)->query_string, history_flowquery_sensor, db, err,
+			     sizeof(err)) < 0) {
+		free(o.buf);
+		return http_send_error(w, conn, 400, "%s", err);
+	}
+	text_add(&o.text, "{\"flows\":[", 10);
+	rc = o.buf ? history_flowquery_run(db, &q, flow_row, &o, &r) : SQLITE_NOMEM;
+	text_addf(&o.text, "],\"total\":%zu,\"total_exact\":%s,\"offset\":%zu,\"limit\":%zu,\"sort\":\"%s\","
+			   "\"order\":\"%s\",\"plan\":\"%s\"}",
+		  r.total, r.total_exact ? "true" : "false", q.offset, q.limit, flow_sort_name(q.sort),
+		  q.ascending ? "asc" : "desc", r.plan);
+	if (rc != SQLITE_OK)
+		status = http_send_error(w, conn, 500, "history query failed: %s", sqlite3_errmsg(db));
+	else if (o.text.failed)
+		status = http_send_error(w, conn, 503, "out of memory");
+	else
+		http_send(conn, 200, "application/json", o.text.buf, o.text.len);
+	text_free(&o.text);
+	free(o.buf);
+	return status;
+}
+
+/* ---- One flow's packets ------------------------------------------------------------------------ */
+
+#define FLOW_PACKETS_WHERE                                                                          \
+	" FROM packets AS p INDEXED BY packets_flow %s JOIN raw AS r ON r.id = p.id WHERE p.flow_id = ?1" \
+	" AND p.ts >= ?2 AND p.ts <= ?3 AND p.sensor = (SELECT id FROM sensors WHERE name = ?4)"
+
+static void bind_flow(sqlite3_stmt *st, const char *sensor, uint64_t flow_id, int64_t first_us, int64_t last_us)
+{
+	sqlite3_bind_int64(st, 1, (int64_t)flow_id);
+	sqlite3_bind_int64(st, 2, first_us);
+	sqlite3_bind_int64(st, 3, last_us);
+	sqlite3_bind_text(st, 4, sensor, -1, SQLITE_STATIC);
+}
+
+/*
+ * The flow's time span from the flows table: its latest row (ids start over
+ * when capd restarts); one still going has packets after its last report.
+ */
+static int find_span(sqlite3 *db, const char *sensor, uint64_t flow_id, int64_t *first_us, int64_t *last_us)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db,
+				    "SELECT first, last, ended FROM flows INDEXED BY flows_key WHERE sensor = (SELECT id FROM"
+				    " sensors WHERE name = ?1) AND flow_id = ?2 ORDER BY first DESC LIMIT 1",
+				    -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_text(st, 1, sensor, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)flow_id);
+	rc = sqlite3_step(st) == SQLITE_ROW ? 0 : -ENOENT;
+	if (rc == 0) {
+		*first_us = sqlite3_column_int64(st, 0);
+		*last_us = sqlite3_column_int(st, 2) ? sqlite3_column_int64(st, 1) : INT64_MAX;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* How many of the flow's stored packets there are, and how many still have their raw bytes. */
+static int count_flow_packets(sqlite3 *db, const char *sensor, uint64_t flow_id, int64_t first_us, int64_t last_us,
+			      int64_t *stored, int64_t *raw)
+{
+	char sql[512];
+	sqlite3_stmt *st;
+	int rc;
+
+	snprintf(sql, sizeof(sql), "SELECT count(*), count(r.id)" FLOW_PACKETS_WHERE, "LEFT");
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	bind_flow(st, sensor, flow_id, first_us, last_us);
+	rc = sqlite3_step(st) == SQLITE_ROW ? 0 : -EIO;
+	*stored = sqlite3_column_int64(st, 0);
+	*raw = sqlite3_column_int64(st, 1);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static void stream_flow_pcap(struct mg_connection *conn, sqlite3_stmt *st, uint64_t flow_id, int64_t stored,
+			     int64_t raw)
+{
+	struct http_stream *out = malloc(sizeof(*out));
+	char extra[256];
+	int rc = sqlite3_step(st), linktype = rc == SQLITE_ROW ? sqlite3_column_int(st, 2) : 1;
+
+	if (!out)
+		return;
+	snprintf(extra, sizeof(extra),
+		 "Content-Disposition: attachment; filename=\"wlite-flow-%llu.pcap\"\r\n"
+		 "X-Wlite-Source: history\r\nX-Wlite-Packets: %lld\r\nX-Wlite-Missing: %lld\r\n",
+		 (unsigned long long)flow_id, (long long)raw, (long long)(stored - raw));
+	http_stream_start(out, conn, "application/vnd.tcpdump.pcap", extra);
+	pcap_out_header(out, linktype);
+	for (; rc == SQLITE_ROW && !out->failed; rc = sqlite3_step(st))
+		if (sqlite3_column_int(st, 2) == linktype)
+			write_pcap_record(out, st);
+	http_stream_end(out);
+	free(out);
+}
+
+int history_api_flow_pcap(struct webd *w, struct mg_connection *conn, const char *sensor, uint64_t flow_id,
+			  int64_t first_us, int64_t last_us)
+{
+	char sql[512];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int64_t stored = 0, raw = 0;
+	int r = -ENOENT;
+
+	if (!w->history ||
+	    sqlite3_open_v2(history_path(w->history), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_busy_timeout(db, 2000);
+	if (first_us < 0 && (r = find_span(db, sensor, flow_id, &first_us, &last_us)) < 0)
+		goto out;
+	if ((r = count_flow_packets(db, sensor, flow_id, first_us, last_us, &stored, &raw)) < 0 || raw == 0) {
+		r = r < 0 ? r : -ENOENT;
+		goto out;
+	}
+	snprintf(sql, sizeof(sql), "SELECT p.ts, p.len, r.linktype, r.data" FLOW_PACKETS_WHERE " ORDER BY p.ts, p.id",
+		 "CROSS");
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		r = -EIO;
+		goto out;
+	}
+	bind_flow(st, sensor, flow_id, first_us, last_us);
+	stream_flow_pcap(conn, st, flow_id, stored, raw);
+	r = 200;
+out:
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return r;
+}
+
 /* ---- Routing and stats --------------------------------------------------------------------- */
 
 int history_api_handle(struct webd *w, struct mg_connection *conn, const char *path)
@@ -649,7 +819,7 @@ int history_api_handle(struct webd *w, struct mg_connection *conn, const char *p
 		int (*fn)(struct webd *, struct mg_connection *, sqlite3 *);
 	} routes[] = {
 		{ "packets", api_packets }, { "dns", api_dns },	    { "alerts", api_alerts },
-		{ "rates", api_rates },	    { "export.pcap", api_export_pcap },
+		{ "rates", api_rates },	    { "export.pcap", api_export_pcap }, { "flows", api_flows },
 	};
 	const char *name = path + strlen("/api/history/");
 
@@ -686,9 +856,11 @@ cJSON *history_api_stats_json(struct history *h)
 	cJSON_AddNumberToObject(o, "stored_dns", (double)s.stored_dns);
 	cJSON_AddNumberToObject(o, "stored_alerts", (double)s.stored_alerts);
 	cJSON_AddNumberToObject(o, "stored_rates", (double)s.stored_rates);
+	cJSON_AddNumberToObject(o, "stored_flows", (double)s.stored_flows);
 	cJSON_AddNumberToObject(o, "not_stored", (double)s.dropped);
 	cJSON_AddNumberToObject(o, "not_stored_other", (double)s.dropped_other);
 	cJSON_AddNumberToObject(o, "raw_not_stored", (double)s.raw_dropped);
+	cJSON_AddNumberToObject(o, "flows_not_stored", (double)s.dropped_flows);
 	cJSON_AddNumberToObject(o, "queued", (double)s.queued);
 	cJSON_AddNumberToObject(o, "pruned", (double)s.pruned);
 	cJSON_AddNumberToObject(o, "pruned_raw", (double)s.pruned_raw);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include "history/history_db.h"
 
+#include "history/history_flows.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,8 +43,61 @@ static const char migration_1[] =
 	"CREATE TRIGGER packets_gone AFTER DELETE ON packets BEGIN"
 	" DELETE FROM raw WHERE id = old.id; DELETE FROM dns WHERE id = old.id; END;";
 
+/*
+ * Migration 2: flows, and the flow of each packet.
+ *
+ * packets.flow_id is capd's id of the packet's flow (NULL: none), indexed
+ * with the time so that a flow's packets (its PCAP) are one range.
+ *
+ * flows: one row per (sensor, flow_id, first), updated in place by a long
+ * flow's active reports. Columns hold every field of a report (NULL where
+ * the flow has none: ports, TCP, ICMP, VLAN, tunnel), their sums (packets,
+ * bytes, retransmissions) for sorting, the countries of both ends for
+ * country=, and hosts: the JSON of what webd knew of both ends.
+ *
+ * The indexes serve /api/history/flows (history_flowquery.c): one per sort
+ * (time, bytes, packets, duration, rate, RTT, retransmissions), and one
+ * per filter keyed by its value then bytes, the default sort, so that a
+ * filtered first page is an ordered walk. Every one ends in (last, first):
+ * the time range is checked inside the index, without reading the row.
+ */
+static const char migration_2[] =
+	"ALTER TABLE packets ADD COLUMN flow_id INTEGER;"
+	"CREATE INDEX packets_flow ON packets(flow_id, ts) WHERE flow_id IS NOT NULL;"
+	"CREATE TABLE flows(id INTEGER PRIMARY KEY, sensor INTEGER NOT NULL, flow_id INTEGER NOT NULL,"
+	" first INTEGER NOT NULL, last INTEGER NOT NULL, heard INTEGER NOT NULL, ended INTEGER NOT NULL,"
+	" end_reason INTEGER NOT NULL, l3 INTEGER NOT NULL, ipproto INTEGER NOT NULL, flags INTEGER NOT NULL,"
+	" ethertype INTEGER NOT NULL, a BLOB, b BLOB, a_port INTEGER, b_port INTEGER, app INTEGER NOT NULL,"
+	" name TEXT, a_packets INTEGER NOT NULL, a_bytes INTEGER NOT NULL, b_packets INTEGER NOT NULL,"
+	" b_bytes INTEGER NOT NULL, packets INTEGER NOT NULL, bytes INTEGER NOT NULL, tcp_state INTEGER,"
+	" rtt INTEGER, retransmissions INTEGER, a_tcp_flags INTEGER, b_tcp_flags INTEGER,"
+	" a_retransmissions INTEGER, b_retransmissions INTEGER, a_out_of_order INTEGER, b_out_of_order INTEGER,"
+	" a_dup_acks INTEGER, b_dup_acks INTEGER, a_zero_windows INTEGER, b_zero_windows INTEGER,"
+	" resets INTEGER, vlan0 INTEGER, vlan1 INTEGER, outer_a BLOB, outer_b BLOB, icmp_type INTEGER,"
+	" icmp_code INTEGER, icmp_id INTEGER, a_country TEXT, b_country TEXT, hosts TEXT);"
+	"CREATE UNIQUE INDEX flows_key ON flows(sensor, flow_id, first);"
+	"CREATE INDEX flows_last ON flows(last, first);"
+	"CREATE INDEX flows_bytes ON flows(bytes, last, first);"
+	"CREATE INDEX flows_packets ON flows(packets, last, first);"
+	"CREATE INDEX flows_duration ON flows(last - first, last, first);"
+	"CREATE INDEX flows_rate ON flows(bytes * 8.0 / max((last - first) / 1e6, 0.001), last, first);"
+	"CREATE INDEX flows_rtt ON flows(rtt, last, first) WHERE rtt IS NOT NULL;"
+	"CREATE INDEX flows_retransmissions ON flows(retransmissions, last, first) WHERE retransmissions IS NOT NULL;"
+	"CREATE INDEX flows_a ON flows(a, bytes, last, first);"
+	"CREATE INDEX flows_b ON flows(b, bytes, last, first);"
+	"CREATE INDEX flows_a_port ON flows(a_port, bytes, last, first) WHERE a_port IS NOT NULL;"
+	"CREATE INDEX flows_b_port ON flows(b_port, bytes, last, first) WHERE b_port IS NOT NULL;"
+	"CREATE INDEX flows_ipproto ON flows(ipproto, bytes, last, first);"
+	"CREATE INDEX flows_app ON flows(app, bytes, last, first);"
+	"CREATE INDEX flows_a_country ON flows(a_country, bytes, last, first) WHERE a_country IS NOT NULL;"
+	"CREATE INDEX flows_b_country ON flows(b_country, bytes, last, first) WHERE b_country IS NOT NULL;"
+	"CREATE INDEX flows_name ON flows(name, last, first) WHERE name IS NOT NULL;"
+	"CREATE INDEX flows_tcp_state ON flows(tcp_state, bytes, last, first) WHERE tcp_state IS NOT NULL;"
+	"CREATE INDEX flows_active ON flows(bytes, last, first) WHERE ended = 0;"
+	"CREATE INDEX flows_sensor ON flows(sensor, bytes, last, first);";
+
 /* Migration N+1 is migrations[N]; append, never edit one that has shipped. */
-static const char *const migrations[] = { migration_1 };
+static const char *const migrations[] = { migration_1, migration_2 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 int history_db_exec(struct hdb *d, const char *sql)
@@ -185,8 +240,8 @@ static int prepare_all(struct hdb *d, char *err, size_t errlen)
 		const char *sql;
 	} stmts[] = {
 		{ offsetof(struct hdb, ins_pkt),
-		  "INSERT INTO packets(id, ts, seq, sensor, src, dst, proto, sport, dport, len, flags, info, qname, name)"
-		  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)" },
+		  "INSERT INTO packets(id, ts, seq, sensor, src, dst, proto, sport, dport, len, flags, info, qname, name,"
+		  " flow_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)" },
 		{ offsetof(struct hdb, ins_raw), "INSERT INTO raw(id, ts, linktype, data) VALUES(?1, ?2, ?3, ?4)" },
 		{ offsetof(struct hdb, ins_dns),
 		  "INSERT INTO dns(id, ts, sensor, client, server, response, qtype, rcode, qname, answers)"
@@ -200,28 +255,37 @@ static int prepare_all(struct hdb *d, char *err, size_t errlen)
 		  " SET packets = packets + excluded.packets, bytes = bytes + excluded.bytes" },
 	};
 
+	char upsert[4096];
+	int rc;
+
 	for (size_t i = 0; i < sizeof(stmts) / sizeof(stmts[0]); i++) {
 		sqlite3_stmt **slot = (sqlite3_stmt **)((char *)d + stmts[i].off);
-		int rc = sqlite3_prepare_v3(d->db, stmts[i].sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL);
 
+		rc = sqlite3_prepare_v3(d->db, stmts[i].sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL);
 		if (rc != SQLITE_OK)
 			return set_error(d->db, rc, "preparing the inserts", err, errlen);
 	}
-	return SQLITE_OK;
+	if (history_flows_upsert_sql(upsert, sizeof(upsert)) >= sizeof(upsert))
+		return set_error(d->db, SQLITE_TOOBIG, "building the flow upsert", err, errlen);
+	rc = sqlite3_prepare_v3(d->db, upsert, -1, SQLITE_PREPARE_PERSISTENT, &d->ins_flow, NULL);
+	return rc == SQLITE_OK ? rc : set_error(d->db, rc, "preparing the flow upsert", err, errlen);
 }
 
 /* Where the ids, the retention clock and the raw pruning cursor stand. */
 static int load_positions(struct hdb *d, char *err, size_t errlen)
 {
-	int64_t max_id = 0, min_raw = 0;
+	int64_t max_id = 0, min_raw = 0, newest_flow = 0;
 	int rc;
 
 	if ((rc = query_int(d->db, "SELECT coalesce(max(id), 0) FROM packets", &max_id)) != SQLITE_OK ||
 	    (rc = query_int(d->db, "SELECT coalesce(max(ts), 0) FROM packets", &d->newest_ts)) != SQLITE_OK ||
+	    (rc = query_int(d->db, "SELECT coalesce(max(last), 0) FROM flows", &newest_flow)) != SQLITE_OK ||
 	    (rc = query_int(d->db, "SELECT coalesce((SELECT ts FROM raw ORDER BY id LIMIT 1), 0)", &min_raw)) !=
 		    SQLITE_OK)
 		return set_error(d->db, rc, "reading the database", err, errlen);
 	d->next_id = max_id + 1;
+	if (newest_flow > d->newest_ts)
+		d->newest_ts = newest_flow;
 	/* The oldest raw row left: no need to walk the packets before it again. */
 	d->raw_cursor_ts = min_raw > 0 ? min_raw - 1 : 0;
 	d->raw_cursor_id = 0;
@@ -257,6 +321,7 @@ void history_db_close(struct hdb *d)
 	sqlite3_finalize(d->ins_dns);
 	sqlite3_finalize(d->ins_alert);
 	sqlite3_finalize(d->ins_rate);
+	sqlite3_finalize(d->ins_flow);
 	/* The last connection to close checkpoints and removes the WAL. */
 	sqlite3_close_v2(d->db);
 	memset(d, 0, sizeof(*d));
@@ -364,6 +429,10 @@ int history_db_insert_packet(struct hdb *d, const struct hist_pkt *p, const uint
 	bind_text(st, 12, info, p->info_len);
 	bind_text(st, 13, qname, p->qname_len);
 	bind_text(st, 14, name, p->name_len);
+	if (p->flow_id)
+		sqlite3_bind_int64(st, 15, (int64_t)p->flow_id);
+	else
+		sqlite3_bind_null(st, 15);
 	if ((rc = step_reset(st)) != SQLITE_OK)
 		return rc;
 	d->next_id++;
@@ -401,6 +470,22 @@ int history_db_insert_alert(struct hdb *d, const struct alert *a)
 	sqlite3_bind_int(st, 11, (int)a->threshold);
 	sqlite3_bind_int(st, 12, (int)a->window_s);
 	return step_reset(st);
+}
+
+int history_db_upsert_flow(struct hdb *d, const uint8_t *var)
+{
+	struct hist_flow f;
+	int rc;
+
+	/* Queued unaligned in the byte ring, and without the record's name: copied out whole. */
+	memset(&f, 0, sizeof(f));
+	memcpy(&f, var, HIST_FLOW_FIXED);
+	history_flows_bind(d->ins_flow, &f, var + HIST_FLOW_FIXED, sensor_id(d, f.sensor));
+	if ((rc = step_reset(d->ins_flow)) != SQLITE_OK)
+		return rc;
+	if (f.rec.last_us > d->newest_ts)
+		d->newest_ts = f.rec.last_us;
+	return SQLITE_OK;
 }
 
 int history_db_insert_rate(struct hdb *d, int64_t second, uint64_t packets, uint64_t bytes)
@@ -445,6 +530,8 @@ int history_db_prune_age(struct hdb *d, int64_t max_age_us, uint64_t *ret_rows)
 		"DELETE FROM packets WHERE id IN (SELECT id FROM packets WHERE ts < ?1 ORDER BY ts LIMIT ?2)",
 		"DELETE FROM alerts WHERE id IN (SELECT id FROM alerts WHERE ts < ?1 ORDER BY ts LIMIT ?2)",
 		"DELETE FROM rates WHERE second IN (SELECT second FROM rates WHERE second < ?1 / 1000000 LIMIT ?2)",
+		"DELETE FROM flows WHERE id IN (SELECT id FROM flows INDEXED BY flows_last WHERE last < ?1"
+		" ORDER BY last LIMIT ?2)",
 	};
 	int64_t args[2] = { d->newest_ts - max_age_us, HDB_PRUNE_STEP };
 	int rc = SQLITE_OK;
@@ -471,16 +558,29 @@ uint64_t history_db_used_bytes(struct hdb *d)
 	return pages > free_pages ? (uint64_t)((pages - free_pages) * page_size) : 0;
 }
 
-/* Over the size limit: the oldest packets go, a step at a time. */
+/*
+ * Over the size limit: the oldest packets go, a step at a time, and the
+ * flows last seen before the oldest packet left (all of them, oldest
+ * first, once no packet is left): both tables end at about the same time.
+ */
 int history_db_prune_size(struct hdb *d, uint64_t max_bytes, uint64_t *ret_rows)
 {
 	int64_t step = HDB_PRUNE_STEP;
+	uint64_t flows = 0;
+	int rc;
 
 	*ret_rows = 0;
 	if (history_db_used_bytes(d) <= max_bytes)
 		return SQLITE_OK;
-	return delete_step(d, "DELETE FROM packets WHERE id IN (SELECT id FROM packets ORDER BY id LIMIT ?1)", &step,
-			   1, ret_rows);
+	rc = delete_step(d, "DELETE FROM packets WHERE id IN (SELECT id FROM packets ORDER BY id LIMIT ?1)", &step, 1,
+			 ret_rows);
+	if (rc == SQLITE_OK)
+		rc = delete_step(d,
+				 "DELETE FROM flows WHERE id IN (SELECT id FROM flows INDEXED BY flows_last WHERE last <"
+				 " coalesce((SELECT min(ts) FROM packets), 9223372036854775807) ORDER BY last LIMIT ?1)",
+				 &step, 1, &flows);
+	*ret_rows += flows;
+	return rc;
 }
 
 /* The (ts, id) where this raw step ends: the STEP-th old packet after the cursor, or the cut. */

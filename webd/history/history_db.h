@@ -30,6 +30,7 @@ struct hist_pkt {
 	uint8_t info_len;
 	uint16_t qname_len, name_len, ans_len;
 	uint32_t raw_len;
+	uint64_t flow_id; /* capd's id of its flow; 0: none */
 };
 
 enum {
@@ -41,7 +42,7 @@ enum {
 
 struct hdb {
 	sqlite3 *db;
-	sqlite3_stmt *ins_pkt, *ins_raw, *ins_dns, *ins_alert, *ins_rate;
+	sqlite3_stmt *ins_pkt, *ins_raw, *ins_dns, *ins_alert, *ins_rate, *ins_flow;
 	int64_t next_id;       /* packets.id: history's own, increasing across restarts */
 	int64_t newest_ts;     /* µs: the retention clock (the capture's, as for the state) */
 	int64_t raw_cursor_ts, raw_cursor_id; /* raw pruned up to here, (ts, id) */
@@ -66,10 +67,13 @@ int history_db_exec(struct hdb *d, const char *sql);
 int history_db_insert_packet(struct hdb *d, const struct hist_pkt *p, const uint8_t *var);
 int history_db_insert_alert(struct hdb *d, const struct alert *a);
 int history_db_insert_rate(struct hdb *d, int64_t second, uint64_t packets, uint64_t bytes);
+/* A flow report as queued (struct hist_flow, history_flows.h): inserted, or its row updated. */
+int history_db_upsert_flow(struct hdb *d, const uint8_t *var);
 
 /*
  * One retention step, in its own transaction: at most HDB_PRUNE_STEP rows
- * of one kind. *ret_rows gets the rows deleted (0: nothing to do).
+ * of one kind (flows: by when they were last seen, on the packets' clock).
+ * *ret_rows gets the rows deleted (0: nothing to do).
  */
 int history_db_prune_age(struct hdb *d, int64_t max_age_us, uint64_t *ret_rows);
 int history_db_prune_size(struct hdb *d, uint64_t max_bytes, uint64_t *ret_rows);
