@@ -12,6 +12,7 @@
  */
 #include "http/flows_api.h"
 
+#include "history/history_api.h"
 #include "http/export.h"
 #include "http/http.h"
 #include "live/endpoints.h"
@@ -204,24 +205,69 @@ static const struct live_flow *find_flow(struct webd *w, const char *rest, const
 	return flows_find(&w->state.flows, (uint8_t)i, id);
 }
 
+/*
+ * Whether the ring still holds all of f's packets (lock held): its oldest
+ * packet of the flow is the flow's first, and the ring drops the oldest
+ * first. Otherwise the flow's PCAP comes from history, when it can.
+ */
+static bool ring_has_flow(struct state *s, const struct live_flow *f)
+{
+	struct wl_wire_record *rec = malloc(sizeof(*rec));
+	bool complete = false;
+
+	for (size_t age = s->ring_count; rec && age-- > 0;) {
+		const struct ring_entry *e = state_ring_at(s, age);
+
+		if (e->flow_id != f->id || e->sensor != f->sensor || row_decode(e, rec) < 0)
+			continue;
+		complete = (int64_t)rec->pkt.ts_sec * 1000000 + rec->pkt.ts_usec <= f->first_us;
+		break;
+	}
+	free(rec);
+	return complete;
+}
+
+/* SENSOR/ID/export.pcap (find_flow has read it) from history's raw bytes; < 0: history has none. */
+static int pcap_from_history(struct webd *w, struct mg_connection *conn, const char *rest, int64_t first_us,
+			     int64_t last_us)
+{
+	const char *slash = strchr(rest, '/');
+	char sensor[SENSOR_NAME_MAX];
+
+	snprintf(sensor, sizeof(sensor), "%.*s", (int)(slash - rest), rest);
+	return history_api_flow_pcap(w, conn, sensor, strtoull(slash + 1, NULL, 10), first_us, last_us);
+}
+
 static int api_flow(struct webd *w, struct mg_connection *conn, const char *rest)
 {
 	const struct live_flow *f;
 	const char *tail = "";
 	struct text out = { 0 };
 	char sensor[SENSOR_NAME_MAX];
+	int64_t first_us, last_us;
 	uint64_t id;
+	bool ring;
+	int status;
 
 	pthread_mutex_lock(&w->state.lock);
 	f = find_flow(w, rest, &tail);
 	if (!f) {
 		pthread_mutex_unlock(&w->state.lock);
+		/* Gone from the flow table (evicted, cleared): history may still have its packets. */
+		if (strcmp(tail, "/export.pcap") == 0 && (status = pcap_from_history(w, conn, rest, -1, -1)) >= 0)
+			return status;
 		return http_send_error(w, conn, 404, "no such flow (/api/flow/SENSOR/ID; it may have been evicted)");
 	}
 	if (strcmp(tail, "/export.pcap") == 0) {
 		id = f->id;
 		snprintf(sensor, sizeof(sensor), "%s", w->state.sensors[f->sensor].name);
+		ring = !w->history || ring_has_flow(&w->state, f);
+		first_us = f->first_us;
+		last_us = f->ended ? f->last_us : INT64_MAX; /* still going: packets after its last report too */
 		pthread_mutex_unlock(&w->state.lock);
+		/* History says so in X-Wlite-Source; the ring's PCAP is the one without it. */
+		if (!ring && (status = pcap_from_history(w, conn, rest, first_us, last_us)) >= 0)
+			return status;
 		return export_flow_pcap(w, conn, sensor, id);
 	}
 	if (*tail) {
