@@ -350,6 +350,25 @@ static int effective_rcvbuf(const char *addr, int asked)
 	return got / 2;
 }
 
+/*
+ * A tcp:// capd is mostly a remote sensor behind a TLS tunnel (README,
+ * "Sensors on other hosts"), whose local end accepts at once and closes
+ * while the sensor's capd is down. nanomsg's default of 100 ms then makes
+ * ten TLS handshakes a second (3.4 KB each from the sensor) and ten log
+ * lines on it; once a second is enough, and a restarted capd is heard
+ * within a second.
+ */
+#define TCP_RECONNECT_MS 1000
+
+static int set_reconnect_interval(int sock, const char *addr)
+{
+	int ms = TCP_RECONNECT_MS;
+
+	if (strncmp(addr, "tcp://", 6) != 0)
+		return 0;
+	return nn_setsockopt(sock, NN_SOL_SOCKET, NN_RECONNECT_IVL, &ms, sizeof(ms));
+}
+
 static int subscribe_sensor(struct webd *w, size_t i, char *err, size_t errlen)
 {
 	struct sensor_conn *c = &w->conns[i];
@@ -369,7 +388,8 @@ static int subscribe_sensor(struct webd *w, size_t i, char *err, size_t errlen)
 	    nn_setsockopt(c->sock, NN_SOL_SOCKET, NN_RCVMAXSIZE, &maxsize, sizeof(maxsize)) < 0 ||
 	    subscribe(c->sock, WL_TOPIC_PKT) < 0 || subscribe(c->sock, WL_TOPIC_FLOW) < 0 ||
 	    subscribe(c->sock, WL_TOPIC_STATS) < 0 ||
-	    subscribe(c->sock, WL_TOPIC_STATUS) < 0 || nn_connect(c->sock, ss->addr) < 0 ||
+	    subscribe(c->sock, WL_TOPIC_STATUS) < 0 || set_reconnect_interval(c->sock, ss->addr) < 0 ||
+	    nn_connect(c->sock, ss->addr) < 0 ||
 	    nn_getsockopt(c->sock, NN_SOL_SOCKET, NN_RCVFD, &c->rcv_fd, &fdlen) < 0) {
 		snprintf(err, errlen, "cannot subscribe to %s: %s", ss->addr, nn_strerror(nn_errno()));
 		return -EIO;
