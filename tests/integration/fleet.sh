@@ -18,20 +18,22 @@
 # Checked: every sensor's flows arrive through its tunnel with the values of
 # `wlite-capd --read FILE --flows`; webd's per-sensor health (up, drops,
 # gaps, clock skew, url); no packet crosses a tunnel (webd counts none, and
-# the sensors' veths carry a small fraction of the bytes capd read, numbers
-# in the log); the tunnel is the only listener on a non-loopback address in
-# a sensor (ss -ltn); a capd killed (SIGKILL) shows down, then up once it is
-# started again, and its second run's flows are new entries with their own
-# values (nothing added to the first run's, no gap counted); the sensor's
+# each sensor's veth carries about what capd's flows socket sent, far below
+# the bytes of packets capd read; numbers in the log); the tunnel is the only
+# listener on a non-loopback address in a sensor (ss -ltn); a capd killed
+# (SIGKILL) shows down, and webd tries the tunnel once a second meanwhile;
+# then up once it is started again, and its second run's flows are new
+# entries with their own values (nothing added to the first run's, no gap
+# counted); the sensor's
 # stunnel refuses a client with no certificate, with a certificate of
 # another CA, and with a sensor's certificate (wrong purpose), while the
 # central host's certificate gets capd's stream; the central stunnel refuses
 # a "sensor" whose certificate is from another CA; the two units pass
 # systemd-analyze verify and security (exposure <= 2.0).
 #
-# Output: TAP on stdout; exits 1 if anything failed. Needs root. About 60 s.
-# Debian packages it installs if missing: stunnel4 openssl iproute2 (in
-# scripts/lib.sh's WL_PACKAGES).
+# Output: TAP on stdout; exits 1 if anything failed. Needs root. About 75 s.
+# Debian packages it installs if missing: stunnel4 openssl iproute2
+# nanomsg-utils (all in scripts/lib.sh's WL_PACKAGES).
 # Environment: WLITE_CAPD, WLITE_WEBD, WLITE_BUILD, WLITE_SHARED.
 set -uo pipefail
 
@@ -69,13 +71,14 @@ if ! ip netns list >/dev/null 2>&1; then
 	echo "1..0 # SKIP ip netns does not work here"
 	exit 0
 fi
-if ! command -v stunnel4 >/dev/null || ! command -v openssl >/dev/null || ! command -v ss >/dev/null; then
+if ! command -v stunnel4 >/dev/null || ! command -v openssl >/dev/null || ! command -v ss >/dev/null ||
+	! command -v nanocat >/dev/null; then
 	# Debian's stunnel4 enables stunnel.target, which starts one stunnel per
 	# /etc/stunnel/*.conf: there are none, and this test writes none there.
 	# shellcheck source=scripts/lib.sh
 	WL_PROG="tests/integration/fleet.sh" source "$ROOT/scripts/lib.sh"
-	wl_install_packages stunnel4 openssl iproute2 >/dev/null 2>&1 || {
-		echo "Bail out! cannot install stunnel4"
+	wl_install_packages stunnel4 openssl iproute2 nanomsg-utils >/dev/null 2>&1 || {
+		echo "Bail out! cannot install stunnel4, openssl, iproute2 or nanomsg-utils"
 		exit 1
 	}
 fi
