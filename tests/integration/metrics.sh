@@ -414,7 +414,15 @@ for v in 1_2 1_3; do
 		-verify_return_error "-tls$v" </dev/null 2>&1)"
 	grep -q "Verify return code: 0 (ok)" <<<"$out" || why "TLS ${v/_/.}: $(grep -m1 -iE 'error|alert' <<<"$out")"
 done
-report "webd still refuses another Host (421) or Origin (403) behind the front; TLS 1.2 and 1.3 with the chain verified"
+# A client willing to speak TLS 1.0 or 1.1 with any cipher: the front refuses the
+# version itself ("protocol version"), whatever Debian's http-wide ssl_protocols says.
+for v in 1 1_1; do
+	out="$(timeout 10 openssl s_client -connect "127.0.0.1:$NPORT" -servername wlite.test "-tls$v" \
+		-cipher 'DEFAULT@SECLEVEL=0' </dev/null 2>&1)"
+	grep -q "alert protocol version" <<<"$out" ||
+		why "TLS ${v/_/.}: not refused for its version: $(grep -m1 -iE 'error|alert|Protocol|Cipher is' <<<"$out")"
+done
+report "webd still refuses another Host (421) or Origin (403) behind the front; TLS 1.2 and 1.3 with the chain verified, 1.0 and 1.1 refused"
 
 stop_pid "$WEBD_PID"
 ((STOP_RC == 0)) || why "webd's exit status: $STOP_RC"
