@@ -7,6 +7,7 @@
 #include <event2/event.h>
 #include <signal.h>
 #include <stddef.h>
+#include <sys/resource.h>
 
 #if HAVE_LIBSYSTEMD
 #include <systemd/sd-daemon.h>
@@ -24,6 +25,23 @@ static void notify(const char *state)
 void wl_daemon_ready(void)
 {
 	notify("READY=1");
+}
+
+int wl_daemon_raise_nofile(uint64_t want, uint64_t *got)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return -errno;
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want) {
+		*got = rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : rl.rlim_cur;
+		return 0;
+	}
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? (rlim_t)want : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return -errno;
+	*got = rl.rlim_cur;
+	return 0;
 }
 
 static void on_stop_signal(evutil_socket_t sig, short what, void *arg)

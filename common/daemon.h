@@ -13,6 +13,8 @@
 #ifndef WL_DAEMON_H
 #define WL_DAEMON_H
 
+#include <stdint.h>
+
 struct event;
 struct event_base;
 
@@ -42,5 +44,13 @@ void wl_daemon_unwatch_signals(struct wl_daemon_signals *s);
 
 /* Tells systemd the daemon serves: once, after register, before dispatch. */
 void wl_daemon_ready(void);
+
+/*
+ * Raises the soft limit on open files to want, or as far as the hard limit
+ * allows: a subscriber following hundreds of sensors holds a few
+ * descriptors for each, past the usual soft limit of 1024. Returns 0 with
+ * the soft limit now in *got (below want when the hard limit is), or -errno.
+ */
+int wl_daemon_raise_nofile(uint64_t want, uint64_t *got);
 
 #endif

@@ -154,6 +154,25 @@ static void on_alert(void *ctx, const struct alert *a)
 	history_add_alert(w->history, a);
 }
 
+/*
+ * Each sensor's subscription holds descriptors (nanomsg's socket and its
+ * connection: 2 a sensor measured with 256), each HTTP worker one or two:
+ * a central webd with hundreds of sensors needs more than the usual soft
+ * limit of 1024. The margin is for history, geolocation and exports.
+ */
+static void raise_fd_limit(struct webd *w)
+{
+	uint64_t want = 3 * (uint64_t)w->opt.n_sensors + 4 * (uint64_t)w->opt.threads + 512, got = 0;
+	int r = wl_daemon_raise_nofile(want, &got);
+
+	if (r < 0)
+		wl_warn("cannot raise the open-file limit to %llu: %s", (unsigned long long)want, strerror(-r));
+	else if (got < want)
+		wl_warn("open files are limited to %llu, below the %llu that %zu sensors and %d HTTP workers may need "
+			"(raise LimitNOFILE)", (unsigned long long)got, (unsigned long long)want, w->opt.n_sensors,
+			w->opt.threads);
+}
+
 /* History is optional: without it webd serves the live view as before. */
 static void open_history(struct webd *w)
 {
@@ -291,6 +310,7 @@ int main(int argc, char **argv)
 		return fail(&w, "out of memory for the live state (lower --ring-packets or --hosts)");
 
 	/* acquire */
+	raise_fd_limit(&w);
 	if (open_geo(&w) < 0)
 		return fail(&w, "out of memory");
 	open_history(&w);

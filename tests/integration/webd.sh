@@ -68,7 +68,7 @@ declare -A CHECKS_OF=([gate]="$SECURITY" [ws]="$SECURITY" [slowloris]="$SECURITY
 	[secrets]="$SECURITY" [time]="$ROBUST" [rcvmax]="$ROBUST" [buffers]="$ROBUST" [status]="$ROBUST"
 	[flows]="$FLOWS" [feed]="$FLOWS" [active]="$FLOWS" [bounded]="$FLOWS")
 checks_of() { printf '%s\n' "${CHECKS_OF[$1]:-$CHECKS}"; }
-FIXED_CHECKS=4 # the checks in this file; keep in step with the report calls
+FIXED_CHECKS=5 # the checks in this file; keep in step with the report calls
 
 # ------------------------------------------------------------------ TAP
 
@@ -81,7 +81,7 @@ if [[ $EUID -ne 0 ]]; then
 fi
 missing=""
 for f in "$WEBD" "$CAPD"; do [[ -x "$f" ]] || missing+=" $f"; done
-for c in python3 setpriv tshark; do command -v "$c" >/dev/null 2>&1 || missing+=" $c"; done
+for c in python3 setpriv tshark curl; do command -v "$c" >/dev/null 2>&1 || missing+=" $c"; done
 [[ -f "$CORPUS/zeek-wikipedia.pcap" ]] || missing+=" $CORPUS/zeek-wikipedia.pcap (set WLITE_SHARED)"
 if [[ -n "$missing" ]]; then
 	echo "1..1"
@@ -192,6 +192,33 @@ run_refused config2 "${AS_WLITE[@]}" "$WEBD" "${BASE_ARGS[@]}" --config "$conf"
 ((RC != 0 && RC != 124 && RC != 137)) || why "exit status $RC"
 grep -qF "$conf:4" <<<"$ERR" || why "the message does not name $conf:4: $ERR"
 report "a bad configuration value exits non-zero naming the file and line"
+
+# A central webd follows up to 256 sensors (common/sensors.h), under the
+# usual soft limit of 1024 open files, which it raises for them.
+many=()
+for i in $(seq 1 257); do many+=(--capd "s$i=tcp://127.0.0.1:$((20000 + i))"); done
+run_refused many "${AS_WLITE[@]}" "$WEBD" "${many[@]}" --control "ipc://$WORK/none-ctl.sock" --ip-api off \
+	--history off --listen "127.0.0.1:$port"
+((RC != 0 && RC != 124 && RC != 137)) || why "257 sensors: exit status $RC"
+grep -q 'at most 256' <<<"$ERR" || why "257 sensors: the message does not give the limit: $ERR"
+port="$(free_port)"
+"${AS_WLITE[@]}" bash -c 'ulimit -S -n 1024 && exec "$@"' _ "$WEBD" "${many[@]:0:512}" \
+	--control "ipc://$WORK/none-ctl.sock" --ip-api off --history off --listen "127.0.0.1:$port" \
+	>"$WORK/many.out" 2>"$WORK/many.err" </dev/null &
+many_pid=$!
+echo "$many_pid" >>"$WORK/pids"
+n=""
+for _ in $(seq 1 50); do
+	n="$(curl -s "http://127.0.0.1:$port/api/stats" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["sensors"]))' 2>/dev/null)"
+	[[ -n "$n" ]] && break
+	sleep 0.2
+done
+[[ "$n" == 256 ]] || why "256 sensors: /api/stats lists ${n:-nothing}: $(tail -n 3 "$WORK/many.err")"
+soft="$(awk '/Max open files/ {print $4}' "/proc/$many_pid/limits" 2>/dev/null)"
+((${soft:-0} > 1024)) || why "the open-file limit stayed at ${soft:-?}"
+kill -TERM "$many_pid" 2>/dev/null
+wait "$many_pid" 2>/dev/null
+report "256 sensors start (the open-file limit raised past 1024), 257 are refused naming the limit"
 
 # -------------------------------------------------------------- scenarios
 

@@ -71,6 +71,38 @@ static void test_active_then_ended_in_place(void **state)
 	flows_free(&t);
 }
 
+/* A restarted capd numbers its flows in a new run: the old run's active flows end, other sensors' stay. */
+static void test_restart_ends_old_run(void **state)
+{
+	const uint64_t run1 = (uint64_t)5 << 39, run2 = (uint64_t)9 << 39;
+	struct live_flows t;
+	struct wl_flow_record r;
+	const struct live_flow *f;
+
+	(void)state;
+	assert_int_equal(flows_init(&t, 16), 0);
+	r = report(run1 | 1, WL_FLOW_ACTIVE, 10, 60);
+	flows_report(&t, 0, &r, 1);
+	r = report(run1 | 2, WL_FLOW_IDLE, 3, 30);
+	flows_report(&t, 0, &r, 1);
+	r = report(run1 | 1, WL_FLOW_ACTIVE, 10, 60);
+	flows_report(&t, 1, &r, 1); /* another sensor, same run by chance */
+	assert_int_equal(t.stats.active, 2);
+	r = report(run2 | 1, WL_FLOW_ACTIVE, 4, 70);
+	flows_report(&t, 0, &r, 2);
+	f = flows_find(&t, 0, run1 | 1);
+	assert_non_null(f);
+	assert_true(f->ended);
+	assert_int_equal(f->end, WL_FLOW_EOF);
+	assert_int_equal(f->packets[0], 10);
+	assert_false(flows_find(&t, 1, run1 | 1)->ended);
+	assert_false(flows_find(&t, 0, run2 | 1)->ended);
+	assert_int_equal(t.stats.ended_by_restart, 1);
+	assert_int_equal(t.stats.active, 2);
+	assert_int_equal(t.stats.n, 4);
+	flows_free(&t);
+}
+
 static void test_eviction_ended_first(void **state)
 {
 	struct live_flows t;
@@ -132,6 +164,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_active_then_ended_in_place),
+		cmocka_unit_test(test_restart_ends_old_run),
 		cmocka_unit_test(test_eviction_ended_first),
 		cmocka_unit_test(test_many_and_each),
 	};

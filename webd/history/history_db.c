@@ -378,7 +378,7 @@ static int step_reset(sqlite3_stmt *st)
 
 static int64_t sensor_id(const struct hdb *d, uint8_t sensor)
 {
-	return sensor < WL_SENSORS_MAX && d->sensor_ids[sensor] ? d->sensor_ids[sensor] : 1;
+	return d->sensor_ids[sensor] ? d->sensor_ids[sensor] : 1;
 }
 
 static int insert_dns(struct hdb *d, int64_t id, const struct hist_pkt *p, const uint8_t *qname,

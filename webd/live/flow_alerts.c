@@ -546,7 +546,7 @@ void flow_alerts_packet(struct flow_alerts *fa, uint8_t sensor, const struct wl_
 	struct flow_alerts_sensor *ss;
 	struct scan_probe probe;
 
-	if (!pkt->flow_id || sensor >= WL_SENSORS_MAX)
+	if (!pkt->flow_id)
 		return;
 	ss = &fa->sensors[sensor];
 	if (pkt->seq < ss->last_seq)
@@ -652,7 +652,7 @@ void flow_alerts_report(struct flow_alerts *fa, uint8_t sensor, const struct wl_
 	struct scan_probe probe;
 	uint64_t ratio;
 
-	if ((rec->l3 != WL_L3_IPV4 && rec->l3 != WL_L3_IPV6) || sensor >= WL_SENSORS_MAX)
+	if (rec->l3 != WL_L3_IPV4 && rec->l3 != WL_L3_IPV6)
 		return;
 	/* When the sensor sends packets, its scans were counted at their first packets. */
 	if (first && reports_count_scans(fa, sensor, wall_now) && probe_of_report(rec, &probe))

@@ -8,6 +8,8 @@
 #define NONE UINT32_MAX
 #define NAMES_MAX 65536
 #define NAME_BYTES_MAX (8u << 20)
+/* capd's flow ids: a run prefix above a 39-bit counter (capd/flowtrack.c, README's flow id). */
+#define FLOW_ID_RUN_SHIFT 39
 
 struct flow_ref {
 	uint64_t id;
@@ -219,11 +221,42 @@ static void take_name(struct live_flows *t, struct live_flow *f, const char *nam
 		t->stats.names_dropped++;
 }
 
+static uint32_t run_of(uint64_t id)
+{
+	return (uint32_t)(id >> FLOW_ID_RUN_SHIFT) + 1;
+}
+
+/* The sensor's capd restarted: its flows of other runs still active will not be reported again. */
+static void end_old_runs(struct live_flows *t, uint8_t sensor, uint32_t run)
+{
+	uint32_t i = t->active_head;
+
+	while (i != NONE) {
+		struct live_flow *f = &t->flows[i];
+		uint32_t next = f->next;
+
+		if (f->sensor == sensor && run_of(f->id) != run) {
+			unlink_flow(t, i);
+			f->ended = true;
+			f->end = WL_FLOW_EOF;
+			append_flow(t, i);
+			t->stats.ended_by_restart++;
+		}
+		i = next;
+	}
+}
+
 const struct live_flow *flows_report(struct live_flows *t, uint8_t sensor, const struct wl_flow_record *rec,
 				     int64_t now_us)
 {
 	uint32_t i = find(t, sensor, rec->id, bucket_of(t, sensor, rec->id));
 	struct live_flow *f;
+
+	if (t->run[sensor] != run_of(rec->id)) {
+		if (t->run[sensor])
+			end_old_runs(t, sensor, run_of(rec->id));
+		t->run[sensor] = run_of(rec->id);
+	}
 
 	/* The same id with another start: capd restarted and numbers from 1 again. */
 	if (i != NONE && t->flows[i].first_us != rec->first_us) {

@@ -6,6 +6,11 @@
  * ended longest ago makes room (then, if none has ended, the one heard of
  * longest ago), and both are counted.
  *
+ * A sensor whose capd restarts starts a new run of flow ids (capd puts a
+ * random run prefix above its counter): the old run's flows that were
+ * still active will never get their final report, so webd ends them (as
+ * eof: capd stopped) and counts them.
+ *
  * Each entry also remembers a few of its reports (time and bytes so far) for
  * a rate sparkline, and when its last report arrived by webd's clock, so
  * that "now" figures follow what arrives whatever the capture's clock says.
@@ -18,6 +23,7 @@
 #define WEBD_LIVE_FLOWS_H
 
 #include "intern.h"
+#include "sensors.h"
 #include "siphash.h"
 #include "wlite-wire.h"
 
@@ -56,6 +62,7 @@ struct flows_stats {
 	uint64_t evicted_ended, evicted_active; /* made room when full */
 	uint64_t names_dropped;
 	uint64_t ids_reused; /* a sensor restarted: an id came back with another flow */
+	uint64_t ended_by_restart; /* active when their capd restarted: ended (eof) by webd */
 	size_t n, max, active;
 };
 
@@ -67,6 +74,7 @@ struct live_flows {
 	uint32_t ended_head, ended_tail;   /* by when they ended, oldest first */
 	struct wl_siphash_key key;
 	struct wl_intern *names;
+	uint32_t run[WL_SENSORS_MAX]; /* each sensor's run of flow ids, + 1 (0: none seen yet) */
 	struct flows_stats stats;
 };
 

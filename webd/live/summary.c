@@ -171,3 +171,4 @@ cJSON *summary_json(const struct state *s, uint64_t feed_rows_skipped)
 	cJSON_AddItemToObject(root, "flows", flows_summary_json(&s->flows.stats));
 	return root;
 }
+	add_u64(o, "ended_by_restart", st->ended_by_restart);
