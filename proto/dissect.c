@@ -201,7 +201,10 @@ int wl_dispatch_udp(struct wl_dctx *d, uint16_t sport, uint16_t dport, struct cu
 	uint8_t before = pkt->proto;
 	int r = dispatch_ports(d, udp_port_table, N_ELEMENTS(udp_port_table), sport, dport, c);
 
-	/* No port claimed it: DNS on odd ports is common enough to sniff for. */
+	/* No port claimed it: QUIC by its header (quic.c says when), then DNS on
+	 * odd ports, common enough to sniff for. */
+	if (r == 0 && pkt->proto == before && wl_looks_like_quic(c, sport, dport))
+		return descend(d, wl_decode_quic, c);
 	if (r == 0 && pkt->proto == before && wl_looks_like_dns(c))
 		return descend(d, wl_decode_dns, c);
 	return r;

@@ -347,10 +347,12 @@ int wl_decode_dns_tcp(struct wl_dctx *d, struct cursor *c); /* TCP: 2-byte lengt
 int wl_decode_tls(struct wl_dctx *d, struct cursor *c);     /* records over TCP */
 int wl_decode_http(struct wl_dctx *d, struct cursor *c);
 int wl_decode_dhcp(struct wl_dctx *d, struct cursor *c);
+int wl_decode_quic(struct wl_dctx *d, struct cursor *c);    /* UDP: a datagram's packets */
 
 /* Payload sniffers used by wl_dispatch_tcp() when the port says nothing. */
 bool wl_looks_like_tls(const struct cursor *c);
 bool wl_looks_like_http(const struct cursor *c);
 bool wl_looks_like_dns(const struct cursor *c); /* UDP on an unknown port */
+bool wl_looks_like_quic(const struct cursor *c, uint16_t sport, uint16_t dport); /* UDP */
 
 #endif

@@ -206,6 +206,41 @@ enum {
 	WL_PKT_SNI = 1u << 3,
 	WL_PKT_HTTP = 1u << 4,
 	WL_PKT_DHCP = 1u << 5,
+	WL_PKT_QUIC = 1u << 14,     /* quic: the datagram's first QUIC packet */
+};
+
+/*
+ * A QUIC datagram (proto/quic.h): the header of its first packet. The
+ * packet types are tshark's (enum values are ours: v1 and v2 encode them
+ * differently). A long header's CIDs are always known (possibly empty); a
+ * short header's DCID only when capd knows the connection's CID length or
+ * the packet followed a long header in the same datagram.
+ */
+#define WL_QUIC_CID_MAX 20
+
+enum wl_quic_type {
+	WL_QUIC_INITIAL = 1,
+	WL_QUIC_0RTT,
+	WL_QUIC_HANDSHAKE,
+	WL_QUIC_RETRY,
+	WL_QUIC_VERSION_NEGOTIATION,
+	WL_QUIC_1RTT, /* a short header: "Protected Payload" */
+};
+
+/* Bits of wl_quic.flags. */
+enum {
+	WL_QUIC_HAS_VERSION = 1u << 0, /* long headers, Version Negotiation's 0 included */
+	WL_QUIC_HAS_DCID = 1u << 1,
+	WL_QUIC_HAS_SCID = 1u << 2,
+};
+
+struct wl_quic {
+	uint32_t version;
+	uint8_t type;    /* enum wl_quic_type */
+	uint8_t flags;   /* WL_QUIC_HAS_* */
+	uint8_t packets; /* QUIC packets in the datagram (coalesced), at most 255 counted */
+	uint8_t dcid_len, scid_len;
+	uint8_t dcid[WL_QUIC_CID_MAX], scid[WL_QUIC_CID_MAX];
 };
 
 /* Where a layer sits in the frame, for hex views and detail trees. */
@@ -249,6 +284,7 @@ struct wl_packet {
 
 	/* Valid only with their WL_PKT_* bit. */
 	char sni[WL_NAME_MAX];
+	struct wl_quic quic;
 	struct wl_http http;
 	struct wl_dhcp dhcp;
 	struct wl_dns dns;

@@ -98,4 +98,9 @@ void wl_fuzz_check_packet(const struct wl_packet *pkt, int err, size_t frame_len
 		CHECK_STR(pkt->dhcp.hostname);
 		touch(pkt->dhcp.hostname);
 	}
+	if (pkt->has & WL_PKT_QUIC) {
+		CHECK(pkt->quic.type >= WL_QUIC_INITIAL && pkt->quic.type <= WL_QUIC_1RTT);
+		CHECK(pkt->quic.dcid_len <= WL_QUIC_CID_MAX && pkt->quic.scid_len <= WL_QUIC_CID_MAX);
+		CHECK(pkt->quic.packets >= 1);
+	}
 }

@@ -37,8 +37,10 @@ function cssVar(name, fallback) {
 const appOf = (row) => String(row.proto || row.l3 || 'Other');
 
 export class BandwidthChart {
-  constructor({ canvas, now, clock = () => Date.now() }) {
+  // isShown: whether the chart's view is on screen (no layout read: see chart.js).
+  constructor({ canvas, now, clock = () => Date.now(), isShown = () => true }) {
     this.canvas = canvas;
+    this.isShown = isShown;
     this.nowNote = now;
     this.clock = clock;
     this.seconds = new Map(); // second -> Map(app -> bytes)
@@ -155,7 +157,7 @@ export class BandwidthChart {
   // Once a second completes (and the canvas is on screen).
   maybeDraw(force = false) {
     const last = Math.floor(this.clock() / 1000) - 1; // the newest complete second
-    if (this.frozen || (!force && last === this.drawnSecond) || this.canvas.offsetParent === null)
+    if (this.frozen || (!force && last === this.drawnSecond) || !this.isShown())
       return;
     this.drawnSecond = last;
     this.draw(last);

@@ -20,8 +20,11 @@ function cssVar(name, fallback) {
 }
 
 export class PpsChart {
-  constructor({ canvas, wrap, dragBox, spanButtons, zoomIn, zoomOut, zoomReset, rangeLabel, clockLabel }) {
+  // isShown: whether the chart's view is on screen (asked before each drawing,
+  // without touching layout: offsetParent would force one every frame).
+  constructor({ canvas, wrap, dragBox, spanButtons, zoomIn, zoomOut, zoomReset, rangeLabel, clockLabel, isShown }) {
     this.canvas = canvas;
+    this.isShown = isShown || (() => true);
     this.clockLabel = clockLabel || null;
     this.clock = 'capture'; // of the live points
     this.pointsClock = null; // of the points held
@@ -205,6 +208,9 @@ export class PpsChart {
   }
 
   draw() {
+    // Not on screen (another view): drawn when it comes back (schedule()).
+    if (!this.isShown())
+      return;
     const [from, to] = this.range();
     if (this.chart && this.latest) {
       this.chart.data.datasets[0].data = this.visiblePoints();

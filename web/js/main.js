@@ -39,6 +39,7 @@ let softPaused = false;
 let latestSummary = null;
 let headlineClock = null;
 let frameQueued = false;
+let tabs = null; // the views' tabs (set below, once the views exist)
 let tableDirty = true;
 
 // ---- Components -------------------------------------------------------------------
@@ -78,9 +79,14 @@ const chart = new PpsChart({
   zoomReset: $('zoom-reset'),
   rangeLabel: $('chart-range'),
   clockLabel: $('chart-clock'),
+  isShown: () => tabs && tabs.current === 'live',
 });
 
-const bandwidth = new BandwidthChart({ canvas: $('bandwidth-chart'), now: $('bandwidth-now') });
+const bandwidth = new BandwidthChart({
+  canvas: $('bandwidth-chart'),
+  now: $('bandwidth-now'),
+  isShown: () => tabs && tabs.current === 'live',
+});
 
 const breakdown = new Breakdown($('breakdown-list'));
 const drops = new DropIndicators({
@@ -150,7 +156,6 @@ const flowPacketDetail = new DetailPane({
   closeButton: $('flow-packet-close'),
 });
 
-let tabs = null;
 
 const flowPane = new FlowPane({
   els: {
@@ -237,6 +242,7 @@ const endpoints = new EndpointsView({
 });
 
 let shownView = null;
+let started = false; // start() has run: the panels poll from then on
 let firstShow = null; // the first view's first query, awaited before the feed starts
 tabs = new Tabs({
   tabs: [$('tab-live'), $('tab-conversations'), $('tab-endpoints'), $('tab-history')],
@@ -247,8 +253,11 @@ tabs = new Tabs({
       endpoints.hide();
     shownView = view;
     if (view === 'live') {
+      tableDirty = true;
+      queueFrame();
       chart.schedule();
       bandwidth.maybeDraw(true);
+      refreshLivePanels();
     } else if (view === 'conversations') {
       firstShow = conversations.show(params);
     } else if (view === 'endpoints') {
@@ -258,6 +267,13 @@ tabs = new Tabs({
     }
   },
 });
+
+function refreshLivePanels() {
+  if (!started)
+    return;
+  for (const panel of [alerts, dns, hosts, names])
+    panel.refresh().catch((err) => console.debug('panel:', err.message));
+}
 
 function openPacketFlow(sensor, id) {
   if (tabs.current !== 'conversations')
@@ -293,7 +309,9 @@ function applyFrame() {
     renderSummary(latestSummary);
     latestSummary = null;
   }
-  if (tableDirty && !softPaused) {
+  // A hidden Live view draws nothing (its rows stay in the store): the
+  // Conversations view of a busy sensor should not pay for it.
+  if (tableDirty && !softPaused && tabs.current === 'live') {
     tableDirty = false;
     table.render(store.newest(settings.maxRows, (r) => filters.matches(r)));
   }
@@ -537,10 +555,13 @@ async function start() {
     capture.updateStatus(stats);
     setText($('footer-version'), stats.version ? `wlite ${stats.version}` : '');
   }, 3000);
-  poll(() => alerts.refresh(), 4000);
-  poll(() => dns.refresh(), 3000);
-  poll(() => hosts.refresh(), 5000);
-  poll(() => names.refresh(), 8000);
+  // The side panels poll while the Live view is shown (and once when it comes back).
+  started = true;
+  const onLive = (fn) => () => (tabs.current === 'live' ? fn() : null);
+  poll(onLive(() => alerts.refresh()), 4000);
+  poll(onLive(() => dns.refresh()), 3000);
+  poll(onLive(() => hosts.refresh()), 5000);
+  poll(onLive(() => names.refresh()), 8000);
 }
 
 start();

@@ -63,7 +63,7 @@ export class PacketTable {
         // The page's own flow pane; a modified click (new tab) follows the href.
         if (this.onFlow && !ev.ctrlKey && !ev.metaKey && !ev.shiftKey && ev.button === 0) {
           ev.preventDefault();
-          this.onFlow(link.dataset.sensor, link.dataset.flow);
+          this.onFlow(link.sensor_, String(link.flow_));
         }
         return;
       }
@@ -91,7 +91,7 @@ export class PacketTable {
       tr.cells_[col] = td;
       tr.append(td);
     }
-    tr.flowLink_ = el('a', { className: 'flow-link', text: '⇄', attrs: { 'data-testid': 'packet-flow-link', tabindex: '-1', 'aria-label': 'this packet\'s flow' } });
+    tr.flowLink_ = el('a', { className: 'flow-link', text: '⇄', attrs: { 'data-testid': 'packet-flow-link', tabindex: '-1', 'aria-label': 'this packet\'s flow', title: 'This packet\'s flow in Conversations (key F)' } });
     return tr;
   }
 
@@ -130,14 +130,12 @@ export class PacketTable {
         link.remove();
       return;
     }
-    // Rows move down the pool ten times a second: redo the link only when its flow changed.
+    // Rows move down the pool ten times a second: one attribute a row, and
+    // only when its flow changed (the flow's key stays on the element).
     if (link.flow_ !== row.flow || link.sensor_ !== row.sensor) {
       link.flow_ = row.flow;
       link.sensor_ = row.sensor;
-      link.dataset.flow = String(row.flow);
-      link.dataset.sensor = row.sensor;
       link.href = flowHref(row.sensor, row.flow);
-      link.title = `This packet's flow (${row.sensor}/${row.flow}) in Conversations`;
     }
     if (!link.parentNode)
       tr.cells_.flow.append(link);
@@ -243,7 +241,7 @@ export class PacketTable {
       const link = tr.flowLink_;
       if (this.onFlow && link && link.parentNode) {
         ev.preventDefault();
-        this.onFlow(link.dataset.sensor, link.dataset.flow);
+        this.onFlow(link.sensor_, String(link.flow_));
       }
       return;
     }
