@@ -167,13 +167,11 @@ export function buildHistoryMix() {
 // ---- flows ----------------------------------------------------------------------
 // capd's own flows of a file (--flows, flow schema v1): the oracle for the
 // Conversations and Endpoints views. Their ids (1, 2, ... here) differ from
-// a live capd's; a flow is matched by its ends instead (flowTuple).
+// a live capd's; the tests match a flow by its ends instead.
 export function capdFlows(path) {
   const out = execFileSync(CAPD, ['--read', path, '--flows'], { encoding: 'utf8', maxBuffer: 64 << 20 });
   return out.split('\n').filter(Boolean).map((line) => JSON.parse(line));
 }
-
-export const flowTuple = (f) => `${f.ipproto ?? f.l3}|${f.a}|${f.a_port ?? ''}|${f.b}|${f.b_port ?? ''}`;
 
 // A TCP connection, packet by packet: handshake (its RTT), data from the
 // client in `segments` (bytes each, acknowledged by the server), segments
