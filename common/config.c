@@ -19,6 +19,16 @@ static char *trim(char *s)
 	return s;
 }
 
+/* "value   # why": a '#' after a space or tab starts a comment; one inside a word does not. */
+static void cut_comment(char *value)
+{
+	for (char *p = value; *p; p++)
+		if (*p == '#' && p > value && (p[-1] == ' ' || p[-1] == '\t')) {
+			*p = '\0';
+			return;
+		}
+}
+
 /* "[name]": sets *in_section; returns false if the line is not a header. */
 static bool parse_section(char *line, const char *section, bool *in_section, bool *bad)
 {
@@ -56,7 +66,9 @@ static int parse_line(char *line, const char *section, bool *in_section, wl_conf
 	}
 	*eq = '\0';
 	key = trim(line);
-	value = trim(eq + 1);
+	value = eq + 1;
+	cut_comment(value);
+	value = trim(value);
 	if (key[0] == '\0') {
 		snprintf(err, errlen, "missing key before '='");
 		return -EINVAL;

@@ -5,14 +5,15 @@
  *     # comment
  *     [capd]
  *     interface = eth0
- *     filter = tcp port 443
+ *     filter = tcp port 443     # a comment after a value, too
  *
  *     [webd]
  *     listen = 127.0.0.1:8080
  *
  * Keys are the long option names; a section belongs to one daemon, which
- * ignores the others. Values run to the end of the line, trimmed; quotes
- * are not needed. The parser only splits lines: each daemon checks its keys
+ * ignores the others. Values run to the end of the line, or to a '#' after
+ * a space or tab (so the shipped file's examples work once uncommented),
+ * trimmed; quotes are not needed. The parser only splits lines: each daemon checks its keys
  * and values, and the error names the file and line.
  */
 #ifndef WL_CONFIG_H

@@ -74,12 +74,15 @@ static void test_config_file_then_flags(void **state)
 	assert_true(fd >= 0);
 	f = fdopen(fd, "w");
 	assert_non_null(f);
-	fputs("[test]\ncount = 3\nname = file\n", f);
+	fputs("[test]\ncount = 3   # three\nname = fi#le\t# a word may hold a '#'\n", f);
 	fclose(f);
 	assert_int_equal(parse(&o, argv, 5, config_path), WL_PARSE_RUN);
 	assert_string_equal(o.count, "7"); /* the flag wins */
-	assert_string_equal(o.name, "file");
+	assert_string_equal(o.name, "fi#le");
 	assert_string_equal(config_path, path);
+	/* Without the flag, the file's value, its comment cut off. */
+	assert_int_equal(parse(&o, argv, 3, config_path), WL_PARSE_RUN);
+	assert_string_equal(o.count, "3");
 	unlink(path);
 }
 
