@@ -541,6 +541,20 @@ static void handle_message(struct exporter *x, struct sensor *s, const uint8_t *
 	}
 }
 
+/*
+ * A tcp:// capd is mostly a remote sensor behind a TLS tunnel, whose local
+ * end accepts and closes at once while that capd is down: nanomsg's 100 ms
+ * would make ten TLS handshakes a second there. Once a second, as webd.
+ */
+static int set_reconnect_interval(int sock, const char *addr)
+{
+	int ms = 1000;
+
+	if (strncmp(addr, "tcp://", 6) != 0)
+		return 0;
+	return nn_setsockopt(sock, NN_SOL_SOCKET, NN_RECONNECT_IVL, &ms, sizeof(ms));
+}
+
 static int subscribe(struct sensor *s)
 {
 	/* A peer announcing more than any capd sends is dropped, not allocated for. */
@@ -553,7 +567,7 @@ static int subscribe(struct sensor *s)
 	    nn_setsockopt(s->sock, NN_SOL_SOCKET, NN_RCVMAXSIZE, &maxsize, sizeof(maxsize)) < 0 ||
 	    nn_setsockopt(s->sock, NN_SUB, NN_SUB_SUBSCRIBE, WL_TOPIC_FLOW, sizeof(WL_TOPIC_FLOW)) < 0 ||
 	    nn_setsockopt(s->sock, NN_SUB, NN_SUB_SUBSCRIBE, WL_TOPIC_STATS, sizeof(WL_TOPIC_STATS)) < 0 ||
-	    nn_connect(s->sock, s->addr) < 0)
+	    set_reconnect_interval(s->sock, s->addr) < 0 || nn_connect(s->sock, s->addr) < 0)
 		return -nn_errno();
 	return 0;
 }
