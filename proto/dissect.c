@@ -22,6 +22,11 @@ static const struct link_entry link_table[] = {
 	{ WL_LINK_IPV6, wl_decode_ipv6 },
 	{ WL_LINK_NULL, wl_decode_null },
 	{ WL_LINK_LOOP, wl_decode_loop },
+	{ WL_LINK_PPP, wl_decode_ppp_hdlc },
+	{ WL_LINK_PPP_HDLC, wl_decode_ppp_hdlc },
+	{ WL_LINK_C_HDLC, wl_decode_chdlc },
+	{ WL_LINK_IEEE802_11, wl_decode_wlan },
+	{ WL_LINK_IEEE802_11_RADIOTAP, wl_decode_radiotap },
 };
 
 struct type_entry {
@@ -46,6 +51,9 @@ static const struct type_entry ethertype_table[] = {
 	{ 0xd28b, wl_decode_arista },
 	{ 0x88e7, wl_decode_pbb },     /* 802.1ah */
 	{ 0x88e5, wl_decode_macsec },  /* 802.1AE */
+	{ 0x893f, wl_decode_etag },    /* 802.1BR */
+	{ 0x22f3, wl_decode_trill },
+	{ 0x894f, wl_decode_nsh },
 };
 
 static const struct type_entry ipproto_table[] = {
@@ -55,7 +63,10 @@ static const struct type_entry ipproto_table[] = {
 	{ 17, wl_decode_udp },
 	{ 41, wl_decode_ipv6 },  /* 6in4, IPv6-in-IPv6 */
 	{ 47, wl_decode_gre },
+	{ 50, wl_decode_esp },
+	{ 51, wl_decode_ah },
 	{ 58, wl_decode_icmpv6 },
+	{ 115, wl_decode_l2tpv3_ip },
 	{ 132, wl_decode_sctp },
 	{ 137, wl_decode_mpls }, /* MPLS-in-IP */
 };
@@ -81,6 +92,17 @@ static const struct port_entry udp_port_table[] = {
 	{ 8472, wl_decode_vxlan, 0 }, /* Linux's pre-IANA VXLAN port */
 	{ 6081, wl_decode_geneve, 0 },
 	{ 3544, wl_decode_teredo, 0 },
+	{ 4790, wl_decode_vxlan_gpe, 0 },
+	{ 2152, wl_decode_gtp, 0 },  /* GTP-U */
+	{ 2123, wl_decode_gtp, 0 },  /* GTP-C */
+	{ 1701, wl_decode_l2tp, 0 },
+	{ 4341, wl_decode_lisp, 0 },
+	{ 6635, wl_decode_mpls, 0 }, /* MPLS-in-UDP (RFC 7510) */
+	{ 5247, wl_decode_capwap_data, 0 },
+	{ 12222, wl_decode_lwapp, 0 },
+	{ 12223, wl_decode_lwapp, 0 },
+	{ 3386, wl_decode_gtp, 0 },  /* GTP' and GTPv0 */
+	{ 4500, wl_decode_udpencap, 0 }, /* IPsec NAT traversal: ESP, IKE, keep-alives */
 	{ 123, NULL, WL_P_NTP },
 	{ 137, NULL, WL_P_NBNS },
 	{ 138, NULL, WL_P_NBDS },
@@ -94,7 +116,8 @@ static const struct port_entry udp_port_table[] = {
 	{ 1813, NULL, WL_P_RADIUS },
 	{ 5060, NULL, WL_P_SIP },
 	{ 500, NULL, WL_P_ISAKMP },
-	{ 4500, NULL, WL_P_ISAKMP },
+	{ 4342, NULL, WL_P_LISP },   /* control messages */
+	{ 5246, NULL, WL_P_CAPWAP_CONTROL },
 	{ 546, NULL, WL_P_DHCPV6 },
 	{ 547, NULL, WL_P_DHCPV6 },
 };
@@ -136,6 +159,16 @@ static int descend(struct wl_dctx *d, wl_decoder decode, struct cursor *c)
 	r = decode(d, c);
 	d->depth--;
 	return r;
+}
+
+int wl_descend(struct wl_dctx *d, wl_decoder decode, struct cursor *c)
+{
+	return descend(d, decode, c);
+}
+
+bool wl_ethertype_known(uint16_t type)
+{
+	return find_decoder(ethertype_table, N_ELEMENTS(ethertype_table), type) != NULL;
 }
 
 int wl_dispatch_ethertype(struct wl_dctx *d, uint16_t type, struct cursor *c)

@@ -47,6 +47,9 @@ struct wl_dctx {
 	/* Bytes of DNS names walked in this frame, compression pointers included:
 	 * bounded per name and per message (below, and dns.c); tests read it. */
 	size_t dns_walked;
+	/* The destination port of the last UDP header, for the few protocols
+	 * whose format depends on the direction (LWAPP). */
+	uint16_t udp_dport;
 };
 
 /* DNS work bounds (dns.c says why): pointers one name may follow, and bytes
@@ -124,6 +127,15 @@ static inline int wl_read_addr(struct wl_flow *flow, struct cursor *c, uint8_t w
 /* Records the first error of the frame and returns err, for "return wl_fail()". */
 int wl_fail(struct wl_dctx *d, int err);
 
+/*
+ * A read from c ran off its end: truncated when the bytes past it were cut
+ * from the capture, invalid when the layer's declared end is really there.
+ */
+static inline int wl_fail_short(struct wl_dctx *d, const struct cursor *c)
+{
+	return wl_fail(d, cur_end_error(c));
+}
+
 /* Marks proto as the highest layer so far and records where it starts in the frame. */
 /* Inline: once per layer, on every packet. */
 static inline void wl_enter(struct wl_dctx *d, enum wl_proto proto, const struct cursor *c)
@@ -149,6 +161,13 @@ int wl_dispatch_ethertype(struct wl_dctx *d, uint16_t type, struct cursor *c);
 int wl_dispatch_ipproto(struct wl_dctx *d, uint8_t ipproto, struct cursor *c);
 int wl_dispatch_udp(struct wl_dctx *d, uint16_t sport, uint16_t dport, struct cursor *c);
 int wl_dispatch_tcp(struct wl_dctx *d, uint16_t sport, uint16_t dport, struct cursor *c);
+
+/* Whether the ethertype table has a decoder for type (802.11's EPD guess). */
+bool wl_ethertype_known(uint16_t type);
+
+/* Calls decode one layer down, within the depth bound, for decoders that
+ * call another directly and could otherwise recurse without one. */
+int wl_descend(struct wl_dctx *d, wl_decoder decode, struct cursor *c);
 
 /*
  * A tiny allocation-free string builder for info[] and names: appends are
@@ -325,6 +344,38 @@ int wl_decode_vntag(struct wl_dctx *d, struct cursor *c);
 int wl_decode_arista(struct wl_dctx *d, struct cursor *c);
 int wl_decode_pbb(struct wl_dctx *d, struct cursor *c);
 int wl_decode_macsec(struct wl_dctx *d, struct cursor *c);
+int wl_decode_llc(struct wl_dctx *d, struct cursor *c);   /* 802.2 LLC/SNAP */
+
+/* Encapsulations (issue 14) */
+bool wl_looks_like_fabricpath(const struct cursor *c);    /* at an Ethernet frame's start */
+int wl_decode_fabricpath(struct wl_dctx *d, struct cursor *c);
+int wl_decode_etag(struct wl_dctx *d, struct cursor *c);
+int wl_decode_trill(struct wl_dctx *d, struct cursor *c);
+int wl_decode_nsh(struct wl_dctx *d, struct cursor *c);
+int wl_decode_vxlan_gpe(struct wl_dctx *d, struct cursor *c);
+int wl_decode_chdlc(struct wl_dctx *d, struct cursor *c);
+int wl_decode_ppp_hdlc(struct wl_dctx *d, struct cursor *c); /* PPP, or Cisco HDLC */
+int wl_decode_radiotap(struct wl_dctx *d, struct cursor *c);
+int wl_decode_wlan(struct wl_dctx *d, struct cursor *c);
+int wl_decode_wlan_bsfc(struct wl_dctx *d, struct cursor *c); /* frame control swapped */
+
+/* Options of wl_decode_wlan_frame(). */
+enum {
+	WL_WLAN_SWAPPED_FC = 1u << 0, /* frame control bytes swapped (Cisco CAPWAP) */
+	WL_WLAN_DATAPAD = 1u << 1,    /* header padded to 4 bytes (a radiotap flag) */
+	WL_WLAN_FCS = 1u << 2,        /* the frame had an FCS, which the caller cut off */
+};
+int wl_decode_wlan_frame(struct wl_dctx *d, struct cursor *c, unsigned opts);
+
+int wl_decode_gtp(struct wl_dctx *d, struct cursor *c);   /* UDP 2152 and 2123, every version */
+int wl_decode_l2tp(struct wl_dctx *d, struct cursor *c);  /* UDP 1701: v2 and v3 */
+int wl_decode_l2tpv3_ip(struct wl_dctx *d, struct cursor *c); /* IP protocol 115 */
+int wl_decode_lisp(struct wl_dctx *d, struct cursor *c);
+int wl_decode_capwap_data(struct wl_dctx *d, struct cursor *c);
+int wl_decode_lwapp(struct wl_dctx *d, struct cursor *c);  /* UDP 12222, 12223 */
+int wl_decode_esp(struct wl_dctx *d, struct cursor *c);
+int wl_decode_ah(struct wl_dctx *d, struct cursor *c);
+int wl_decode_udpencap(struct wl_dctx *d, struct cursor *c); /* UDP 4500 */
 
 /* Network and transport */
 int wl_decode_ipv4(struct wl_dctx *d, struct cursor *c);

@@ -120,6 +120,9 @@ int wl_decode_gre(struct wl_dctx *d, struct cursor *c)
 	case GRE_PROTO_ERSPAN3:
 		return decode_erspan(d, protocol, flags, &payload);
 	default:
+		/* Aruba access points tunnel 802.11 frames in GRE, 0x8200 to 0x8370. */
+		if (protocol >= 0x8200 && protocol <= 0x8370 && (protocol & 0xf) == 0)
+			return wl_decode_wlan(d, &payload);
 		return wl_dispatch_ethertype(d, protocol, &payload);
 	}
 }

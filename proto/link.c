@@ -55,7 +55,7 @@ static bool is_outermost(const struct wl_dctx *d)
 }
 
 /* 802.2 LLC; only SNAP with an Ethernet-type protocol id is carried further. */
-static int decode_llc(struct wl_dctx *d, struct cursor *c)
+int wl_decode_llc(struct wl_dctx *d, struct cursor *c)
 {
 	uint8_t dsap, ssap, ctrl;
 	const uint8_t *oui;
@@ -111,6 +111,9 @@ int wl_decode_ethernet(struct wl_dctx *d, struct cursor *c)
 	uint16_t type;
 	int r;
 
+	/* Wireshark tries FabricPath before it takes a frame for Ethernet. */
+	if (wl_looks_like_fabricpath(c))
+		return wl_descend(d, wl_decode_fabricpath, c);
 	wl_enter(d, WL_P_ETH, c);
 	if (d->tree)
 		tree_ethernet(d, c);
@@ -135,26 +138,51 @@ int wl_decode_ethernet(struct wl_dctx *d, struct cursor *c)
 			cur_narrow(&llc, cur_left(&llc));
 		else if (type <= 1500)
 			cur_narrow(&llc, type);
-		return decode_llc(d, &llc);
+		return wl_decode_llc(d, &llc);
 	}
 	struct cursor payload = cur_rest(c);
 
 	return wl_dispatch_ethertype(d, type, &payload);
 }
 
+#define ARPHRD_IPGRE 778
+#define ARPHRD_IEEE80211_RADIOTAP 803
+#define ARPHRD_NETLINK 824
+
 /*
  * The SLL/SLL2 protocol field holds an ethertype, or for Linux's
- * pseudo-protocols below 0x0600 a tag; 802.2 frames (4) start with LLC.
+ * pseudo-protocols up to 1536 a tag: 802.2 frames (4) start with LLC,
+ * 3 is a whole Ethernet frame, 7 PPP. Some ARPHRD types say more than the
+ * protocol, as in Wireshark: radiotap headers, GRE devices (whose protocol
+ * is GRE's) and netlink, whose whole frame is one netlink message.
  */
-static int dispatch_cooked(struct wl_dctx *d, uint16_t protocol, struct cursor *c)
+static int dispatch_cooked(struct wl_dctx *d, uint16_t hatype, uint16_t protocol, struct cursor *c)
 {
 	struct cursor payload = cur_rest(c);
 
-	if (protocol == 0x0004)
-		return decode_llc(d, &payload);
-	if (protocol < ETHERTYPE_MIN)
-		return 0;
+	if (protocol <= 1536) {
+		if (hatype == ARPHRD_IEEE80211_RADIOTAP)
+			return wl_decode_radiotap(d, &payload);
+		switch (protocol) {
+		case 0x0003: return wl_dispatch_ethertype(d, 0x6558, &payload);
+		case 0x0004: return wl_decode_llc(d, &payload);
+		case 0x0007: return wl_decode_ppp_hdlc(d, &payload);
+		default: return 0;
+		}
+	}
+	if (hatype == ARPHRD_IPGRE && protocol == 0x880b)
+		return wl_decode_ppp(d, &payload);
 	return wl_dispatch_ethertype(d, protocol, &payload);
+}
+
+/* Netlink on a cooked capture: the SLL header is the netlink header's stand-in. */
+static int name_netlink(struct wl_dctx *d, const struct cursor *c)
+{
+	struct wl_sb info = wl_info(d);
+
+	wl_enter(d, WL_P_NETLINK, c);
+	wl_sb_str(&info, "Netlink message");
+	return 0;
 }
 
 /*
@@ -198,7 +226,7 @@ static void tree_sll(struct wl_dctx *d, const struct cursor *c, size_t at_type, 
 /* Linux cooked capture v1: type, ARPHRD, address length, 8 address bytes, protocol. */
 int wl_decode_sll(struct wl_dctx *d, struct cursor *c)
 {
-	uint16_t protocol;
+	uint16_t protocol, hatype = 0;
 	int r;
 
 	wl_enter(d, WL_P_SLL, c);
@@ -208,13 +236,16 @@ int wl_decode_sll(struct wl_dctx *d, struct cursor *c)
 		return wl_fail(d, r);
 	if (d->tree)
 		tree_sll(d, c, 0, 2, 4, 6, protocol, 14);
-	return dispatch_cooked(d, protocol, c);
+	cur_peek_be16(c, 2, &hatype);
+	if (hatype == ARPHRD_NETLINK)
+		return name_netlink(d, c);
+	return dispatch_cooked(d, hatype, protocol, c);
 }
 
 /* Linux cooked capture v2: protocol, reserved, ifindex, ARPHRD, type, address. */
 int wl_decode_sll2(struct wl_dctx *d, struct cursor *c)
 {
-	uint16_t protocol;
+	uint16_t protocol, hatype = 0;
 	int r;
 
 	wl_enter(d, WL_P_SLL, c);
@@ -222,6 +253,7 @@ int wl_decode_sll2(struct wl_dctx *d, struct cursor *c)
 		wl_tree_layer(d, WL_P_SLL, "Linux cooked capture v2", c);
 	if ((r = cur_be16(c, &protocol)) < 0 || (r = cur_skip(c, 18)) < 0)
 		return wl_fail(d, r);
+	cur_peek_be16(c, 8, &hatype);
 	if (d->tree) {
 		struct cursor idx = *c;
 		uint32_t ifindex = 0;
@@ -231,7 +263,8 @@ int wl_decode_sll2(struct wl_dctx *d, struct cursor *c)
 		wl_tree_uint(d, c, 4, 4, "Interface index", ifindex);
 		tree_sll(d, c, 10, 8, 11, 12, protocol, 0);
 	}
-	return dispatch_cooked(d, protocol, c);
+	/* Wireshark's netlink decoder reads SLL v1 headers only. */
+	return dispatch_cooked(d, hatype, protocol, c);
 }
 
 /* BSD address families for IPv4 and the several numbers BSDs use for IPv6. */

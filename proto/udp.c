@@ -54,6 +54,7 @@ int wl_decode_udp(struct wl_dctx *d, struct cursor *c)
 		flow->dport = dport;
 		flow->has |= WL_HAS_DPORT;
 	}
+	d->udp_dport = dport;
 	if ((r = cur_be16(c, &len)) < 0 || (r = cur_be16(c, &csum)) < 0)
 		return wl_fail(d, r);
 	summarise(d, sport, dport, len);

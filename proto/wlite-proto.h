@@ -17,9 +17,14 @@
 enum {
 	WL_LINK_NULL = 0,
 	WL_LINK_ETHERNET = 1,
+	WL_LINK_PPP = 9,
+	WL_LINK_PPP_HDLC = 50, /* PPP in HDLC-like framing, or Cisco HDLC */
 	WL_LINK_RAW = 101,
+	WL_LINK_C_HDLC = 104,  /* Cisco HDLC */
+	WL_LINK_IEEE802_11 = 105,
 	WL_LINK_LOOP = 108,
 	WL_LINK_SLL = 113,
+	WL_LINK_IEEE802_11_RADIOTAP = 127,
 	WL_LINK_IPV4 = 228,
 	WL_LINK_IPV6 = 229,
 	WL_LINK_SLL2 = 276,
@@ -94,6 +99,27 @@ enum wl_proto {
 	WL_P_FTP,
 	WL_P_TELNET,
 	WL_P_BGP,
+	/* Encapsulations (issue 14); appended, as the wire and the history
+	 * carry these numbers. */
+	WL_P_FABRICPATH,
+	WL_P_ETAG,
+	WL_P_TRILL,
+	WL_P_NSH,
+	WL_P_VXLAN_GPE,
+	WL_P_CHDLC,
+	WL_P_SLARP,
+	WL_P_RADIOTAP,
+	WL_P_WLAN,
+	WL_P_GTP,
+	WL_P_GTPV2,
+	WL_P_L2TP,
+	WL_P_L2TPV3,
+	WL_P_LISP,
+	WL_P_CAPWAP_DATA,
+	WL_P_CAPWAP_CONTROL,
+	WL_P_UDPENCAP,
+	WL_P_NETLINK,
+	WL_P_LWAPP,
 	WL_P__MAX
 };
 
