@@ -127,7 +127,7 @@ static void test_migration_from_schema_1(void **state)
 	sqlite3_close(db);
 
 	open_db(&d, file);
-	assert_int_equal(query_int(d.db, "PRAGMA user_version"), 2);
+	assert_int_equal(query_int(d.db, "PRAGMA user_version"), 3);
 	/* The old packet is kept, with no flow; the new column and its index are there. */
 	assert_int_equal(query_int(d.db, "SELECT count(*) FROM packets WHERE id = 1 AND info = 'old' AND flow_id IS NULL"), 1);
 	assert_int_equal(query_int(d.db, "SELECT count(*) FROM pragma_index_list('packets') WHERE name = 'packets_flow'"), 1);
@@ -143,7 +143,7 @@ static void test_migration_from_schema_1(void **state)
 
 	/* Opened again: nothing to migrate, nothing lost. */
 	open_db(&d, file);
-	assert_int_equal(query_int(d.db, "PRAGMA user_version"), 2);
+	assert_int_equal(query_int(d.db, "PRAGMA user_version"), 3);
 	assert_int_equal(query_int(d.db, "SELECT count(*) FROM packets"), 2);
 	history_db_close(&d);
 }
@@ -206,20 +206,30 @@ static void test_upsert(void **state)
 
 /* ---- A row back as JSON: every field of the report ------------------------------------------- */
 
+/* The row of flow id as JSON, from its record column or (rows of schema 2) its other columns. */
+static long row_json(struct hdb *d, uint64_t id, char *got, size_t size)
+{
+	char cols[2048], sql[2300];
+	sqlite3_stmt *st;
+	long m;
+
+	history_flows_columns(cols, sizeof(cols), "");
+	snprintf(sql, sizeof(sql), "SELECT %s FROM flows WHERE flow_id = %llu", cols, (unsigned long long)id);
+	assert_int_equal(sqlite3_prepare_v2(d->db, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	m = history_flows_json(st, 0, "s1", got, size);
+	sqlite3_finalize(st);
+	return m;
+}
+
 static void json_round_trip(struct hdb *d, const struct wl_flow_record *r, const char *hosts)
 {
-	char want[WL_JSON_FLOW_MAX], got[HIST_FLOW_JSON_MAX], cols[2048], sql[2300];
-	sqlite3_stmt *st;
+	char want[WL_JSON_FLOW_MAX], got[HIST_FLOW_JSON_MAX], again[HIST_FLOW_JSON_MAX], sql[100];
 	long n = wl_json_flow(r, "s1", want, sizeof(want)), m;
 
 	assert_true(n > 2);
 	assert_int_equal(queue_flow(d, r, 0, "", "", hosts), SQLITE_OK);
-	history_flows_columns(cols, sizeof(cols), "");
-	snprintf(sql, sizeof(sql), "SELECT %s FROM flows WHERE flow_id = %llu", cols, (unsigned long long)r->id);
-	assert_int_equal(sqlite3_prepare_v2(d->db, sql, -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	m = history_flows_json(st, 0, "s1", got, sizeof(got));
-	sqlite3_finalize(st);
+	m = row_json(d, r->id, got, sizeof(got));
 	assert_true(m > n);
 	/* The v1 object, key for key as capd wrote it, then webd's additions and the hosts. */
 	assert_memory_equal(got, want, (size_t)n - 2);
@@ -230,6 +240,11 @@ static void json_round_trip(struct hdb *d, const struct wl_flow_record *r, const
 	if (hosts[0])
 		assert_non_null(strstr(got, hosts));
 	assert_int_equal(got[m - 1], '}');
+	/* A row written before the record column: the same object from the other columns. */
+	snprintf(sql, sizeof(sql), "UPDATE flows SET record = NULL WHERE flow_id = %llu", (unsigned long long)r->id);
+	assert_int_equal(history_db_exec(d, sql), SQLITE_OK);
+	assert_int_equal(row_json(d, r->id, again, sizeof(again)), m);
+	assert_string_equal(again, got);
 }
 
 static void test_json(void **state)

@@ -96,8 +96,15 @@ static const char migration_2[] =
 	"CREATE INDEX flows_active ON flows(bytes, last, first) WHERE ended = 0;"
 	"CREATE INDEX flows_sensor ON flows(sensor, bytes, last, first);";
 
+/*
+ * Migration 3: each flow's latest report whole, as capd sent it (a wire
+ * batch of one record, common/wlite-wire.h): what the columns do not hold
+ * (a field added to the reports later) still reaches the API.
+ */
+static const char migration_3[] = "ALTER TABLE flows ADD COLUMN record BLOB;";
+
 /* Migration N+1 is migrations[N]; append, never edit one that has shipped. */
-static const char *const migrations[] = { migration_1, migration_2 };
+static const char *const migrations[] = { migration_1, migration_2, migration_3 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 int history_db_exec(struct hdb *d, const char *sql)
@@ -474,13 +481,16 @@ int history_db_insert_alert(struct hdb *d, const struct alert *a)
 
 int history_db_upsert_flow(struct hdb *d, const uint8_t *var)
 {
+	uint8_t record[HIST_FLOW_RECORD_MAX];
 	struct hist_flow f;
 	int rc;
 
-	/* Queued unaligned in the byte ring, and without the record's name: copied out whole. */
+	/* Queued unaligned in the byte ring, the record's name after it: copied out whole. */
 	memset(&f, 0, sizeof(f));
 	memcpy(&f, var, HIST_FLOW_FIXED);
-	history_flows_bind(d->ins_flow, &f, var + HIST_FLOW_FIXED, sensor_id(d, f.sensor));
+	memcpy(f.rec.name, var + HIST_FLOW_FIXED, f.name_len < sizeof(f.rec.name) ? f.name_len : sizeof(f.rec.name) - 1);
+	history_flows_bind(d->ins_flow, &f, var + HIST_FLOW_FIXED + f.name_len, sensor_id(d, f.sensor), record,
+			   sizeof(record));
 	if ((rc = step_reset(d->ins_flow)) != SQLITE_OK)
 		return rc;
 	if (f.rec.last_us > d->newest_ts)

@@ -56,6 +56,7 @@ static const char *const columns[HF__N] = {
 	[HF_A_COUNTRY] = "a_country",
 	[HF_B_COUNTRY] = "b_country",
 	[HF_HOSTS] = "hosts",
+	[HF_RECORD] = "record",
 };
 
 /* snprintf that stops at the end of buf: returns the new length, size when it did not fit. */
@@ -167,7 +168,23 @@ static void bind_extras(sqlite3_stmt *st, const struct wl_flow_record *r)
 	bind_u64_or_null(st, HF_ICMP_ID, icmp && (r->flags & WL_FLOW_ECHO), r->icmp_id);
 }
 
-void history_flows_bind(sqlite3_stmt *st, const struct hist_flow *f, const uint8_t *var, int64_t sensor_id)
+/* The report as a wire batch of one record, or NULL if it does not fit. */
+static void bind_record(sqlite3_stmt *st, const struct wl_flow_record *r, int64_t heard_us, uint8_t *buf,
+			size_t size)
+{
+	long n = size > WL_WIRE_BATCH_HEADER ? wl_wire_put_flow(buf + WL_WIRE_BATCH_HEADER, size - WL_WIRE_BATCH_HEADER, r)
+					     : -ENOBUFS;
+
+	if (n < 0) {
+		sqlite3_bind_null(st, HF_RECORD);
+		return;
+	}
+	wl_wire_put_batch_header(buf, 1, (uint64_t)heard_us);
+	sqlite3_bind_blob(st, HF_RECORD, buf, WL_WIRE_BATCH_HEADER + (int)n, SQLITE_STATIC);
+}
+
+void history_flows_bind(sqlite3_stmt *st, const struct hist_flow *f, const uint8_t *hosts, int64_t sensor_id,
+			uint8_t *record, size_t size)
 {
 	const struct wl_flow_record *r = &f->rec;
 	bool ip = r->l3 == WL_L3_IPV4 || r->l3 == WL_L3_IPV6, ports = r->flags & WL_FLOW_PORTS;
@@ -195,12 +212,13 @@ void history_flows_bind(sqlite3_stmt *st, const struct hist_flow *f, const uint8
 		bind_text_or_null(st, HF_A_COUNTRY + side, f->country[side], strnlen(f->country[side], 2));
 	}
 	sqlite3_bind_int(st, HF_APP, r->app);
-	bind_text_or_null(st, HF_NAME, (const char *)var, f->name_len);
+	bind_text_or_null(st, HF_NAME, r->name, strnlen(r->name, sizeof(r->name)));
 	sqlite3_bind_int64(st, HF_PACKETS, (int64_t)(r->packets[0] + r->packets[1]));
 	sqlite3_bind_int64(st, HF_BYTES, (int64_t)(r->bytes[0] + r->bytes[1]));
 	bind_tcp(st, r);
 	bind_extras(st, r);
-	bind_text_or_null(st, HF_HOSTS, (const char *)var + f->name_len, f->hosts_len);
+	bind_text_or_null(st, HF_HOSTS, (const char *)hosts, f->hosts_len);
+	bind_record(st, r, f->heard_us, record, size);
 }
 
 /* ---- Reading a row back ------------------------------------------------------------------ */
@@ -260,10 +278,23 @@ static void read_ends(sqlite3_stmt *st, int col0, struct wl_flow_record *r)
 	}
 }
 
+/* The record column, when it holds one report this webd can read. */
+static bool read_record(sqlite3_stmt *st, int col0, struct wl_flow_record *r)
+{
+	const uint8_t *blob = sqlite3_column_blob(st, col0 + HF_RECORD);
+	struct wl_wire_reader rd;
+
+	return blob && wl_wire_reader_init(&rd, blob, (size_t)sqlite3_column_bytes(st, col0 + HF_RECORD)) == 0 &&
+	       wl_wire_next_flow(&rd, r) == 1;
+}
+
 void history_flows_record(sqlite3_stmt *st, int col0, struct wl_flow_record *r)
 {
 	const unsigned char *name = sqlite3_column_text(st, col0 + HF_NAME);
 
+	memset(r, 0, sizeof(*r));
+	if (read_record(st, col0, r))
+		return;
 	memset(r, 0, sizeof(*r));
 	r->id = col_u64(st, col0, HF_FLOW_ID);
 	r->first_us = sqlite3_column_int64(st, col0 + HF_FIRST);

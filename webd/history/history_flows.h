@@ -36,6 +36,13 @@ struct hist_flow {
 
 #define HIST_FLOW_FIXED (offsetof(struct hist_flow, rec) + offsetof(struct wl_flow_record, name))
 
+/* Every field of a report but its name is queued as it is: a field after the name would be lost. */
+_Static_assert(offsetof(struct wl_flow_record, name) + WL_NAME_MAX + 8 > sizeof(struct wl_flow_record),
+	       "struct wl_flow_record: the name must stay its last member (history_flows.h)");
+
+/* A report as stored in the record column: a wire batch header and the one record. */
+#define HIST_FLOW_RECORD_MAX (WL_WIRE_BATCH_HEADER + WL_FLOW_RECORD_MAX)
+
 /* The flows table's columns, in the order of history_flows_columns. */
 enum hf_col {
 	HF_ID, /* history's own row id; not written by the upsert */
@@ -86,6 +93,7 @@ enum hf_col {
 	HF_A_COUNTRY,
 	HF_B_COUNTRY,
 	HF_HOSTS,
+	HF_RECORD, /* the report whole (schema 3; NULL in rows written before) */
 	HF__N
 };
 
@@ -100,13 +108,15 @@ size_t history_flows_columns(char *buf, size_t size, const char *prefix);
 size_t history_flows_upsert_sql(char *buf, size_t size);
 
 /*
- * Binds a queued report: f and the texts after it (var: name, then hosts),
- * with the sensor's row id in the sensors table. Blobs and texts are bound
- * SQLITE_STATIC: f and var must outlive the step.
+ * Binds a queued report: f (its name included) and hosts (f->hosts_len
+ * bytes), with the sensor's row id in the sensors table; the record column
+ * is encoded into record[0..size). Blobs and texts are bound SQLITE_STATIC:
+ * f, hosts and record must outlive the step.
  */
-void history_flows_bind(sqlite3_stmt *st, const struct hist_flow *f, const uint8_t *var, int64_t sensor_id);
+void history_flows_bind(sqlite3_stmt *st, const struct hist_flow *f, const uint8_t *hosts, int64_t sensor_id,
+			uint8_t *record, size_t size);
 
-/* A stored row (columns at col0 + HF_*) back as a report. */
+/* A stored row (columns at col0 + HF_*) back as a report: its record, else its columns. */
 void history_flows_record(sqlite3_stmt *st, int col0, struct wl_flow_record *ret);
 
 /*
