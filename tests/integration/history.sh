@@ -6,7 +6,11 @@
 # mktemp -d directory. Covered: the history API (every page of a cursor
 # walk exactly once and in order; ip=, proto=, q= filters; rates, dns;
 # export.pcap read back by tshark; 4xx on bad parameters), persistence
-# across a restart, retention by size and of raw bytes (in steps), a kill -9
+# across a restart, flows (/api/history/flows against `wlite-capd --read
+# FILE --flows`: every field of every flow, filters, sorts and pages; a
+# flow's PCAP from history once the ring has lost its packets, and after a
+# restart, against tshark's own filter of the capture), retention by size
+# and of raw bytes (in steps), a kill -9
 # in the middle of the bench capture (integrity_check, packets lost), a full
 # disk (a 2 MB tmpfs: history pauses, the live API goes on, writing resumes
 # after a remount to 64 MB) and a corrupt file moved aside at start-up.
@@ -64,7 +68,7 @@ fi
 SMALL="$WORK/small.pcap" # the bench capture's first 3000 packets: DNS, TLS, HTTP, 76 s
 editcap -r "$BENCH" "$SMALL" 1-3000 >/dev/null 2>&1
 
-echo "1..13"
+echo "1..19"
 
 # ------------------------------------------------------------------ helpers
 
@@ -205,9 +209,213 @@ stop_webd
 start_webd "$DB"
 AGAIN="$(api "/api/history/packets?limit=10000" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["packets"]))')"
 [[ "$AGAIN" == "$STORED" ]] || why "after a restart the API returns $AGAIN packets, expected $STORED"
-[[ "$(sqlite3 "$DB" 'PRAGMA user_version')" == 1 ]] || why "schema version is not 1"
+[[ "$(sqlite3 "$DB" 'PRAGMA user_version')" == 3 ]] || why "schema version is not 3"
 stop_webd
 report "history survives a restart ($AGAIN packets)"
+
+# ------------------------------------------------------------------ flows
+#
+# A ring of 100 packets: it has lost most of the capture's packets, so a
+# flow's PCAP must come from history.
+
+DB="$WORK/flows/history.db"
+mkdir -p "$WORK/flows" && chown wlite:wlite "$WORK/flows"
+"$CAPD" --read "$SMALL" --flows >"$WORK/capd-flows.jsonl" 2>>"$WORK/capd.log"
+start_webd "$DB" --ring-packets 100 && replay "$SMALL" && drained
+# Reports arrive when flows end, and capd ends the rest when it stops: wait for the writer.
+for _ in $(seq 1 50); do
+	[[ "$(hist queued)" == 0 && "$(hist stored_flows)" -gt 0 ]] && break
+	sleep 0.1
+done
+
+# flows_check MODE: compares /api/history/flows with capd's --flows output (flows.py, below).
+flows_check() { python3 "$WORK/flows.py" "http://127.0.0.1:$PORT" "$WORK/capd-flows.jsonl" "$@"; }
+cat >"$WORK/flows.py" <<'PY'
+import json, sys, urllib.request, urllib.parse
+base, capd_file, mode = sys.argv[1], sys.argv[2], sys.argv[3]
+
+def key(f):
+    return (f["l3"], f.get("ipproto"), f["a"], f["b"], f.get("a_port"), f.get("b_port"),
+            json.dumps(f.get("vlan")), json.dumps(f.get("outer")), f["first"])
+
+# capd's last report of each flow is its final one.
+want = {}
+for line in open(capd_file):
+    f = json.loads(line)
+    want[key(f)] = f
+
+def get(qs):
+    return json.load(urllib.request.urlopen(base + "/api/history/flows?" + qs, timeout=20))
+
+WEBD_KEYS = {"id", "sensor", "active", "duration", "rate_bps", "heard"}
+def v1(f):
+    return {k: v for k, v in f.items() if k not in WEBD_KEYS and not (k[:2] in ("a_", "b_") and
+            k[2:] in ("country", "scope", "name", "asn"))}
+
+def every_field():
+    r = get("limit=10000")
+    got = {key(f): f for f in r["flows"]}
+    bad = [k for k in want if k not in got or v1(got[k]) != v1(want[k])]
+    extra = [k for k in got if k not in want]
+    for k in bad[:3]:
+        print("# capd:    %s\n# history: %s" % (json.dumps(want[k]), json.dumps(got.get(k))))
+    ok = not bad and not extra and r["total"] == len(want) and r["total_exact"]
+    print("%s %d %d %d %d" % ("same" if ok else "DIFFERENT", len(want), len(got), len(bad), len(extra)))
+
+def tcp(f, k, default=None):
+    return f.get("tcp", {}).get(k, default)
+
+def sort_value(f, sort):
+    b = f["a_bytes"] + f["b_bytes"]
+    secs = f["last"] - f["first"]
+    return {"bytes": b, "packets": f["a_packets"] + f["b_packets"], "last": f["last"],
+            "duration": secs, "rtt": tcp(f, "rtt_ms"),
+            "retransmissions": (tcp(f, "a_retransmissions") + tcp(f, "b_retransmissions")) if "tcp" in f else None,
+            }[sort]
+
+def pages(qs, sort, order):
+    """Every page of limit=7: each flow once, in the order asked, flows without the value last."""
+    seen, values, offset = [], [], 0
+    while True:
+        r = get("%s&sort=%s&order=%s&limit=7&offset=%d" % (qs, sort, order, offset))
+        seen += [key(f) for f in r["flows"]]
+        values += [sort_value(f, sort) for f in r["flows"]]
+        offset += 7
+        if len(r["flows"]) < 7:
+            return seen, values, r
+
+def ordered(values, order):
+    have = [v for v in values if v is not None]
+    if values[:len(have)] != have:
+        return False # a flow without the value before one with it
+    return have == sorted(have, reverse=(order == "desc"))
+
+def filters():
+    flows = list(want.values())
+    ips = {}
+    for f in flows:
+        for side in "ab":
+            ips[f[side]] = ips.get(f[side], 0) + 1
+    busy = max((ip for ip in ips if "." in ip or ":" in ip and len(ip) > 17), key=lambda ip: ips[ip])
+    named = next(f["name"] for f in flows if f.get("name"))
+    word = named.split(".")[-2][:5].upper()
+    t0 = min(f["first"] for f in flows)
+    cases = [
+        ("", lambda f: True),
+        ("proto=tcp", lambda f: f.get("ipproto") == 6),
+        ("proto=udp&port=53", lambda f: f.get("ipproto") == 17 and 53 in (f.get("a_port"), f.get("b_port"))),
+        ("addr=" + busy, lambda f: busy in (f["a"], f["b"])),
+        ("app=DNS", lambda f: f.get("app") == "DNS"),
+        ("name=" + urllib.parse.quote(word), lambda f: word.lower() in f.get("name", "").lower()),
+        ("state=established", lambda f: tcp(f, "state") == "established"),
+        ("state=ended", lambda f: f["end"] != "active"),
+        ("min_bytes=10000", lambda f: f["a_bytes"] + f["b_bytes"] >= 10000),
+        ("from=%d&to=%d" % (t0 + 20, t0 + 40), lambda f: f["last"] >= t0 + 20 and f["first"] <= t0 + 40),
+        ("proto=6&min_bytes=2000&from=%d" % (t0 + 10), lambda f: f.get("ipproto") == 6 and
+            f["a_bytes"] + f["b_bytes"] >= 2000 and f["last"] >= t0 + 10),
+    ]
+    bad = []
+    for qs, match in cases:
+        expect = {key(f) for f in flows if match(f)}
+        for sort, order in (("bytes", "desc"), ("packets", "asc"), ("last", "desc"), ("rtt", "asc"),
+                            ("duration", "desc"), ("retransmissions", "desc")):
+            seen, values, r = pages(qs, sort, order)
+            if set(seen) != expect or len(seen) != len(expect) or not ordered(values, order) or \
+               r["total"] != len(expect) or not r["total_exact"]:
+                bad.append("%s sort=%s %s: %d flows (%d distinct, total %d), expected %d; ordered: %s" % (
+                    qs, sort, order, len(seen), len(set(seen)), r["total"], len(expect), ordered(values, order)))
+    print("\n".join("# " + b for b in bad))
+    print("%s %d" % ("agree" if not bad else "DISAGREE", len(cases)))
+
+def biggest_tcp():
+    """The TCP flow with most packets, its id in history and tshark's filter for it."""
+    f = max((f for f in want.values() if f.get("ipproto") == 6 and f["l3"] == "ipv4"),
+            key=lambda f: f["a_packets"] + f["b_packets"])
+    hist = get("addr=%s&port=%d&limit=100" % (f["a"], f["b_port"]))["flows"]
+    h = next(x for x in hist if key(x) == key(f))
+    print(h["id"], "ip.addr==%s && ip.addr==%s && tcp.port==%d && tcp.port==%d && !icmp" % (
+        f["a"], f["b"], f["a_port"], f["b_port"]))
+
+def newest():
+    """The TCP flow that began last (the ring still has all of it), its id and tshark's filter."""
+    f = max((f for f in want.values() if f.get("ipproto") == 6 and f["l3"] == "ipv4"), key=lambda f: f["first"])
+    h = next(x for x in get("addr=%s&limit=1000" % f["a"])["flows"] if key(x) == key(f))
+    print(h["id"], "ip.addr==%s && ip.addr==%s && tcp.port==%d && tcp.port==%d && !icmp" % (
+        f["a"], f["b"], f["a_port"], f["b_port"]))
+
+{"every_field": every_field, "filters": filters, "biggest_tcp": biggest_tcp, "newest": newest}[mode]()
+PY
+
+read -r SAME NWANT NGOT NBAD NEXTRA <<<"$(flows_check every_field | tee "$WORK/flows-check.txt" | tail -n 1)"
+grep '^#' "$WORK/flows-check.txt"
+[[ "$SAME" == same && "$NWANT" -gt 100 ]] ||
+	why "capd --flows has $NWANT flows, history $NGOT; $NBAD differ, $NEXTRA not in capd's"
+read -r STORED_FLOWS FLOWS_LOST <<<"$(api /api/stats | python3 -c 'import json,sys; h=json.load(sys.stdin)["history"]; print(h["stored_flows"], h["flows_not_stored"])')"
+((STORED_FLOWS >= NWANT && FLOWS_LOST == 0)) || why "stored_flows $STORED_FLOWS, flows_not_stored $FLOWS_LOST"
+report "flows: /api/history/flows has every flow of capd --flows, every field equal ($NGOT flows, $STORED_FLOWS reports stored)"
+
+flows_check filters >"$WORK/flows-filters.txt"
+grep '^#' "$WORK/flows-filters.txt"
+read -r AGREE NCASES <<<"$(tail -n 1 "$WORK/flows-filters.txt")"
+[[ "$AGREE" == agree ]] || why "filters, sorts and pages disagree with capd's flows"
+report "flows: $NCASES filters x 6 sorts, every page of 7, against capd's flows"
+
+# pcap_fields FILE [FILTER]: the identity of each frame, for comparing two captures
+pcap_fields() {
+	tshark -n -r "$1" ${2:+-Y "$2"} -T fields -e frame.time_epoch -e frame.len -e ip.src -e tcp.srcport \
+		-e tcp.seq_raw -e tcp.ack_raw </dev/null 2>/dev/null
+}
+
+# flow_pcap ID FILTER NAME: fetches the flow's PCAP; prints its source and whether tshark agrees
+flow_pcap() {
+	local source
+	curl -s --max-time 20 -D "$WORK/$3.hdr" -o "$WORK/$3.pcap" "http://127.0.0.1:$PORT/api/flow/capd/$1/export.pcap"
+	source="$(tr -d '\r' <"$WORK/$3.hdr" | sed -n 's/^X-Wlite-Source: //p')"
+	pcap_fields "$WORK/$3.pcap" >"$WORK/$3.got"
+	pcap_fields "$SMALL" "$2" >"$WORK/$3.want"
+	if [[ -s "$WORK/$3.want" ]] && cmp -s "$WORK/$3.got" "$WORK/$3.want"; then
+		echo "${source:-ring} same $(wc -l <"$WORK/$3.got")"
+	else
+		echo "${source:-ring} DIFFERENT $(wc -l <"$WORK/$3.got") $(wc -l <"$WORK/$3.want")"
+	fi
+}
+
+read -r BIG_ID BIG_FILTER <<<"$(flows_check biggest_tcp)"
+COMPLETE="$(api "/api/flow/capd/$BIG_ID" | python3 -c 'import json,sys; print(json.load(sys.stdin)["packets_complete"])')"
+read -r SRC SAME N1 N2 <<<"$(flow_pcap "$BIG_ID" "$BIG_FILTER" big)"
+[[ "$COMPLETE" == False ]] || why "the ring of 100 packets still has all of flow $BIG_ID"
+[[ "$SRC" == history && "$SAME" == same && "$N1" -gt 100 ]] ||
+	why "flow $BIG_ID ($BIG_FILTER): source $SRC, $SAME: $N1 packets, tshark ${N2:-$N1}"
+report "flows: the PCAP of a flow the ring has lost comes from history, exactly tshark's $N1 packets of it"
+
+read -r NEW_ID NEW_FILTER <<<"$(flows_check newest)"
+COMPLETE="$(api "/api/flow/capd/$NEW_ID" | python3 -c 'import json,sys; print(json.load(sys.stdin)["packets_complete"])')"
+read -r SRC SAME N1 N2 <<<"$(flow_pcap "$NEW_ID" "$NEW_FILTER" new)"
+[[ "$COMPLETE" == True ]] || why "the ring does not have all of flow $NEW_ID, the last to begin"
+[[ "$SRC" == ring && "$SAME" == same ]] || why "flow $NEW_ID ($NEW_FILTER): source $SRC, $SAME: $N1 packets, tshark ${N2:-$N1}"
+report "flows: the PCAP of a flow the ring still holds comes from the ring ($N1 packets)"
+
+api "/api/history/flows?limit=10000&sort=last" >"$WORK/flows-before.json"
+stop_webd
+start_webd "$DB" --ring-packets 100
+api "/api/history/flows?limit=10000&sort=last" >"$WORK/flows-after.json"
+LIVE_FLOWS="$(api /api/flows | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')"
+cmp -s "$WORK/flows-before.json" "$WORK/flows-after.json" || why "/api/history/flows changed across the restart"
+[[ "$(sqlite3 "$DB" 'SELECT count(*) FROM flows')" == "$NWANT" ]] || why "the flows table does not hold $NWANT rows"
+[[ "$LIVE_FLOWS" == 0 ]] || why "the new webd's live table has $LIVE_FLOWS flows"
+read -r SRC SAME N1 N2 <<<"$(flow_pcap "$BIG_ID" "$BIG_FILTER" again)"
+[[ "$SRC" == history && "$SAME" == same ]] || why "after the restart, flow $BIG_ID: source $SRC, $SAME: $N1 packets, tshark ${N2:-$N1}"
+report "flows survive a restart; a flow no longer in the live table still has its PCAP from history ($N1 packets)"
+
+BAD=""
+for q in "flows?sort=nope" "flows?limit=0" "flows?addr=999.1.1.1" "flows?sensor=nosuch" "flows?from=x" "flows?state=odd"; do
+	s="$(status_of "/api/history/$q")"
+	[[ "$s" == 400 ]] || BAD+="$q: $s; "
+done
+[[ "$(status_of "/api/flow/capd/123456789/export.pcap")" == 404 ]] || BAD+="unknown flow's PCAP: not 404"
+[[ -z "$BAD" ]] || why "$BAD"
+report "flows: bad parameters are refused with 400, an unknown flow's PCAP with 404"
+stop_webd
 
 # -------------------------------------------------------------- retention
 
@@ -278,8 +486,10 @@ PAUSED="$(hist paused)"
 REASON="$(hist reason)"
 NOTSTORED="$(hist not_stored)"
 LIVE_ROWS="$(api "/api/packets?limit=5" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["packets"]))')"
-echo "# disk full: paused=$PAUSED reason='$REASON' not_stored=$NOTSTORED"
+FLOWS_NOTSTORED="$(hist flows_not_stored)"
+echo "# disk full: paused=$PAUSED reason='$REASON' not_stored=$NOTSTORED flows_not_stored=$FLOWS_NOTSTORED"
 [[ "$PAUSED" == True && -n "$REASON" && "$NOTSTORED" -gt 0 ]] || why "paused=$PAUSED reason=$REASON not_stored=$NOTSTORED"
+[[ "$FLOWS_NOTSTORED" -gt 0 ]] || why "flow reports not stored while paused: $FLOWS_NOTSTORED"
 [[ "$LIVE_ROWS" == 5 ]] || why "live /api/packets returned $LIVE_ROWS rows"
 grep -q "history paused" "$WORK/webd.log" || why "no 'history paused' in the log"
 report "disk full: history pauses with a reason and a count, the live API goes on"
