@@ -25,7 +25,7 @@ import sys
 from scapy.all import (AH, ARP, DNS, DNSQR, ESP, GRE, ICMP, IP, TCP, UDP, Dot1Q, Dot11, Dot11Auth,
                        Dot11AssoReq, Dot11AssoResp, Dot11Beacon, Dot11Deauth, Dot11Disas, Dot11Elt,
                        Dot11ProbeReq, Dot11ProbeResp, Dot11QoS, Ether, IPv6, LLC, Raw, SNAP, wrpcap)
-from scapy.contrib.gtp import GTP_U_Header, GTPEchoRequest, GTPCreatePDPContextRequest, GTPPDUSessionContainer
+from scapy.contrib.gtp import GTP_U_Header, GTPEchoRequest, GTPPDUSessionContainer
 from scapy.layers.l2tp import L2TP
 from scapy.layers.ppp import HDLC, PPP, PPP_LCP_Configure
 
@@ -107,6 +107,16 @@ def vxlan_gpe(next_proto, payload, vni=4242):
 
 
 # ---- Tunnels -------------------------------------------------------------------
+
+def gtpv1_create_pdp():
+    """A Create PDP context request with fixed IEs (scapy's defaults are random)."""
+    ies = (b"\x02" + bytes.fromhex("21436587092143f5") +  # IMSI
+           b"\x0e\x05" + b"\x0f\xfc" +                   # recovery, selection mode
+           b"\x10" + struct.pack("!I", 0x11111111) +       # TEID data I
+           b"\x14\x05")                                   # NSAPI
+    rest = struct.pack("!HBB", 7, 0, 0) + ies           # sequence, N-PDU, no extension
+    return struct.pack("!BBHI", 0x32, 16, len(rest), 0) + rest
+
 
 def gtpv2(msg_type, ies, teid=None, seq=0x10):
     """GTPv2-C: version 2, T flag when there is a TEID."""
@@ -191,8 +201,7 @@ def eth_frames():
     f.append(outer_udp(2152, GTP_U_Header(teid=0x1236, gtp_type=255) / inner6_udp(), sport=2152))
     f.append(outer_udp(2152, GTP_U_Header(teid=0, gtp_type=1, S=1, seq=5) / GTPEchoRequest(), sport=2152))
     # GTP-C: v1 Create PDP context request, v2 Create Session Request and Echo Request.
-    f.append(outer_udp(2123, GTP_U_Header(teid=0, gtp_type=16, S=1, seq=7) / GTPCreatePDPContextRequest(),
-                       sport=2123))
+    f.append(outer_udp(2123, Raw(gtpv1_create_pdp()), sport=2123))
     imsi = struct.pack("!BHB", 1, 8, 0) + bytes.fromhex("21436587092143f5")  # IMSI IE
     f.append(outer_udp(2123, Raw(gtpv2(32, imsi, teid=0)), sport=2123))
     f.append(outer_udp(2123, Raw(gtpv2(1, struct.pack("!BHBB", 3, 1, 0, 5))), sport=2123))  # Recovery IE
