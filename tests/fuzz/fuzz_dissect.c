@@ -2,7 +2,7 @@
 /*
  * libFuzzer target for wl_dissect().
  *
- * Input: byte 0 picks a link type from fuzz_links[] (byte % 8); the rest is
+ * Input: byte 0 picks a link type from fuzz_links[] (modulo its size); the rest is
  * the frame. After decoding, every output string is read and the invariants
  * that consumers (capd's JSON writer, the web UI) rely on are checked, so a
  * decoder bug shows up as a crash here rather than as garbage downstream.
@@ -22,14 +22,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int wl_fuzz_link_index(int linktype);
 
 /* Every link type wl_dissect() understands; fuzz_main.c maps pcaps onto it. */
-static const int fuzz_links[8] = {
+static const int fuzz_links[] = {
 	WL_LINK_NULL, WL_LINK_ETHERNET, WL_LINK_RAW,  WL_LINK_LOOP,
 	WL_LINK_SLL,  WL_LINK_IPV4,     WL_LINK_IPV6, WL_LINK_SLL2,
+	/* Encapsulations (issue 14): serial links and 802.11. */
+	WL_LINK_PPP,  WL_LINK_PPP_HDLC, WL_LINK_C_HDLC, WL_LINK_IEEE802_11,
+	WL_LINK_IEEE802_11_RADIOTAP,
 };
+#define N_FUZZ_LINKS (sizeof(fuzz_links) / sizeof(fuzz_links[0]))
 
 int wl_fuzz_link_index(int linktype)
 {
-	for (size_t i = 0; i < sizeof(fuzz_links) / sizeof(fuzz_links[0]); i++)
+	for (size_t i = 0; i < N_FUZZ_LINKS; i++)
 		if (fuzz_links[i] == linktype)
 			return (int)i;
 	return -1;
@@ -74,7 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	const uint8_t *frame = data + 1;
 	size_t frame_len = size - 1;
-	int linktype = fuzz_links[data[0] % 8];
+	int linktype = fuzz_links[data[0] % N_FUZZ_LINKS];
 
 	/*
 	 * Poison the whole struct rather than zeroing it: wl_dissect() promises

@@ -126,7 +126,42 @@ static struct layer_bin layer_bins[] = {
 	{ .name = "vxlan" },    { .name = "geneve" }, { .name = "teredo" }, { .name = "dns" },
 	{ .name = "mdns" },     { .name = "llmnr" },  { .name = "dns_tcp" }, { .name = "tls" },
 	{ .name = "http" },     { .name = "dhcp" },
+	/* Encapsulations (issue 14) */
+	{ .name = "llc" },      { .name = "fabricpath" }, { .name = "etag" },    { .name = "trill" },
+	{ .name = "nsh" },      { .name = "vxlan_gpe" },  { .name = "chdlc" },   { .name = "ppp_hdlc" },
+	{ .name = "radiotap" }, { .name = "wlan" },       { .name = "wlan_bsfc" }, { .name = "gtp" },
+	{ .name = "l2tp" },     { .name = "l2tpv3_ip" },  { .name = "lisp" },    { .name = "capwap" },
+	{ .name = "lwapp" },    { .name = "esp" },        { .name = "ah" },      { .name = "udpencap" },
 };
+
+/* The same for the encapsulations of issue 14; NULL for layers that only name. */
+static const char *encap_decoder(const struct wl_packet *pkt, unsigned i, int linktype)
+{
+	unsigned below = i > 0 ? pkt->layers[i - 1].proto : WL_P_UNKNOWN;
+	bool serial_link = i == 0 && (linktype == WL_LINK_PPP || linktype == WL_LINK_PPP_HDLC);
+
+	switch (pkt->layers[i].proto) {
+	case WL_P_LLC: return "llc";
+	case WL_P_FABRICPATH: return "fabricpath";
+	case WL_P_ETAG: return "etag";
+	case WL_P_TRILL: return "trill";
+	case WL_P_NSH: return "nsh";
+	case WL_P_VXLAN_GPE: return "vxlan_gpe";
+	case WL_P_CHDLC: return serial_link ? "ppp_hdlc" : "chdlc";
+	case WL_P_RADIOTAP: return "radiotap";
+	case WL_P_WLAN: return below == WL_P_CAPWAP_DATA ? "wlan_bsfc" : "wlan";
+	case WL_P_GTP: case WL_P_GTPV2: return "gtp";
+	case WL_P_L2TP: return "l2tp";
+	case WL_P_L2TPV3: return below == WL_P_UDP ? "l2tp" : "l2tpv3_ip";
+	case WL_P_LISP: return below == WL_P_UDP ? "lisp" : NULL;
+	case WL_P_CAPWAP_DATA: return "capwap";
+	case WL_P_LWAPP: return "lwapp";
+	case WL_P_ESP: return below == WL_P_UDP ? "udpencap" : "esp";
+	case WL_P_AH: return "ah";
+	case WL_P_UDPENCAP: return "udpencap";
+	default: return NULL;
+	}
+}
 
 /*
  * The decoder that wrote layers[i]. A layer's proto does not always say:
@@ -152,7 +187,7 @@ static const char *layer_decoder(const struct wl_packet *pkt, unsigned i, int li
 	case WL_P_VLAN: return "vlan";
 	case WL_P_PPPOE: return "pppoe";
 	case WL_P_PPPOED: return "pppoed";
-	case WL_P_PPP: return "ppp";
+	case WL_P_PPP: return i == 0 ? "ppp_hdlc" : "ppp";
 	case WL_P_MPLS: return "mpls";
 	case WL_P_ARP: return "arp";
 	case WL_P_IPV4: return "ipv4";
@@ -172,7 +207,7 @@ static const char *layer_decoder(const struct wl_packet *pkt, unsigned i, int li
 	case WL_P_TLS: return "tls";
 	case WL_P_HTTP: return "http";
 	case WL_P_DHCP: return "dhcp";
-	default: return NULL; /* LLC has no decoder of its own; the rest only name */
+	default: return encap_decoder(pkt, i, linktype);
 	}
 }
 
