@@ -119,6 +119,8 @@ static void note_sequence(struct wl_dctx *d, struct wl_flow *flow, const struct 
 	flow->tcp_win = win;
 	flow->tcp_wscale = (flow->tcp_flags & 0x02) ? window_scale(c, hlen) : -1;
 	flow->l4_payload = (uint32_t)(d->l4_declared - hlen);
+	/* capd's handshake reassembly takes the payload from here. */
+	flow->tcp_payload_off = (uint32_t)wl_frame_off(d, c, hlen);
 }
 
 int wl_decode_tcp(struct wl_dctx *d, struct cursor *c)

@@ -1,17 +1,23 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * TLS records carried over TCP (RFC 8446 section 5, RFC 5246 section 6.2),
- * decoded far enough to name each record and handshake message and to take
- * the server name out of a ClientHello (RFC 6066 section 3).
+ * decoded far enough to name each record and handshake message, to take
+ * the server name (RFC 6066 section 3) and the ALPN list (RFC 7301) out of
+ * a ClientHello, and to build the fingerprint texts of whole hellos
+ * (tls_hello.c).
  *
- * TCP reassembly is off, so a record often continues past the segment. Each
- * structure is therefore a "span": the captured bytes plus how many more
- * bytes its length field declared. A length longer than its parent's
- * declared rest contradicts the format (-EBADMSG); one that only runs past
- * the captured bytes is truncation (-EMSGSIZE), and what was captured is
- * still decoded.
+ * A frame is decoded on its own, so a record often continues past the
+ * segment. Each structure is therefore a "span": the captured bytes plus
+ * how many more bytes its length field declared. A length longer than its
+ * parent's declared rest contradicts the format (-EBADMSG); one that only
+ * runs past the captured bytes is truncation (-EMSGSIZE). What the snap
+ * length cut is still decoded; a record that goes on in the next segment
+ * is only named, as tshark does without TCP reassembly, and its position
+ * is noted (WL_PKT_TLS_SEGMENT) so that capd can reassemble the hello and
+ * decode it whole with wl_dissect_tls_stream().
  */
 #include "dissect.h"
+#include "tls_hello.h"
 
 enum {
 	TLS_CT_CHANGE_CIPHER_SPEC = 20,
@@ -23,7 +29,9 @@ enum {
 
 enum {
 	TLS_HS_CLIENT_HELLO = 1,
+	TLS_HS_SERVER_HELLO = 2,
 	TLS_EXT_SERVER_NAME = 0,
+	TLS_EXT_ALPN = 16,
 	TLS_SNI_HOST_NAME = 0,
 };
 
@@ -44,6 +52,11 @@ struct tls_walk {
 	struct wl_dctx *d;
 	struct wl_sb info;
 	bool after_ccs; /* a Change Cipher Spec came earlier in the segment */
+	/* Bytes the segment has on the wire from its start; SIZE_MAX for a reassembled stream. */
+	size_t wire_end;
+	bool segmented; /* the current record goes on in a later segment */
+	size_t rec_at;  /* where the current record starts in the segment */
+	size_t rec_len; /* and its length, header included */
 };
 
 /* What a ClientHello yields for the summary. */
@@ -164,6 +177,56 @@ static int tls_server_name(struct tls_span ext, struct tls_hello *ret)
 	return 0;
 }
 
+/* Characters a name takes once escaped (wl_sb_printable). */
+static size_t printable_len(struct cursor c)
+{
+	size_t n = 0;
+	uint8_t b;
+
+	while (cur_u8(&c, &b) == 0)
+		n += b >= 0x20 && b <= 0x7e && b != '\\' ? 1 : 4;
+	return n;
+}
+
+/*
+ * ALPN's ProtocolNameList: the first WL_ALPN_MAX names, each escaped and
+ * cut to WL_ALPN_LEN characters. A list that contradicts its lengths is
+ * kept as far as it reads: the names say what the client asked for.
+ */
+static void tls_alpn(struct tls_span ext, struct tls_hello *ret)
+{
+	struct wl_packet *pkt = ret->d->pkt;
+	struct wl_tls *tls = &pkt->tls;
+	struct cursor c = ext.c;
+	const uint8_t *name;
+	uint16_t list_len;
+	uint8_t len;
+
+	if ((pkt->has & WL_PKT_ALPN) || cur_be16(&c, &list_len) < 0)
+		return;
+	if (list_len < cur_left(&c))
+		c.len = c.off + list_len;
+	tls->n_alpn = 0;
+	tls->alpn_total = 0;
+	while (cur_u8(&c, &len) == 0 && cur_bytes(&c, len, &name) == 0) {
+		struct cursor n = cur_make(name, len);
+
+		if (ret->d->tree)
+			wl_tree_printable(ret->d, &c, c.off - len, len, "ALPN protocol");
+		if (tls->alpn_total < UINT16_MAX)
+			tls->alpn_total++;
+		if (tls->n_alpn == WL_ALPN_MAX || printable_len(n) > WL_ALPN_LEN)
+			pkt->tls_cut |= WL_TLS_CUT_ALPN;
+		if (tls->n_alpn == WL_ALPN_MAX)
+			continue;
+		struct wl_sb sb = wl_sb_make(tls->alpn[tls->n_alpn++], WL_ALPN_LEN + 1);
+
+		wl_sb_printable(&sb, n);
+	}
+	if (tls->n_alpn > 0)
+		pkt->has |= WL_PKT_ALPN;
+}
+
 /*
  * Walks the extensions block. An extension is decoded only if it was captured
  * whole; the first one cut by the capture ends the walk as truncation.
@@ -195,6 +258,8 @@ static int tls_extensions(struct tls_span exts, struct tls_hello *ret)
 			r = tls_server_name(ext, ret);
 			if (r)
 				return r;
+		} else if (type == TLS_EXT_ALPN) {
+			tls_alpn(ext, ret);
 		}
 	}
 	return 0;
@@ -282,15 +347,42 @@ static void tls_keep_sni(struct wl_dctx *d, const struct tls_hello *hello)
 	pkt->has |= WL_PKT_SNI;
 }
 
-static int tls_handshake_message(struct tls_walk *w, uint8_t type, struct tls_span msg)
+/*
+ * The frame's first hello in a record that goes on in a later segment: where
+ * it starts, for capd's reassembly. Not inside an ICMP error's quote, whose
+ * bytes belong to no stream of this capture.
+ */
+static void tls_note_segment(struct tls_walk *w)
+{
+	struct wl_packet *pkt = w->d->pkt;
+
+	if (w->d->in_icmp || (pkt->has & WL_PKT_TLS_SEGMENT) || w->rec_len > UINT32_MAX)
+		return;
+	pkt->tls.rec_off = (uint32_t)w->rec_at;
+	pkt->tls.rec_len = (uint32_t)w->rec_len;
+	pkt->has |= WL_PKT_TLS_SEGMENT;
+}
+
+static int tls_handshake_message(struct tls_walk *w, uint8_t type, struct tls_span msg, bool first)
 {
 	struct tls_hello hello = { .d = w->d, .has_sni = false };
+	bool hello_type = type == TLS_HS_CLIENT_HELLO || type == TLS_HS_SERVER_HELLO;
 	int r = 0;
 
 	info_item(&w->info, tls_handshake_name(type));
+	if (w->segmented) {
+		/* As tshark without reassembly: named, not decoded. */
+		if (first && hello_type)
+			tls_note_segment(w);
+		return msg.missing ? -EMSGSIZE : 0;
+	}
+	if (type == TLS_HS_SERVER_HELLO && msg.missing == 0)
+		wl_tls_server_hello_texts(w->d->pkt, msg.c);
 	if (type != TLS_HS_CLIENT_HELLO)
 		return msg.missing ? -EMSGSIZE : 0;
 	r = tls_client_hello(msg, &hello);
+	if (msg.missing == 0)
+		wl_tls_client_hello_texts(w->d->pkt, msg.c, WL_JA4_TCP);
 	tls_keep_sni(w->d, &hello);
 	if (hello.has_sni) {
 		wl_sb_str(&w->info, " (SNI=");
@@ -345,7 +437,7 @@ static int tls_handshake_record(struct tls_walk *w, struct tls_span rec)
 		if (!r)
 			r = span_take(&rec, len, &msg);
 		if (!r)
-			r = tls_handshake_message(w, type, msg);
+			r = tls_handshake_message(w, type, msg, at == 0);
 		if (r)
 			return r;
 	}
@@ -427,6 +519,8 @@ static int tls_record(struct tls_walk *w, struct tls_span *seg)
 	uint16_t len;
 	int r;
 
+	size_t at = seg->c.off;
+
 	if (span_u8(seg, &type) || span_u8(seg, &major) || span_u8(seg, &minor) ||
 	    span_be16(seg, &len))
 		return -EMSGSIZE;
@@ -436,6 +530,9 @@ static int tls_record(struct tls_walk *w, struct tls_span *seg)
 	}
 	if (len > TLS_RECORD_MAX)
 		return -EBADMSG;
+	w->rec_at = at;
+	w->rec_len = 5 + (size_t)len;
+	w->segmented = w->rec_len > w->wire_end - at;
 	if (w->d->tree)
 		tree_record(w->d, &seg->c, seg->c.off - 5, type, major, minor, len);
 	r = span_take(seg, len, &rec);
@@ -515,7 +612,7 @@ int wl_decode_tls(struct wl_dctx *d, struct cursor *c)
 	wl_enter(d, WL_P_TLS, c);
 	if (d->tree)
 		wl_tree_layer(d, WL_P_TLS, "Transport Layer Security", c);
-	struct tls_walk w = { .d = d, .info = wl_info(d), .after_ccs = false };
+	struct tls_walk w = { .d = d, .info = wl_info(d), .wire_end = wl_wire_left(d, c, c->off) };
 
 	/* A segment can hold several records; the first cut one ends it. */
 	while (r == 0 && cur_left(&seg.c) > 0)
@@ -523,4 +620,25 @@ int wl_decode_tls(struct wl_dctx *d, struct cursor *c)
 	if (w.info.len == 0)
 		wl_sb_str(&w.info, "Truncated Record");
 	return r ? wl_fail(d, r) : 0;
+}
+
+int wl_dissect_tls_stream(struct wl_packet *pkt, const uint8_t *data, size_t len)
+{
+	struct wl_dctx d = { .pkt = pkt, .frame = data };
+	struct tls_span seg = { .c = cur_make(data, len), .missing = TLS_UNBOUNDED };
+	int r = 0;
+
+	/* What the frame's own bytes said of TLS gives way to the stream's. */
+	pkt->has &= ~(uint32_t)(WL_PKT_SNI | WL_PKT_ALPN | WL_PKT_JA3 | WL_PKT_JA3S | WL_PKT_JA4 |
+				WL_PKT_JA3_TEXT | WL_PKT_JA3S_TEXT | WL_PKT_JA4_TEXT | WL_PKT_TLS_SEGMENT);
+	pkt->tls_cut = 0;
+	if (!wl_looks_like_tls(&seg.c))
+		return -EBADMSG;
+	pkt->proto = WL_P_TLS;
+	/* No layer is entered: these bytes are not the frame's. Nor is malformed set. */
+	struct tls_walk w = { .d = &d, .info = wl_info(&d), .wire_end = SIZE_MAX };
+
+	while (r == 0 && cur_left(&seg.c) > 0)
+		r = tls_record(&w, &seg);
+	return r;
 }

@@ -171,6 +171,7 @@ struct wl_flow {
 	uint32_t l4_payload; /* TCP payload bytes as the IP header declares them */
 	uint8_t icmp_type, icmp_code;
 	uint16_t icmp_id;
+	uint32_t tcp_payload_off; /* with WL_L4_TCP: where the payload starts in the frame */
 };
 
 #define WL_NAME_MAX 256 /* presentation form of a DNS name, NUL included */
@@ -232,6 +233,14 @@ enum {
 	WL_PKT_SNI = 1u << 3,
 	WL_PKT_HTTP = 1u << 4,
 	WL_PKT_DHCP = 1u << 5,
+	WL_PKT_ALPN = 1u << 6,      /* tls.alpn: a ClientHello's ALPN extension */
+	WL_PKT_JA3 = 1u << 7,       /* tls.ja3: set by the caller, from tls.ja3_text */
+	WL_PKT_JA3S = 1u << 8,      /* tls.ja3s, from tls.ja3s_text */
+	WL_PKT_JA4 = 1u << 9,       /* tls.ja4, from tls.ja4_a, ja4_b_text, ja4_c_text */
+	WL_PKT_JA3_TEXT = 1u << 10, /* proto/ built the texts of a whole ClientHello ... */
+	WL_PKT_JA3S_TEXT = 1u << 11, /* ... of a whole ServerHello */
+	WL_PKT_JA4_TEXT = 1u << 12,
+	WL_PKT_TLS_SEGMENT = 1u << 13, /* tls.rec_off, rec_len: a hello's record goes on in later segments */
 	WL_PKT_QUIC = 1u << 14,     /* quic: the datagram's first QUIC packet */
 };
 
@@ -269,6 +278,53 @@ struct wl_quic {
 	uint8_t dcid[WL_QUIC_CID_MAX], scid[WL_QUIC_CID_MAX];
 };
 
+/*
+ * What a TLS ClientHello or ServerHello gives: the client's ALPN list, and
+ * the canonical texts of the JA3 and JA3S fingerprints (exactly as tshark
+ * 4.0 builds tls.handshake.ja3_full and ja3s_full) and of JA4 (FoxIO's
+ * definition: the readable part a, and the lists behind the hashes b and c).
+ * proto/ builds the texts, bounded; hashing them (MD5 for JA3 and JA3S,
+ * SHA-256 cut to 12 hex digits for JA4) is the caller's job (capd's
+ * fingerprint.c), since proto/ stays free of libraries and allocation.
+ */
+#define WL_ALPN_MAX 8       /* protocol names kept of a ClientHello */
+#define WL_ALPN_LEN 32      /* characters kept of one name (escaped as the SNI) */
+#define WL_JA3_TEXT_MAX 2048
+#define WL_JA3S_TEXT_MAX 1024
+#define WL_JA4_TEXT_MAX 1024
+#define WL_JA3_LEN 32       /* hex digits of an MD5 */
+#define WL_JA4_LEN 36       /* t13d1516h2_8daaf6152771_e5627efa2ab1 */
+
+/* Bits of wl_packet.tls_cut: what did not fit its bound. */
+enum {
+	WL_TLS_CUT_ALPN = 1u << 0, /* a name not kept (more than WL_ALPN_MAX) or shortened */
+	WL_TLS_CUT_JA3 = 1u << 1,  /* a text outgrew its buffer: that fingerprint is left out */
+	WL_TLS_CUT_JA3S = 1u << 2,
+	WL_TLS_CUT_JA4 = 1u << 3,
+};
+
+struct wl_tls {
+	uint8_t n_alpn;      /* names in alpn[] */
+	uint16_t alpn_total; /* names the extension listed */
+	char alpn[WL_ALPN_MAX][WL_ALPN_LEN + 1];
+	/* The fingerprints, lowercase hex, filled by the caller from the texts. */
+	char ja3[WL_JA3_LEN + 1];
+	char ja3s[WL_JA3_LEN + 1];
+	char ja4[WL_JA4_LEN + 1];
+	/*
+	 * With WL_PKT_TLS_SEGMENT: the record holding the frame's first hello
+	 * starts rec_off bytes into the TCP payload and takes rec_len bytes
+	 * (header included), more than the segment holds. Handshake
+	 * reassembly (capd) starts there.
+	 */
+	uint32_t rec_off, rec_len;
+	char ja4_a[11];
+	char ja3_text[WL_JA3_TEXT_MAX];
+	char ja3s_text[WL_JA3S_TEXT_MAX];
+	char ja4_b_text[WL_JA4_TEXT_MAX]; /* sorted ciphers, "" for none */
+	char ja4_c_text[WL_JA4_TEXT_MAX]; /* sorted extensions [_ signature algorithms], "" for none */
+};
+
 /* Where a layer sits in the frame, for hex views and detail trees. */
 struct wl_layer {
 	uint8_t proto; /* enum wl_proto */
@@ -297,6 +353,7 @@ struct wl_packet {
 	uint32_t has;      /* WL_PKT_* */
 	uint8_t malformed; /* enum wl_malformed */
 	uint8_t proto;     /* enum wl_proto, the highest decoded */
+	uint8_t tls_cut;   /* WL_TLS_CUT_*: TLS data left out for want of room */
 	uint8_t eth_src[6], eth_dst[6];
 	uint8_t n_vlan;
 	uint16_t vlan[WL_VLAN_MAX]; /* outer first */
@@ -310,6 +367,7 @@ struct wl_packet {
 
 	/* Valid only with their WL_PKT_* bit. */
 	char sni[WL_NAME_MAX];
+	struct wl_tls tls; /* each part with its bit: WL_PKT_ALPN, _JA3, ... */
 	struct wl_quic quic;
 	struct wl_http http;
 	struct wl_dhcp dhcp;
@@ -361,6 +419,17 @@ struct wl_tree {
  */
 int wl_dissect_tree(struct wl_packet *pkt, int linktype, const uint8_t *data, size_t caplen,
 		    struct wl_tree *tree);
+
+/*
+ * Decodes TLS records that capd reassembled from one direction of a TCP
+ * connection (data starts at a record header: the hello's record, from
+ * wl_tls.rec_off of the frame that began it) into pkt, the frame that
+ * completed them: proto becomes TLS, info the records' summary, and the
+ * SNI, ALPN and fingerprint texts come from the whole hello. Addresses,
+ * layers and malformed stay as wl_dissect() left them for the frame itself.
+ * Returns 0, or -EMSGSIZE / -EBADMSG for records cut short or invalid.
+ */
+int wl_dissect_tls_stream(struct wl_packet *pkt, const uint8_t *data, size_t len);
 
 /* Formats an address as text (IPv6 in RFC 5952 form). buf must hold 46 bytes. */
 const char *wl_addr_str(const struct wl_addr *a, char *buf, size_t size);

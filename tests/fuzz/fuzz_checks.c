@@ -48,6 +48,45 @@ static void check_dns(const struct wl_dns *dns)
 	}
 }
 
+/* The TLS fields, each valid with its bit: bounded, terminated inside their arrays. */
+static void check_tls(const struct wl_packet *pkt)
+{
+	const struct wl_tls *tls = &pkt->tls;
+
+	if (pkt->has & WL_PKT_ALPN) {
+		CHECK(tls->n_alpn >= 1 && tls->n_alpn <= WL_ALPN_MAX);
+		CHECK(tls->alpn_total >= tls->n_alpn);
+		for (unsigned i = 0; i < tls->n_alpn; i++) {
+			CHECK_STR(tls->alpn[i]);
+			CHECK(strlen(tls->alpn[i]) <= WL_ALPN_LEN);
+		}
+	}
+	if (pkt->has & WL_PKT_JA3_TEXT) {
+		CHECK_STR(tls->ja3_text);
+		touch(tls->ja3_text);
+	}
+	if (pkt->has & WL_PKT_JA3S_TEXT) {
+		CHECK_STR(tls->ja3s_text);
+		touch(tls->ja3s_text);
+	}
+	if (pkt->has & WL_PKT_JA4_TEXT) {
+		CHECK(strlen(tls->ja4_a) == 10);
+		CHECK_STR(tls->ja4_b_text);
+		CHECK_STR(tls->ja4_c_text);
+		touch(tls->ja4_b_text);
+		touch(tls->ja4_c_text);
+	}
+	if (pkt->has & WL_PKT_JA3)
+		CHECK(strlen(tls->ja3) == WL_JA3_LEN);
+	if (pkt->has & WL_PKT_JA3S)
+		CHECK(strlen(tls->ja3s) == WL_JA3_LEN);
+	if (pkt->has & WL_PKT_JA4)
+		CHECK(strlen(tls->ja4) == WL_JA4_LEN);
+	/* A record noted for reassembly is longer than what the segment had of it. */
+	if (pkt->has & WL_PKT_TLS_SEGMENT)
+		CHECK(tls->rec_len > 5 && tls->rec_len <= 5 + 16384 + 2048);
+}
+
 void wl_fuzz_check_packet(const struct wl_packet *pkt, int err, size_t frame_len)
 {
 	/*
@@ -98,6 +137,7 @@ void wl_fuzz_check_packet(const struct wl_packet *pkt, int err, size_t frame_len
 		CHECK_STR(pkt->dhcp.hostname);
 		touch(pkt->dhcp.hostname);
 	}
+	check_tls(pkt);
 	if (pkt->has & WL_PKT_QUIC) {
 		CHECK(pkt->quic.type >= WL_QUIC_INITIAL && pkt->quic.type <= WL_QUIC_1RTT);
 		CHECK(pkt->quic.dcid_len <= WL_QUIC_CID_MAX && pkt->quic.scid_len <= WL_QUIC_CID_MAX);

@@ -1,5 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Unit tests for proto/tls.c, on hand-built records. */
+/*
+ * Unit tests for proto/tls.c, on hand-built records: names and SNI, the
+ * ALPN list, hello records that go on in the next segment (named, noted for
+ * reassembly, not decoded) against those the snap length cut (decoded as
+ * far as captured), and wl_dissect_tls_stream() for reassembled bytes. The
+ * fingerprint texts themselves: test_tls_hello.c.
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -133,6 +139,7 @@ static void packet_init(struct wl_packet *pkt)
 {
 	memset(pkt, 0xa5, sizeof(*pkt));
 	pkt->has = 0;
+	pkt->tls_cut = 0;
 	pkt->malformed = WL_OK;
 	pkt->proto = WL_P_TCP;
 	pkt->n_layers = 0;
@@ -144,6 +151,18 @@ static int decode(struct wl_packet *pkt, const uint8_t *p, size_t len)
 	struct wl_dctx d = { .pkt = pkt, .frame = p };
 	struct cursor c = cur_make(p, len);
 
+	return wl_decode_tls(&d, &c);
+}
+
+/* The snap length cut the frame after len bytes; it had wire_len on the wire. */
+static int decode_cut(struct wl_packet *pkt, const uint8_t *p, size_t len, size_t wire_len)
+{
+	struct wl_dctx d = { .pkt = pkt, .frame = p };
+	struct cursor c = cur_make(p, len);
+
+	c.cut = true;
+	pkt->len = (uint32_t)wire_len;
+	pkt->caplen = (uint32_t)len;
 	return wl_decode_tls(&d, &c);
 }
 
@@ -248,7 +267,10 @@ static void test_client_hello_without_extensions(void **state)
 	assert_string_equal(pkt.info, "Client Hello");
 }
 
-/* Without reassembly the hello often continues in the next segment. */
+/*
+ * The snap length cut the hello: what was captured is decoded, as tshark
+ * does (it stops at the end of the capture).
+ */
 static void test_client_hello_cut_after_sni(void **state)
 {
 	struct wl_packet pkt;
@@ -257,12 +279,14 @@ static void test_client_hello_cut_after_sni(void **state)
 
 	(void)state;
 	packet_init(&pkt);
-	assert_int_equal(decode(&pkt, b.b, l.sni_end + 10), -EMSGSIZE);
+	assert_int_equal(decode_cut(&pkt, b.b, l.sni_end + 10, b.n), -EMSGSIZE);
 	assert_int_equal(pkt.malformed, WL_TRUNCATED);
 	assert_int_equal(pkt.proto, WL_P_TLS);
 	assert_true(pkt.has & WL_PKT_SNI);
 	assert_string_equal(pkt.sni, "cut.example");
 	assert_string_equal(pkt.info, "Client Hello (SNI=cut.example)");
+	/* No fingerprint from part of a hello, and no reassembly: the frame was whole on the wire. */
+	assert_false(pkt.has & (WL_PKT_JA3_TEXT | WL_PKT_JA4_TEXT | WL_PKT_TLS_SEGMENT));
 }
 
 /* Exactly at the end of the SNI extension: the next extension's header is cut. */
@@ -274,7 +298,7 @@ static void test_client_hello_cut_at_sni_end(void **state)
 
 	(void)state;
 	packet_init(&pkt);
-	assert_int_equal(decode(&pkt, b.b, l.sni_end), -EMSGSIZE);
+	assert_int_equal(decode_cut(&pkt, b.b, l.sni_end, b.n), -EMSGSIZE);
 	assert_string_equal(pkt.sni, "edge.example");
 }
 
@@ -286,10 +310,67 @@ static void test_client_hello_cut_inside_sni(void **state)
 
 	(void)state;
 	packet_init(&pkt);
-	assert_int_equal(decode(&pkt, b.b, l.sni_end - 3), -EMSGSIZE);
+	assert_int_equal(decode_cut(&pkt, b.b, l.sni_end - 3, b.n), -EMSGSIZE);
 	assert_int_equal(pkt.malformed, WL_TRUNCATED);
 	assert_false(pkt.has & WL_PKT_SNI);
 	assert_string_equal(pkt.info, "Client Hello");
+}
+
+/*
+ * A hello record that goes on in the next segment (the frame is whole, the
+ * record is not): named, not decoded, as tshark does without reassembly,
+ * and its place noted for capd's reassembly.
+ */
+static void test_client_hello_next_segment(void **state)
+{
+	struct wl_packet pkt;
+	struct buf b = { .n = 0 };
+	struct hello_layout l = client_hello(&b, "next.example", 12, 500);
+
+	(void)state;
+	packet_init(&pkt);
+	assert_int_equal(decode(&pkt, b.b, l.sni_end + 10), -EMSGSIZE);
+	assert_int_equal(pkt.malformed, WL_TRUNCATED);
+	assert_int_equal(pkt.proto, WL_P_TLS);
+	assert_string_equal(pkt.info, "Client Hello");
+	assert_false(pkt.has & (WL_PKT_SNI | WL_PKT_ALPN | WL_PKT_JA3_TEXT | WL_PKT_JA4_TEXT));
+	assert_true(pkt.has & WL_PKT_TLS_SEGMENT);
+	assert_int_equal(pkt.tls.rec_off, 0);
+	assert_int_equal(pkt.tls.rec_len, b.n);
+}
+
+/* The hello's record after a whole one: its offset in the segment is noted. */
+static void test_next_segment_after_a_record(void **state)
+{
+	static const uint8_t alert[] = { 21, 3, 3, 0, 2, 1, 0 };
+	struct wl_packet pkt;
+	struct buf b = { .n = 0 };
+
+	(void)state;
+	putmem(&b, alert, sizeof(alert));
+	client_hello(&b, "after.example", 13, 300);
+	packet_init(&pkt);
+	assert_int_equal(decode(&pkt, b.b, 100), -EMSGSIZE);
+	assert_string_equal(pkt.info, "Alert, Client Hello");
+	assert_true(pkt.has & WL_PKT_TLS_SEGMENT);
+	assert_int_equal(pkt.tls.rec_off, sizeof(alert));
+	assert_int_equal(pkt.tls.rec_len, b.n - sizeof(alert));
+}
+
+/* Not for a quoted packet inside an ICMP error: its bytes belong to no stream here. */
+static void test_no_segment_in_icmp_quote(void **state)
+{
+	struct wl_packet pkt;
+	struct buf b = { .n = 0 };
+
+	(void)state;
+	client_hello(&b, "quoted.example", 14, 300);
+	packet_init(&pkt);
+	struct wl_dctx d = { .pkt = &pkt, .frame = b.b, .in_icmp = true };
+	struct cursor c = cur_make(b.b, 100);
+
+	assert_int_equal(wl_decode_tls(&d, &c), -EMSGSIZE);
+	assert_false(pkt.has & WL_PKT_TLS_SEGMENT);
 }
 
 /* Every prefix of a valid hello is truncation, never invalid, never a crash. */
@@ -633,6 +714,146 @@ static void test_sslv2_client_hello(void **state)
 	assert_int_equal(decode(&pkt, v2, 8), -EMSGSIZE);
 }
 
+/* A ClientHello record whose only extension is ALPN with the n names given. */
+static void alpn_hello(struct buf *b, const char *const *names, size_t n)
+{
+	size_t rec, hs, exts, ext, list;
+	static const uint8_t random[32];
+
+	put8(b, 22);
+	put16(b, 0x0301);
+	rec = b->n;
+	put16(b, 0);
+	put8(b, 1);
+	hs = b->n;
+	put24(b, 0);
+	put16(b, 0x0303);
+	putmem(b, random, sizeof(random));
+	put8(b, 0);
+	put16(b, 2);
+	put16(b, 0x1301);
+	put8(b, 1);
+	put8(b, 0);
+	exts = b->n;
+	put16(b, 0);
+	put16(b, 16);
+	ext = b->n;
+	put16(b, 0);
+	list = b->n;
+	put16(b, 0);
+	for (size_t i = 0; i < n; i++) {
+		put8(b, strlen(names[i]));
+		putmem(b, names[i], strlen(names[i]));
+	}
+	patch16(b, list, b->n - list - 2);
+	patch16(b, ext, b->n - ext - 2);
+	patch16(b, exts, b->n - exts - 2);
+	patch24(b, hs, b->n - hs - 3);
+	patch16(b, rec, b->n - rec - 2);
+}
+
+static void test_alpn(void **state)
+{
+	static const char *const names[] = { "h2", "http/1.1" };
+	struct wl_packet pkt;
+	struct buf b = { .n = 0 };
+
+	(void)state;
+	alpn_hello(&b, names, 2);
+	packet_init(&pkt);
+	assert_int_equal(decode(&pkt, b.b, b.n), 0);
+	assert_true(pkt.has & WL_PKT_ALPN);
+	assert_int_equal(pkt.tls.n_alpn, 2);
+	assert_int_equal(pkt.tls.alpn_total, 2);
+	assert_string_equal(pkt.tls.alpn[0], "h2");
+	assert_string_equal(pkt.tls.alpn[1], "http/1.1");
+	assert_int_equal(pkt.tls_cut, 0);
+	/* A whole hello also has its fingerprint texts. */
+	assert_true(pkt.has & WL_PKT_JA3_TEXT);
+	assert_true(pkt.has & WL_PKT_JA4_TEXT);
+	assert_string_equal(pkt.tls.ja4_a, "t12i0101h2");
+}
+
+/* At most WL_ALPN_MAX names of at most WL_ALPN_LEN characters, escaped; what is cut is said. */
+static void test_alpn_bounds(void **state)
+{
+	static const char *const many[] = { "a", "b", "c", "d", "e", "f", "g", "h", "i", "j" };
+	static const char *const odd[] = { "0123456789012345678901234567890123456789", "\x01<x>\\" };
+	struct wl_packet pkt;
+	struct buf b = { .n = 0 };
+
+	(void)state;
+	alpn_hello(&b, many, 10);
+	packet_init(&pkt);
+	assert_int_equal(decode(&pkt, b.b, b.n), 0);
+	assert_int_equal(pkt.tls.n_alpn, WL_ALPN_MAX);
+	assert_int_equal(pkt.tls.alpn_total, 10);
+	assert_string_equal(pkt.tls.alpn[7], "h");
+	assert_int_equal(pkt.tls_cut, WL_TLS_CUT_ALPN);
+	b.n = 0;
+	alpn_hello(&b, odd, 2);
+	packet_init(&pkt);
+	assert_int_equal(decode(&pkt, b.b, b.n), 0);
+	assert_int_equal(pkt.tls.n_alpn, 2);
+	assert_string_equal(pkt.tls.alpn[0], "01234567890123456789012345678901");
+	assert_string_equal(pkt.tls.alpn[1], "\\x01<x>\\x5c");
+	assert_int_equal(pkt.tls_cut, WL_TLS_CUT_ALPN);
+}
+
+/* A ServerHello record, whole: its JA3S text. */
+static void test_server_hello_text(void **state)
+{
+	static const uint8_t body[] = { 3, 3, [34] = 0, 0x13, 0x01, 0, 0, 6, 0, 0x2b, 0, 2, 3, 4 };
+	struct wl_packet pkt;
+	struct buf b = { .n = 0 };
+
+	(void)state;
+	put8(&b, 22);
+	put16(&b, 0x0303);
+	put16(&b, sizeof(body) + 4);
+	put8(&b, 2);
+	put24(&b, sizeof(body));
+	putmem(&b, body, sizeof(body));
+	packet_init(&pkt);
+	assert_int_equal(decode(&pkt, b.b, b.n), 0);
+	assert_string_equal(pkt.info, "Server Hello");
+	assert_true(pkt.has & WL_PKT_JA3S_TEXT);
+	assert_string_equal(pkt.tls.ja3s_text, "771,4865,43");
+	assert_false(pkt.has & (WL_PKT_JA3_TEXT | WL_PKT_ALPN));
+}
+
+/* Reassembled bytes: the hello decoded whole, the frame's layers and malformed untouched. */
+static void test_stream(void **state)
+{
+	struct wl_packet pkt;
+	struct buf b = { .n = 0 };
+
+	(void)state;
+	client_hello(&b, "stream.example", 14, 700);
+	packet_init(&pkt);
+	pkt.malformed = WL_OK;
+	pkt.n_layers = 3;
+	pkt.has = WL_PKT_SNI; /* what the frame's own bytes said is replaced */
+	strcpy(pkt.sni, "stale");
+	assert_int_equal(wl_dissect_tls_stream(&pkt, b.b, b.n), 0);
+	assert_int_equal(pkt.proto, WL_P_TLS);
+	assert_int_equal(pkt.n_layers, 3);
+	assert_string_equal(pkt.sni, "stream.example");
+	assert_string_equal(pkt.info, "Client Hello (SNI=stream.example)");
+	assert_true(pkt.has & WL_PKT_JA3_TEXT);
+	assert_false(pkt.has & WL_PKT_TLS_SEGMENT);
+	/* A buffer shorter than the record (capd keeps at most its first bytes): truncated, but decoded. */
+	packet_init(&pkt);
+	assert_int_equal(wl_dissect_tls_stream(&pkt, b.b, b.n - 100), -EMSGSIZE);
+	assert_int_equal(pkt.malformed, WL_OK);
+	assert_string_equal(pkt.sni, "stream.example");
+	assert_false(pkt.has & WL_PKT_JA3_TEXT);
+	/* Not TLS at all: nothing. */
+	packet_init(&pkt);
+	assert_int_equal(wl_dissect_tls_stream(&pkt, (const uint8_t *)"GET /", 5), -EBADMSG);
+	assert_false(pkt.has & WL_PKT_SNI);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -645,6 +866,9 @@ int main(void)
 		cmocka_unit_test(test_client_hello_cut_after_sni),
 		cmocka_unit_test(test_client_hello_cut_at_sni_end),
 		cmocka_unit_test(test_client_hello_cut_inside_sni),
+		cmocka_unit_test(test_client_hello_next_segment),
+		cmocka_unit_test(test_next_segment_after_a_record),
+		cmocka_unit_test(test_no_segment_in_icmp_quote),
 		cmocka_unit_test(test_client_hello_every_prefix),
 		cmocka_unit_test(test_extension_longer_than_block),
 		cmocka_unit_test(test_extensions_longer_than_hello),
@@ -666,6 +890,10 @@ int main(void)
 		cmocka_unit_test(test_alerts),
 		cmocka_unit_test(test_empty_record),
 		cmocka_unit_test(test_sslv2_client_hello),
+		cmocka_unit_test(test_alpn),
+		cmocka_unit_test(test_alpn_bounds),
+		cmocka_unit_test(test_server_hello_text),
+		cmocka_unit_test(test_stream),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
