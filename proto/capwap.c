@@ -37,7 +37,6 @@ int wl_decode_capwap_data(struct wl_dctx *d, struct cursor *c)
 {
 	uint8_t preamble;
 	uint32_t word;
-	int r;
 
 	wl_enter(d, WL_P_CAPWAP_DATA, c);
 	if (d->tree)
@@ -58,7 +57,7 @@ int wl_decode_capwap_data(struct wl_dctx *d, struct cursor *c)
 		wl_sb_str(&info, " Keep-Alive");
 	if (hlen * 4 < 8)
 		return wl_fail(d, -EBADMSG); /* shorter than the fixed header */
-	if ((r = cur_skip(c, (size_t)hlen * 4 - 4)) < 0)
+	if (cur_skip(c, (size_t)hlen * 4 - 4) < 0)
 		return wl_fail_short(d, c);
 	if (flags & CAPWAP_F) {
 		uint16_t id = 0, offset = 0;

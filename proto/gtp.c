@@ -151,13 +151,12 @@ static int skip_extensions(struct wl_dctx *d, struct cursor *c, uint8_t next)
 {
 	while (next != 0) {
 		uint8_t words;
-		int r;
 
-		if ((r = cur_u8(c, &words)) < 0)
+		if (cur_u8(c, &words) < 0)
 			return wl_fail_short(d, c);
 		if (words == 0)
 			return wl_fail(d, -EBADMSG);
-		if ((r = cur_skip(c, (size_t)words * 4 - 2)) < 0 || (r = cur_u8(c, &next)) < 0)
+		if (cur_skip(c, (size_t)words * 4 - 2) < 0 || cur_u8(c, &next) < 0)
 			return wl_fail_short(d, c);
 		if (d->tree)
 			wl_tree_uint(d, c, c->off - (size_t)words * 4, (size_t)words * 4,
@@ -189,7 +188,7 @@ static int decode_gtpv1(struct wl_dctx *d, struct cursor *c, uint8_t flags, uint
 	uint32_t teid = 0;
 	int r;
 
-	if ((r = cur_skip(c, 2)) < 0 || (r = cur_be16(c, &length)) < 0)
+	if (cur_skip(c, 2) < 0 || cur_be16(c, &length) < 0)
 		return wl_fail_short(d, c);
 	if (d->tree)
 		tree_gtp(d, c, flags, type, length, name);
@@ -198,7 +197,7 @@ static int decode_gtpv1(struct wl_dctx *d, struct cursor *c, uint8_t flags, uint
 		narrow_to_length(d, c, 2 + (size_t)length);
 		return 0;
 	}
-	if ((r = cur_be32(c, &teid)) < 0)
+	if (cur_be32(c, &teid) < 0)
 		return wl_fail_short(d, c);
 	narrow_to_length(d, c, length);
 	if (d->tree)
@@ -207,7 +206,7 @@ static int decode_gtpv1(struct wl_dctx *d, struct cursor *c, uint8_t flags, uint
 		uint16_t seq;
 		uint8_t npdu, next;
 
-		if ((r = cur_be16(c, &seq)) < 0 || (r = cur_u8(c, &npdu)) < 0 || (r = cur_u8(c, &next)) < 0)
+		if (cur_be16(c, &seq) < 0 || cur_u8(c, &npdu) < 0 || cur_u8(c, &next) < 0)
 			return wl_fail_short(d, c);
 		if (d->tree && (flags & GTP_FLAG_S))
 			wl_tree_uint(d, c, 8, 2, "Sequence number", seq);
@@ -221,9 +220,8 @@ static int decode_gtpv1(struct wl_dctx *d, struct cursor *c, uint8_t flags, uint
 static int decode_gtpv0(struct wl_dctx *d, struct cursor *c, uint8_t type)
 {
 	uint16_t length;
-	int r;
 
-	if ((r = cur_skip(c, 2)) < 0 || (r = cur_be16(c, &length)) < 0 || (r = cur_skip(c, 16)) < 0)
+	if (cur_skip(c, 2) < 0 || cur_be16(c, &length) < 0 || cur_skip(c, 16) < 0)
 		return wl_fail_short(d, c);
 	narrow_to_length(d, c, length);
 	return type == GTP_MSG_TPDU ? decode_tpdu(d, c) : 0;
@@ -235,12 +233,11 @@ static int decode_gtpv2(struct wl_dctx *d, struct cursor *c)
 	uint8_t flags, type;
 	uint16_t length;
 	uint32_t teid = 0, seq;
-	int r;
 
 	wl_enter(d, WL_P_GTPV2, c);
 	if (d->tree)
 		wl_tree_layer(d, WL_P_GTPV2, "GPRS Tunneling Protocol V2", c);
-	if ((r = cur_u8(c, &flags)) < 0 || (r = cur_u8(c, &type)) < 0 || (r = cur_be16(c, &length)) < 0)
+	if (cur_u8(c, &flags) < 0 || cur_u8(c, &type) < 0 || cur_be16(c, &length) < 0)
 		return wl_fail_short(d, c);
 	const char *name = find_name(gtpv2_messages, N_ELEMENTS(gtpv2_messages), type);
 	struct wl_sb info = wl_info(d);
@@ -254,9 +251,9 @@ static int decode_gtpv2(struct wl_dctx *d, struct cursor *c)
 	if (d->tree)
 		tree_gtp(d, c, flags, type, length, name);
 	narrow_to_length(d, c, length);
-	if ((flags & GTPV2_FLAG_T) && (r = cur_be32(c, &teid)) < 0)
+	if ((flags & GTPV2_FLAG_T) && cur_be32(c, &teid) < 0)
 		return wl_fail_short(d, c);
-	if ((r = cur_be24(c, &seq)) < 0 || (r = cur_skip(c, 1)) < 0)
+	if (cur_be24(c, &seq) < 0 || cur_skip(c, 1) < 0)
 		return wl_fail_short(d, c);
 	if (d->tree) {
 		if (flags & GTPV2_FLAG_T)

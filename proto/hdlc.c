@@ -60,12 +60,11 @@ static void summarise_slarp(struct wl_dctx *d, uint32_t code, uint32_t a, uint32
 static int decode_slarp(struct wl_dctx *d, struct cursor *c)
 {
 	uint32_t code, a, b;
-	int r;
 
 	wl_enter(d, WL_P_SLARP, c);
 	if (d->tree)
 		wl_tree_layer(d, WL_P_SLARP, "Cisco SLARP", c);
-	if ((r = cur_be32(c, &code)) < 0 || (r = cur_be32(c, &a)) < 0 || (r = cur_be32(c, &b)) < 0)
+	if (cur_be32(c, &code) < 0 || cur_be32(c, &a) < 0 || cur_be32(c, &b) < 0)
 		return wl_fail_short(d, c);
 	if (d->tree) {
 		wl_tree_named(d, c, 0, 4, "Packet type", code, code <= 2 ? slarp_types[code] : NULL);
@@ -81,13 +80,12 @@ int wl_decode_chdlc(struct wl_dctx *d, struct cursor *c)
 {
 	uint8_t addr, control;
 	uint16_t protocol;
-	int r;
 
 	wl_enter(d, WL_P_CHDLC, c);
 	if (d->tree)
 		wl_tree_layer(d, WL_P_CHDLC, "Cisco HDLC", c);
-	if ((r = cur_u8(c, &addr)) < 0 || (r = cur_u8(c, &control)) < 0 ||
-	    (r = cur_be16(c, &protocol)) < 0)
+	if (cur_u8(c, &addr) < 0 || cur_u8(c, &control) < 0 ||
+	    cur_be16(c, &protocol) < 0)
 		return wl_fail_short(d, c);
 	if (d->tree) {
 		wl_tree_named(d, c, 0, 1, "Address", addr,
@@ -115,9 +113,8 @@ int wl_decode_chdlc(struct wl_dctx *d, struct cursor *c)
 int wl_decode_ppp_hdlc(struct wl_dctx *d, struct cursor *c)
 {
 	uint8_t first;
-	int r;
 
-	if ((r = cur_peek_u8(c, c->off, &first)) < 0)
+	if (cur_peek_u8(c, c->off, &first) < 0)
 		return wl_fail_short(d, c);
 	if (first == CHDLC_ADDR_UNICAST || first == CHDLC_ADDR_MULTICAST)
 		return wl_decode_chdlc(d, c);

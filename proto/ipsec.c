@@ -67,8 +67,11 @@ int wl_decode_ah(struct wl_dctx *d, struct cursor *c)
 			wl_tree_bytes(d, c, 12, hlen - 12, "ICV");
 	}
 	summarise(d, "AH", spi, seq);
-	/* A zero length leaves no room for SPI and sequence: Wireshark reads on. */
-	if (hlen > 12 && cur_skip(c, hlen - 12) < 0)
+	/* A length of 0 says 8 bytes, less than SPI and sequence take: as in
+	 * Wireshark, the next header starts where the length says. */
+	if (hlen < 12)
+		c->off = hlen;
+	else if (cur_skip(c, hlen - 12) < 0)
 		return wl_fail_short(d, c);
 	d->l4_declared = d->l4_declared > c->off ? d->l4_declared - c->off : 0;
 	struct cursor payload = cur_rest(c);

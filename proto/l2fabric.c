@@ -56,20 +56,19 @@ int wl_decode_fabricpath(struct wl_dctx *d, struct cursor *c)
 {
 	uint16_t type, ftag_ttl;
 	size_t header;
-	int r;
 
 	wl_enter(d, WL_P_FABRICPATH, c);
 	if (d->tree)
 		wl_tree_layer(d, WL_P_FABRICPATH, "Cisco FabricPath", c);
-	if ((r = cur_skip(c, 12)) < 0 || (r = cur_be16(c, &type)) < 0)
+	if (cur_skip(c, 12) < 0 || cur_be16(c, &type) < 0)
 		return wl_fail_short(d, c);
 	header = type == ETHERTYPE_FABRICPATH ? FP_HEADER : FP_HEADER_TAGGED;
 	if (header == FP_HEADER_TAGGED &&
-	    ((r = cur_skip(c, 2)) < 0 || (r = cur_be16(c, &type)) < 0))
+	    (cur_skip(c, 2) < 0 || cur_be16(c, &type) < 0))
 		return wl_fail_short(d, c);
 	if (type != ETHERTYPE_FABRICPATH)
 		return wl_fail(d, -EBADMSG); /* not what wl_looks_like_fabricpath() saw */
-	if ((r = cur_be16(c, &ftag_ttl)) < 0)
+	if (cur_be16(c, &ftag_ttl) < 0)
 		return wl_fail_short(d, c);
 	if (d->tree) {
 		tree_hmac(d, c, 0, "Destination");
@@ -96,12 +95,11 @@ int wl_decode_etag(struct wl_dctx *d, struct cursor *c)
 {
 	const uint8_t *t;
 	uint16_t type;
-	int r;
 
 	wl_enter(d, WL_P_ETAG, c);
 	if (d->tree)
 		wl_tree_layer(d, WL_P_ETAG, "IEEE 802.1BR E-Tag", c);
-	if ((r = cur_bytes(c, 6, &t)) < 0 || (r = cur_be16(c, &type)) < 0)
+	if (cur_bytes(c, 6, &t) < 0 || cur_be16(c, &type) < 0)
 		return wl_fail_short(d, c);
 	uint32_t ecid = (uint32_t)t[5] << 12 | (uint32_t)(t[2] & 0x0f) << 8 | t[3];
 	uint32_t ingress = (uint32_t)t[4] << 12 | (uint32_t)(t[0] & 0x0f) << 8 | t[1];
@@ -126,13 +124,12 @@ int wl_decode_etag(struct wl_dctx *d, struct cursor *c)
 int wl_decode_trill(struct wl_dctx *d, struct cursor *c)
 {
 	uint16_t flags, egress, ingress;
-	int r;
 
 	wl_enter(d, WL_P_TRILL, c);
 	if (d->tree)
 		wl_tree_layer(d, WL_P_TRILL, "TRILL", c);
-	if ((r = cur_be16(c, &flags)) < 0 || (r = cur_be16(c, &egress)) < 0 ||
-	    (r = cur_be16(c, &ingress)) < 0)
+	if (cur_be16(c, &flags) < 0 || cur_be16(c, &egress) < 0 ||
+	    cur_be16(c, &ingress) < 0)
 		return wl_fail_short(d, c);
 	size_t options = (size_t)(flags >> 6 & 0x1f) * 4;
 
@@ -146,7 +143,7 @@ int wl_decode_trill(struct wl_dctx *d, struct cursor *c)
 		if (options)
 			wl_tree_bytes(d, c, 6, options, "Options");
 	}
-	if ((r = cur_skip(c, options)) < 0)
+	if (cur_skip(c, options) < 0)
 		return wl_fail_short(d, c);
 	struct wl_sb info = wl_info(d);
 	wl_sb_str(&info, "TRILL Encapsulated Frame");

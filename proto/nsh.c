@@ -69,13 +69,12 @@ int wl_decode_nsh(struct wl_dctx *d, struct cursor *c)
 	uint16_t base;
 	uint8_t md_type, next;
 	uint32_t path;
-	int r;
 
 	wl_enter(d, WL_P_NSH, c);
 	if (d->tree)
 		wl_tree_layer(d, WL_P_NSH, "Network Service Header", c);
-	if ((r = cur_be16(c, &base)) < 0 || (r = cur_u8(c, &md_type)) < 0 ||
-	    (r = cur_u8(c, &next)) < 0 || (r = cur_be32(c, &path)) < 0)
+	if (cur_be16(c, &base) < 0 || cur_u8(c, &md_type) < 0 ||
+	    cur_u8(c, &next) < 0 || cur_be32(c, &path) < 0)
 		return wl_fail_short(d, c);
 	size_t len = nsh_length(md_type, base);
 
@@ -87,7 +86,7 @@ int wl_decode_nsh(struct wl_dctx *d, struct cursor *c)
 	wl_sb_str(&info, " SI ");
 	wl_sb_u64(&info, path & 0xff);
 
-	if ((r = cur_skip(c, len - 8)) < 0)
+	if (cur_skip(c, len - 8) < 0)
 		return wl_fail_short(d, c);
 	return dispatch_next(d, next, c);
 }
@@ -97,13 +96,12 @@ int wl_decode_vxlan_gpe(struct wl_dctx *d, struct cursor *c)
 {
 	uint8_t flags, next;
 	uint32_t vni;
-	int r;
 
 	wl_enter(d, WL_P_VXLAN_GPE, c);
 	if (d->tree)
 		wl_tree_layer(d, WL_P_VXLAN_GPE, "Virtual eXtensible LAN - Generic Protocol Extension", c);
-	if ((r = cur_u8(c, &flags)) < 0 || (r = cur_skip(c, 2)) < 0 || (r = cur_u8(c, &next)) < 0 ||
-	    (r = cur_be24(c, &vni)) < 0 || (r = cur_skip(c, 1)) < 0)
+	if (cur_u8(c, &flags) < 0 || cur_skip(c, 2) < 0 || cur_u8(c, &next) < 0 ||
+	    cur_be24(c, &vni) < 0 || cur_skip(c, 1) < 0)
 		return wl_fail_short(d, c);
 	if (d->tree) {
 		wl_tree_hex(d, c, 0, 1, "Flags", flags);
