@@ -53,6 +53,7 @@ struct capd {
 	const u_char *pending_data;
 	struct wl_packet *pkt; /* scratch, one per daemon: no allocation per packet */
 	struct flow_table *flows; /* NULL with --no-flows */
+	struct fingerprints *tls; /* handshake reassembly and fingerprints (fingerprint.h) */
 
 	struct event_base *base;
 	struct event *ev_capture; /* live: the pcap fd; offline: the replay timer */
@@ -73,6 +74,8 @@ int capd_set_interface(struct capd *d, const char *iface, char *err, size_t errl
 /* flowtrack.c: the flow table on the publish path. */
 int capd_flows_start(struct capd *d, char *err, size_t errlen);
 void capd_flows_packet(struct capd *d);
+/* Before the flow: reassembles TLS hellos and hashes their fingerprints into d->pkt. */
+void capd_tls_packet(struct capd *d, const uint8_t *frame, size_t caplen);
 void capd_flows_tick(struct capd *d);
 void capd_flows_end_of_file(struct capd *d);
 void capd_flows_stop(struct capd *d);

@@ -42,10 +42,23 @@ struct flow {
 	struct flow_tcp tcp;
 };
 
-/* What few flows have, kept once for all the flows that share it. */
+/*
+ * What few flows have, kept once for all the flows that share it: the
+ * tunnel's endpoints, a name and the TLS fingerprints. Interned, so that the
+ * thousands of flows from one kind of client to one server share one copy,
+ * outside the 232 bytes of every flow.
+ */
 struct flow_extras {
 	struct wl_addr outer[2]; /* the tunnel's endpoints, side a first; family 0 if none */
-	char name[];             /* not NUL-terminated: the rest of the interned bytes */
+	uint8_t ja4_len, ja3s_len;
+	char text[];             /* the JA4, the JA3S, then the name to the end of the interned bytes */
+};
+
+/* The parts of an extras blob (or of what a packet adds to one). */
+struct extras_view {
+	struct wl_addr outer[2];
+	const char *ja4, *ja3s, *name;
+	size_t ja4_len, ja3s_len, name_len;
 };
 
 struct flow_list {
@@ -156,20 +169,44 @@ static void report_addresses(const struct flow *f, struct wl_flow_record *r)
 	}
 }
 
+/* Reads a flow's extras; false when it has none (or they do not read back). */
+static bool extras_of(const struct flow_table *t, uint32_t ref, struct extras_view *v)
+{
+	size_t len;
+	const struct flow_extras *x = wl_intern_data(t->extras, ref, &len);
+
+	memset(v, 0, sizeof(*v));
+	if (!x || len < sizeof(*x) || len - sizeof(*x) < (size_t)x->ja4_len + x->ja3s_len)
+		return false;
+	memcpy(v->outer, x->outer, sizeof(v->outer));
+	v->ja4 = x->text;
+	v->ja4_len = x->ja4_len;
+	v->ja3s = x->text + x->ja4_len;
+	v->ja3s_len = x->ja3s_len;
+	v->name = v->ja3s + x->ja3s_len;
+	v->name_len = len - sizeof(*x) - x->ja4_len - x->ja3s_len;
+	return true;
+}
+
+static void copy_part(char *dst, size_t size, const char *src, size_t len)
+{
+	if (len < size) {
+		memcpy(dst, src, len);
+		dst[len] = '\0';
+	}
+}
+
 static void report_extras(const struct flow_table *t, const struct flow *f, struct wl_flow_record *r)
 {
-	size_t len, name_len;
-	const struct flow_extras *x = wl_intern_data(t->extras, f->extras, &len);
+	struct extras_view v;
 
-	if (!x || len < sizeof(*x))
+	if (!extras_of(t, f->extras, &v))
 		return;
-	name_len = len - sizeof(*x);
-	if (name_len < sizeof(r->name)) {
-		memcpy(r->name, x->name, name_len);
-		r->name[name_len] = '\0';
-	}
-	if (x->outer[0].family) {
-		memcpy(r->outer, x->outer, sizeof(r->outer));
+	copy_part(r->name, sizeof(r->name), v.name, v.name_len);
+	copy_part(r->ja4, sizeof(r->ja4), v.ja4, v.ja4_len);
+	copy_part(r->ja3s, sizeof(r->ja3s), v.ja3s, v.ja3s_len);
+	if (v.outer[0].family) {
+		memcpy(r->outer, v.outer, sizeof(r->outer));
 		r->flags |= WL_FLOW_OUTER;
 	}
 }
@@ -370,31 +407,56 @@ static const char *name_of(const struct wl_packet *pkt)
 	return NULL;
 }
 
+/* Takes a part the flow lacks from what the packet offers; true if it did. */
+static bool fill_part(const char **part, size_t *len, const char *offer, size_t max)
+{
+	if (*len || !offer)
+		return false;
+	*part = offer;
+	*len = strnlen(offer, max);
+	return *len > 0;
+}
+
 /*
- * Sets the flow's extras to its tunnel endpoints (from the first packet)
- * and name (the first one seen): one interned string for both.
+ * Sets the flow's extras: its tunnel endpoints (from the first packet), its
+ * name (the first one seen), the client's JA4 and the server's JA3S (the
+ * first of each), all in one interned string.
  */
 static void learn_extras(struct flow_table *t, struct flow *f, const struct wl_packet *pkt)
 {
 	const char *name = name_of(pkt);
-	size_t old_len, name_len;
-	const struct flow_extras *old = wl_intern_data(t->extras, f->extras, &old_len);
-	struct wl_addr outer[2] = { { 0 } };
-	uint8_t buf[sizeof(struct flow_extras) + WL_NAME_MAX];
+	const char *ja4 = (pkt->has & WL_PKT_JA4) ? pkt->tls.ja4 : NULL;
+	const char *ja3s = (pkt->has & WL_PKT_JA3S) ? pkt->tls.ja3s : NULL;
+	uint8_t buf[sizeof(struct flow_extras) + WL_JA4_LEN + WL_JA3_LEN + WL_NAME_MAX];
+	struct flow_extras *x = (struct flow_extras *)buf;
+	struct extras_view v;
+	bool changed;
 	uint32_t ref;
 
-	if (old ? old_len > sizeof(*old) || !name : !name && !f->key.tunnel)
-		return; /* it has a name already, or there is nothing to add */
-	if (old) {
-		memcpy(outer, old->outer, sizeof(outer));
-	} else if (f->key.tunnel) {
-		outer[0] = pkt->outer.src;
-		outer[1] = pkt->outer.dst;
+	/* Nearly every packet: nothing to add. */
+	if (!name && !ja4 && !ja3s && (f->extras || !f->key.tunnel))
+		return;
+	changed = !extras_of(t, f->extras, &v) && f->key.tunnel;
+	if (changed) {
+		v.outer[0] = pkt->outer.src;
+		v.outer[1] = pkt->outer.dst;
 	}
-	name_len = name ? strnlen(name, WL_NAME_MAX - 1) : 0;
-	memcpy(buf, outer, sizeof(outer));
-	memcpy(buf + sizeof(struct flow_extras), name ? name : "", name_len);
-	ref = wl_intern_get(t->extras, buf, sizeof(struct flow_extras) + name_len);
+	changed |= fill_part(&v.name, &v.name_len, name, WL_NAME_MAX - 1);
+	changed |= fill_part(&v.ja4, &v.ja4_len, ja4, WL_JA4_LEN);
+	changed |= fill_part(&v.ja3s, &v.ja3s_len, ja3s, WL_JA3_LEN);
+	if (!changed)
+		return;
+	memcpy(x->outer, v.outer, sizeof(x->outer));
+	x->ja4_len = (uint8_t)v.ja4_len;
+	x->ja3s_len = (uint8_t)v.ja3s_len;
+	/* memcpy() wants a pointer even for nothing: absent parts have none. */
+	if (v.ja4_len)
+		memcpy(x->text, v.ja4, v.ja4_len);
+	if (v.ja3s_len)
+		memcpy(x->text + v.ja4_len, v.ja3s, v.ja3s_len);
+	if (v.name_len)
+		memcpy(x->text + v.ja4_len + v.ja3s_len, v.name, v.name_len);
+	ref = wl_intern_get(t->extras, buf, sizeof(*x) + v.ja4_len + v.ja3s_len + v.name_len);
 	if (!ref) {
 		t->stats.names_dropped++;
 		return;

@@ -4,9 +4,13 @@
  * folded in once (after the privilege drop, like everything that reads
  * packet bytes), reports go out as "flow" batches on the same socket, a
  * sweep once a second ends idle flows, and the end of a file or of capd
- * reports what is still open.
+ * reports what is still open. The TLS handshake reassembly and fingerprints
+ * (fingerprint.h) run here too, before the flow table learns from a packet.
  */
 #include "capd.h"
+
+#include "fingerprint.h"
+#include "log.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -48,6 +52,12 @@ int capd_flows_start(struct capd *d, char *err, size_t errlen)
 	struct flow_config cfg = d->opt.flow;
 	int r;
 
+	/* With or without flows: the fingerprints belong to the packets. */
+	if (!(d->tls = fingerprints_new(&r))) {
+		snprintf(err, errlen, "cannot start the TLS fingerprints: %s",
+			 r == -EIO ? "libcrypto has no MD5 or SHA-256" : strerror(-r));
+		return r;
+	}
 	if (!d->opt.track_flows)
 		return 0;
 	cfg.id_base = run_prefix();
@@ -58,6 +68,12 @@ int capd_flows_start(struct capd *d, char *err, size_t errlen)
 		return r;
 	}
 	return 0;
+}
+
+void capd_tls_packet(struct capd *d, const uint8_t *frame, size_t caplen)
+{
+	if (d->tls)
+		fingerprints_packet(d->tls, d->pkt, frame, caplen);
 }
 
 void capd_flows_packet(struct capd *d)
@@ -92,8 +108,25 @@ void capd_flows_end_of_file(struct capd *d)
 		flow_table_flush(d->flows, WL_FLOW_EOF);
 }
 
+static void log_tls_counts(const struct capd *d)
+{
+	struct fingerprint_stats st;
+
+	fingerprints_stats(d->tls, &st);
+	wl_notice("TLS: %llu JA3, %llu JA3S, %llu JA4; %llu hello records reassembled of %llu begun "
+		  "(%llu longer than their buffer, %llu segments out of order); reassembly memory %llu bytes at most",
+		  (unsigned long long)st.ja3, (unsigned long long)st.ja3s, (unsigned long long)st.ja4,
+		  (unsigned long long)st.reasm.completed, (unsigned long long)st.reasm.started,
+		  (unsigned long long)st.reasm.cut, (unsigned long long)st.reasm.out_of_order,
+		  (unsigned long long)st.reasm.memory_peak);
+}
+
 void capd_flows_stop(struct capd *d)
 {
+	if (d->tls) {
+		log_tls_counts(d);
+		d->tls = fingerprints_free(d->tls);
+	}
 	if (!d->flows)
 		return;
 	/* Stopping ends the capture: what is open is reported as of now. */
@@ -107,11 +140,40 @@ static void add_u64(cJSON *o, const char *k, uint64_t v)
 	cJSON_AddNumberToObject(o, k, (double)v);
 }
 
+/* "tls" in stats: fingerprints made, texts too long, and the reassembly. */
+static void tls_stats_json(const struct capd *d, cJSON *root)
+{
+	struct fingerprint_stats st;
+	cJSON *o, *r;
+
+	fingerprints_stats(d->tls, &st);
+	o = cJSON_AddObjectToObject(root, "tls");
+	add_u64(o, "ja3", st.ja3);
+	add_u64(o, "ja3s", st.ja3s);
+	add_u64(o, "ja4", st.ja4);
+	add_u64(o, "too_long", st.too_long);
+	add_u64(o, "alpn_cut", st.alpn_cut);
+	add_u64(o, "hash_failed", st.failed);
+	r = cJSON_AddObjectToObject(o, "reassembly");
+	add_u64(r, "active", st.reasm.active);
+	add_u64(r, "started", st.reasm.started);
+	add_u64(r, "completed", st.reasm.completed);
+	add_u64(r, "cut", st.reasm.cut);
+	add_u64(r, "out_of_order", st.reasm.out_of_order);
+	add_u64(r, "expired", st.reasm.expired);
+	add_u64(r, "evicted", st.reasm.evicted);
+	add_u64(r, "abandoned", st.reasm.abandoned);
+	add_u64(r, "memory", st.reasm.memory);
+	add_u64(r, "memory_peak", st.reasm.memory_peak);
+}
+
 void capd_flows_stats_json(const struct capd *d, cJSON *root)
 {
 	struct flow_stats st;
 	cJSON *o;
 
+	if (d->tls)
+		tls_stats_json(d, root);
 	if (!d->flows)
 		return;
 	flow_table_stats(d->flows, &st);

@@ -10,6 +10,7 @@
 #include "offline.h"
 
 #include "capture.h"
+#include "fingerprint.h"
 
 #include "flow-json.h"
 #include "packet-json.h"
@@ -65,28 +66,40 @@ static int sink_packet(void *ctx, const struct wl_packet *pkt)
 	return s->used >= OUT_FLUSH_AT ? sink_flush(s) : 0;
 }
 
-/* Reads every packet of the file, decodes it and hands it to each(). */
+/*
+ * Reads every packet of the file, decodes it (TLS hellos reassembled and
+ * fingerprinted as capd does live) and hands it to each().
+ */
 static int read_packets(struct capture *cap, int (*each)(void *ctx, const struct wl_packet *pkt), void *ctx,
 			struct wl_packet *pkt, struct dump_result *ret)
 {
 	pcap_t *pcap = cap->pcap;
 	struct pcap_pkthdr *h;
 	const u_char *data;
+	struct fingerprints *tls;
 	int r;
 
+	if (!(tls = fingerprints_new(&r))) {
+		snprintf(ret->error, sizeof(ret->error), "cannot start the TLS fingerprints: %s",
+			 r == -EIO ? "libcrypto has no MD5 or SHA-256" : strerror(-r));
+		return r;
+	}
 	while ((r = pcap_next_ex(pcap, &h, &data)) == 1) {
 		capture_fill_header(cap, pkt, h);
 		pkt->seq = ++ret->packets;
 		wl_dissect(pkt, cap->linktype, data, h->caplen);
+		fingerprints_packet(tls, pkt, data, h->caplen);
 		if (pkt->malformed)
 			ret->malformed++;
 		if ((ret->packets & 0xfff) == 0)
 			capture_release_read(cap);
 		if ((r = each(ctx, pkt)) < 0) {
 			snprintf(ret->error, sizeof(ret->error), "write: %s", strerror(-r));
+			fingerprints_free(tls);
 			return r;
 		}
 	}
+	fingerprints_free(tls);
 	if (r == PCAP_ERROR) {
 		snprintf(ret->error, sizeof(ret->error), "%s", pcap_geterr(pcap));
 		return -EBADMSG;

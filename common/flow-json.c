@@ -138,6 +138,10 @@ long wl_json_flow(const struct wl_flow_record *f, const char *sensor, char *buf,
 		kv_word(&w, "app", wl_proto_name((enum wl_proto)f->app));
 	if (f->name[0])
 		kv_str(&w, "name", f->name);
+	if (f->ja4[0])
+		kv_str(&w, "ja4", f->ja4);
+	if (f->ja3s[0])
+		kv_str(&w, "ja3s", f->ja3s);
 	kv_word(&w, "end", wl_flow_end_name((enum wl_flow_end)f->end));
 	if (f->flags & WL_FLOW_TCP)
 		put_tcp(&w, &f->tcp);

@@ -144,6 +144,29 @@ static void put_dhcp(struct jw *w, const struct wl_dhcp *dhcp)
 	close_obj(w);
 }
 
+/* The TLS fields: the client's ALPN list and the fingerprints (hex, nothing to escape). */
+static void put_tls(struct jw *w, const struct wl_packet *pkt)
+{
+	const struct wl_tls *tls = &pkt->tls;
+
+	if (pkt->has & WL_PKT_ALPN) {
+		key(w, "alpn");
+		put_char(w, '[');
+		for (unsigned i = 0; i < tls->n_alpn && i < WL_ALPN_MAX; i++) {
+			if (i)
+				put_char(w, ',');
+			put_string_in(w, tls->alpn[i], sizeof(tls->alpn[i]));
+		}
+		put_char(w, ']');
+	}
+	if (pkt->has & WL_PKT_JA3)
+		kv_str(w, "ja3", tls->ja3);
+	if (pkt->has & WL_PKT_JA3S)
+		kv_str(w, "ja3s", tls->ja3s);
+	if (pkt->has & WL_PKT_JA4)
+		kv_str(w, "ja4", tls->ja4);
+}
+
 long wl_json_packet(const struct wl_packet *pkt, char *buf, size_t size)
 {
 	struct jw w = { .p = buf, .end = buf + size };
@@ -175,6 +198,8 @@ long wl_json_packet(const struct wl_packet *pkt, char *buf, size_t size)
 		put_dns(&w, &pkt->dns);
 	if (pkt->has & WL_PKT_SNI)
 		kv_str(&w, "sni", pkt->sni);
+	if (pkt->has & (WL_PKT_ALPN | WL_PKT_JA3 | WL_PKT_JA3S | WL_PKT_JA4))
+		put_tls(&w, pkt);
 	if (pkt->has & WL_PKT_HTTP)
 		put_http(&w, &pkt->http);
 	if (pkt->has & WL_PKT_DHCP)

@@ -133,6 +133,26 @@ static void put_dns(struct ww *w, const struct wl_dns *dns)
 	}
 }
 
+static void put_tls(struct ww *w, const struct wl_packet *pkt)
+{
+	const struct wl_tls *tls = &pkt->tls;
+
+	if (pkt->has & WL_PKT_ALPN) {
+		uint8_t *sec = begin_section(w, WL_SEC_ALPN);
+
+		put_be(w, tls->alpn_total, 2);
+		for (unsigned i = 0; i < tls->n_alpn && i < WL_ALPN_MAX; i++)
+			put_text(w, tls->alpn[i], true);
+		end_section(w, sec);
+	}
+	if (pkt->has & WL_PKT_JA3)
+		put_text_section(w, WL_SEC_JA3, tls->ja3);
+	if (pkt->has & WL_PKT_JA3S)
+		put_text_section(w, WL_SEC_JA3S, tls->ja3s);
+	if (pkt->has & WL_PKT_JA4)
+		put_text_section(w, WL_SEC_JA4, tls->ja4);
+}
+
 static void put_summary(struct ww *w, const struct wl_packet *pkt)
 {
 	uint8_t *sec;
@@ -180,6 +200,8 @@ static void put_summary(struct ww *w, const struct wl_packet *pkt)
 		put_be(w, pkt->flow_id, 8);
 		end_section(w, sec);
 	}
+	if (pkt->has & (WL_PKT_ALPN | WL_PKT_JA3 | WL_PKT_JA3S | WL_PKT_JA4))
+		put_tls(w, pkt);
 	if (pkt->n_layers) {
 		sec = begin_section(w, WL_SEC_LAYERS);
 		for (unsigned i = 0; i < pkt->n_layers && i < WL_LAYERS_MAX; i++) {
@@ -332,6 +354,20 @@ static int get_dns_rr(struct cursor *c, struct wl_dns *dns)
 	return 0;
 }
 
+static int get_alpn(struct cursor *c, struct wl_packet *pkt)
+{
+	struct wl_tls *tls = &pkt->tls;
+
+	if (cur_be16(c, &tls->alpn_total) < 0)
+		return -EBADMSG;
+	tls->n_alpn = 0;
+	while (cur_left(c) > 0 && tls->n_alpn < WL_ALPN_MAX)
+		take_text(c, tls->alpn[tls->n_alpn++], sizeof(tls->alpn[0]));
+	if (tls->n_alpn > 0)
+		pkt->has |= WL_PKT_ALPN;
+	return 0;
+}
+
 static int get_layers(struct cursor *c, struct wl_packet *pkt)
 {
 	while (cur_left(c) >= 5 && pkt->n_layers < WL_LAYERS_MAX) {
@@ -414,6 +450,20 @@ static int get_section(uint8_t type, struct cursor *c, struct wl_wire_record *re
 		return get_layers(c, pkt);
 	case WL_SEC_FLOW:
 		return cur_be64(c, &pkt->flow_id) < 0 ? -EBADMSG : 0;
+	case WL_SEC_ALPN:
+		return get_alpn(c, pkt);
+	case WL_SEC_JA3:
+		pkt->has |= WL_PKT_JA3;
+		copy_text(pkt->tls.ja3, sizeof(pkt->tls.ja3), c->p + c->off, cur_left(c));
+		return 0;
+	case WL_SEC_JA3S:
+		pkt->has |= WL_PKT_JA3S;
+		copy_text(pkt->tls.ja3s, sizeof(pkt->tls.ja3s), c->p + c->off, cur_left(c));
+		return 0;
+	case WL_SEC_JA4:
+		pkt->has |= WL_PKT_JA4;
+		copy_text(pkt->tls.ja4, sizeof(pkt->tls.ja4), c->p + c->off, cur_left(c));
+		return 0;
 	default:
 		return 0;
 	}
@@ -513,6 +563,8 @@ enum {
 	FLOW_SEC_NAME = 3,
 	FLOW_SEC_TCP = 4,
 	FLOW_SEC_ICMP = 5,
+	FLOW_SEC_JA4 = 6,
+	FLOW_SEC_JA3S = 7,
 };
 
 #define FLOW_FIXED 80
@@ -576,6 +628,10 @@ static void put_flow_sections(struct ww *w, const struct wl_flow_record *f)
 	}
 	if (f->name[0])
 		put_text_section(w, FLOW_SEC_NAME, f->name);
+	if (f->ja4[0])
+		put_text_section(w, FLOW_SEC_JA4, f->ja4);
+	if (f->ja3s[0])
+		put_text_section(w, FLOW_SEC_JA3S, f->ja3s);
 	if (f->flags & WL_FLOW_TCP)
 		put_flow_tcp(w, &f->tcp);
 	if (f->flags & WL_FLOW_ICMP) {
@@ -670,6 +726,12 @@ static int get_flow_section(uint8_t type, struct cursor *c, struct wl_flow_recor
 		return get_flow_outer(c, f);
 	case FLOW_SEC_NAME:
 		copy_text(f->name, sizeof(f->name), c->p + c->off, cur_left(c));
+		return 0;
+	case FLOW_SEC_JA4:
+		copy_text(f->ja4, sizeof(f->ja4), c->p + c->off, cur_left(c));
+		return 0;
+	case FLOW_SEC_JA3S:
+		copy_text(f->ja3s, sizeof(f->ja3s), c->p + c->off, cur_left(c));
 		return 0;
 	case FLOW_SEC_TCP:
 		f->flags |= WL_FLOW_TCP;

@@ -83,6 +83,10 @@ enum wl_wire_section {
 	WL_SEC_DNS_RR = 10, /* one resource record (below); repeated, in order */
 	WL_SEC_LAYERS = 11, /* n x (u8 proto, u16 offset, u16 length) */
 	WL_SEC_FLOW = 12,  /* u64: the id of the flow record (below) the packet is counted in */
+	WL_SEC_ALPN = 13,  /* u16 names listed, then the names kept, each NUL-ended text */
+	WL_SEC_JA3 = 14,   /* text: 32 lowercase hex digits */
+	WL_SEC_JA3S = 15,  /* text: 32 lowercase hex digits */
+	WL_SEC_JA4 = 16,   /* text: t13d1516h2_8daaf6152771_e5627efa2ab1 */
 };
 
 /*
@@ -207,6 +211,8 @@ int wl_wire_next(struct wl_wire_reader *r, struct wl_wire_record *ret);
  *            b_retrans, a_out_of_order, b_out_of_order, a_dup_acks,
  *            b_dup_acks, a_zero_windows, b_zero_windows, resets
  *   5 ICMP   u8 type, u8 code, u16 echo identifier (of the first packet)
+ *   6 JA4    text: the JA4 of the flow's first ClientHello (the client's)
+ *   7 JA3S   text: the JA3S of the flow's first ServerHello (the server's)
  *
  * The compatibility promise of the packet records holds here too.
  */
@@ -271,6 +277,8 @@ struct wl_flow_record {
 	uint8_t icmp_type, icmp_code;
 	uint16_t icmp_id;
 	struct wl_flow_tcp tcp;
+	char ja4[WL_JA4_LEN + 1];      /* the client's, "" when none */
+	char ja3s[WL_JA3_LEN + 1];     /* the server's, "" when none */
 	char name[WL_NAME_MAX];        /* "" when none */
 };
 
@@ -278,7 +286,7 @@ const char *wl_flow_end_name(enum wl_flow_end end);
 const char *wl_tcp_state_name(enum wl_tcp_state state);
 
 /* Room one flow record can need on the wire. */
-#define WL_FLOW_RECORD_MAX 512
+#define WL_FLOW_RECORD_MAX 640
 
 /* Appends one flow record to buf[0..size); returns its length or -ENOBUFS. */
 long wl_wire_put_flow(uint8_t *buf, size_t size, const struct wl_flow_record *f);

@@ -8,13 +8,15 @@
  * decoder bug shows up as a crash here rather than as garbage downstream.
  *
  * The checks live in fuzz_checks.c, shared with the per-decoder targets of
- * fuzz_decoder.c. Every summary then goes on into capd's flow table, as it
- * does in capd (fuzz_flows.c): its reports are checked and its size bounded. Built two ways (tests/fuzz/meson.build): with
+ * fuzz_decoder.c. Every summary then goes through capd's TLS handshake
+ * reassembly (fuzz_tls.c) and into its flow table, as it does in capd
+ * (fuzz_flows.c): reports are checked and sizes bounded. Built two ways (tests/fuzz/meson.build): with
  * -fsanitize=fuzzer as fuzz-dissect, and with fuzz_main.c as the plain replay
  * driver that runs under meson test.
  */
 #include "fuzz_checks.h"
 #include "fuzz_flows.h"
+#include "fuzz_tls.h"
 
 #include <string.h>
 
@@ -97,6 +99,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	wl_fuzz_check_packet(&pkt, ret, frame_len);
 	fuzz_tree(frame, frame_len, linktype, ret);
+	/* As capd: the TLS reassembly and fingerprints, then the flow. */
+	if (wl_fuzz_tls(&pkt, frame, frame_len))
+		wl_fuzz_check_packet(&pkt, ret, frame_len);
 	wl_fuzz_flows(&pkt);
 	return 0;
 }

@@ -29,6 +29,7 @@ static void check_round_trip(const struct wl_flow_record *rec)
 	CHECK(back.id == rec->id && back.packets[0] == rec->packets[0] && back.bytes[1] == rec->bytes[1]);
 	CHECK(back.end == rec->end && back.first_us == rec->first_us && back.last_us == rec->last_us);
 	CHECK(strcmp(back.name, rec->name) == 0);
+	CHECK(strcmp(back.ja4, rec->ja4) == 0 && strcmp(back.ja3s, rec->ja3s) == 0);
 	CHECK(wl_wire_next_flow(&r, &back) == 0);
 }
 
@@ -43,6 +44,8 @@ static void check_report(void *ctx, const struct wl_flow_record *rec)
 	CHECK(rec->packets[0] >= 1); /* side a sent the first packet */
 	CHECK(rec->last_us >= rec->first_us);
 	CHECK(memchr(rec->name, '\0', sizeof(rec->name)) != NULL);
+	CHECK(memchr(rec->ja4, '\0', sizeof(rec->ja4)) != NULL);
+	CHECK(memchr(rec->ja3s, '\0', sizeof(rec->ja3s)) != NULL);
 	CHECK(!(rec->flags & WL_FLOW_TCP) || rec->tcp.state < WL_TCP_STATE__MAX);
 	CHECK(rec->n_vlan <= WL_FLOW_VLAN_MAX);
 	CHECK(wl_json_flow(rec, NULL, json, sizeof(json)) > 0);

@@ -453,6 +453,93 @@ static void test_names_and_app(void **state)
 	flow_table_free(t);
 }
 
+/*
+ * The client's JA4 and the server's JA3S: the first of each is kept, beside
+ * the name and a tunnel's endpoints, and they travel in the flow record.
+ */
+static void test_fingerprints_kept(void **state)
+{
+	static const char ja4[] = "t13d1516h2_8daaf6152771_e5627efa2ab1";
+	static const char ja3s[] = "f4febc55ea12b31ae17cfb7e614afda8";
+	struct reports rs;
+	struct flow_table *t = table(&rs, 16);
+	struct wl_packet hello = tcp_packet(true, 1.0, ACK | PSH, 1, 1, 300, 100);
+	struct wl_packet answer = tcp_packet(false, 1.1, ACK | PSH, 1, 301, 100, 100);
+	struct wl_flow_record back;
+	struct wl_wire_reader r;
+	uint8_t msg[WL_WIRE_BATCH_HEADER + WL_FLOW_RECORD_MAX];
+	long n;
+
+	(void)state;
+	hello.proto = answer.proto = WL_P_TLS;
+	hello.has |= WL_PKT_SNI | WL_PKT_JA4;
+	strcpy(hello.sni, "example.org");
+	strcpy(hello.tls.ja4, ja4);
+	answer.has |= WL_PKT_JA3S;
+	strcpy(answer.tls.ja3s, ja3s);
+	feed(t, hello);
+	feed(t, answer);
+	/* Later hellos change nothing. */
+	hello.has = WL_PKT_JA4;
+	strcpy(hello.tls.ja4, "t12i000000_000000000000_000000000000");
+	hello.ts_sec = 2;
+	feed(t, hello);
+	flow_table_flush(t, WL_FLOW_EOF);
+	assert_int_equal(rs.n, 1);
+	assert_string_equal(rs.r[0].name, "example.org");
+	assert_string_equal(rs.r[0].ja4, ja4);
+	assert_string_equal(rs.r[0].ja3s, ja3s);
+	/* On the wire and back. */
+	n = wl_wire_put_flow(msg + WL_WIRE_BATCH_HEADER, WL_FLOW_RECORD_MAX, &rs.r[0]);
+	assert_true(n > 0);
+	wl_wire_put_batch_header(msg, 1, 0);
+	assert_int_equal(wl_wire_reader_init(&r, msg, WL_WIRE_BATCH_HEADER + (size_t)n), 0);
+	assert_int_equal(wl_wire_next_flow(&r, &back), 1);
+	assert_string_equal(back.ja4, ja4);
+	assert_string_equal(back.ja3s, ja3s);
+	assert_string_equal(back.name, "example.org");
+	flow_table_free(t);
+}
+
+/* Fingerprints without a name, and a tunnel's endpoints with them. */
+static void test_fingerprints_in_tunnel(void **state)
+{
+	struct reports rs;
+	struct flow_table *t = table(&rs, 16);
+	struct wl_packet p = tcp_packet(true, 1.0, ACK | PSH, 1, 1, 300, 100);
+	struct wl_flow_record big;
+	uint8_t msg[WL_FLOW_RECORD_MAX];
+
+	(void)state;
+	p.inner = p.outer;
+	p.has |= WL_PKT_INNER;
+	p.outer.src = (struct wl_addr){ .family = 4, .b = { 192, 0, 2, 1 } };
+	p.outer.dst = (struct wl_addr){ .family = 4, .b = { 192, 0, 2, 2 } };
+	feed(t, p);
+	p.has |= WL_PKT_JA4;
+	strcpy(p.tls.ja4, "t13i010100_000000000000_000000000000");
+	feed(t, p);
+	flow_table_flush(t, WL_FLOW_EOF);
+	assert_int_equal(rs.n, 1);
+	assert_true(rs.r[0].flags & WL_FLOW_OUTER);
+	assert_int_equal(rs.r[0].outer[0].b[3], 1);
+	assert_string_equal(rs.r[0].ja4, "t13i010100_000000000000_000000000000");
+	assert_string_equal(rs.r[0].name, "");
+	assert_string_equal(rs.r[0].ja3s, "");
+	/* The largest record still fits WL_FLOW_RECORD_MAX. */
+	big = rs.r[0];
+	big.n_vlan = WL_FLOW_VLAN_MAX;
+	big.l3 = WL_L3_IPV6;
+	big.addr[0].family = big.addr[1].family = 6;
+	big.outer[0].family = big.outer[1].family = 6;
+	big.flags |= WL_FLOW_TCP | WL_FLOW_ICMP;
+	memset(big.name, 'n', sizeof(big.name) - 1);
+	memset(big.ja4, 'a', sizeof(big.ja4) - 1);
+	memset(big.ja3s, 'b', sizeof(big.ja3s) - 1);
+	assert_true(wl_wire_put_flow(msg, sizeof(msg), &big) > 0);
+	flow_table_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -470,6 +557,8 @@ int main(void)
 		cmocka_unit_test(test_port_reuse_new_flow),
 		cmocka_unit_test(test_non_ip_and_icmp_echo),
 		cmocka_unit_test(test_names_and_app),
+		cmocka_unit_test(test_fingerprints_kept),
+		cmocka_unit_test(test_fingerprints_in_tunnel),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

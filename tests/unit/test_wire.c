@@ -389,6 +389,8 @@ static void assert_same_hidden_fields(const struct wl_packet *a, const struct wl
 	}
 	if (a->has & WL_PKT_DHCP)
 		assert_int_equal(a->dhcp.xid, b->dhcp.xid);
+	if (a->has & WL_PKT_ALPN)
+		assert_int_equal(a->tls.alpn_total, b->tls.alpn_total);
 }
 
 /* Checks the record just read against the original packet and its bytes. */
@@ -576,7 +578,8 @@ static void fill_worst_case(struct wl_packet *pkt)
 	pkt->ts_usec = 999999;
 	pkt->len = UINT32_MAX;
 	pkt->flow_id = UINT64_MAX;
-	pkt->has = WL_PKT_ETH | WL_PKT_INNER | WL_PKT_DNS | WL_PKT_SNI | WL_PKT_HTTP | WL_PKT_DHCP;
+	pkt->has = WL_PKT_ETH | WL_PKT_INNER | WL_PKT_DNS | WL_PKT_SNI | WL_PKT_HTTP | WL_PKT_DHCP | WL_PKT_ALPN |
+		   WL_PKT_JA3 | WL_PKT_JA3S | WL_PKT_JA4;
 	pkt->malformed = WL_INVALID;
 	pkt->proto = WL_P__MAX - 1;
 	memcpy(pkt->eth_src, MAC_A, 6);
@@ -607,6 +610,13 @@ static void fill_worst_case(struct wl_packet *pkt)
 	memset(pkt->http.host, 'h', sizeof(pkt->http.host) - 1);
 	memset(pkt->http.path, '\x1f', sizeof(pkt->http.path) - 1);
 	pkt->http.status = 599;
+	pkt->tls.n_alpn = WL_ALPN_MAX;
+	pkt->tls.alpn_total = UINT16_MAX;
+	for (unsigned i = 0; i < WL_ALPN_MAX; i++)
+		memset(pkt->tls.alpn[i], '"', WL_ALPN_LEN);
+	memset(pkt->tls.ja3, 'f', WL_JA3_LEN);
+	memset(pkt->tls.ja3s, 'e', WL_JA3_LEN);
+	memset(pkt->tls.ja4, '_', WL_JA4_LEN);
 	pkt->dhcp = (struct wl_dhcp){ .op = 2, .msg_type = 5, .xid = UINT32_MAX };
 	memset(pkt->dhcp.hostname, 'd', sizeof(pkt->dhcp.hostname) - 1);
 	pkt->dns.id = 0xffff;
@@ -644,6 +654,53 @@ static void test_round_trip_worst_case(void **state)
 	assert_string_equal(rec.pkt.dns.answers[31].name, orig.dns.answers[31].name);
 	assert_string_equal(rec.pkt.http.path, orig.http.path);
 	assert_true(rec.pkt.flow_id == UINT64_MAX);
+}
+
+/*
+ * The TLS fields: the ALPN list (with the count of names listed) and the
+ * fingerprints, in the JSON as the README shows them; a record after it
+ * without them reads none.
+ */
+static void test_round_trip_tls(void **state)
+{
+	static const char want[] = "\"sni\":\"example.com\",\"alpn\":[\"h2\",\"http/1.1\"],"
+				   "\"ja3\":\"c000e2caf3a25423f9de6c8a4b12a975\","
+				   "\"ja3s\":\"f4febc55ea12b31ae17cfb7e614afda8\","
+				   "\"ja4\":\"t13d1516h2_8daaf6152771_e5627efa2ab1\"";
+	uint8_t raw[64] = { 0 };
+	uint8_t b[8192];
+	struct wl_wire_reader r;
+	long n;
+	size_t off = WL_WIRE_BATCH_HEADER;
+
+	memset(&orig, 0, sizeof(orig));
+	orig.len = orig.caplen = sizeof(raw);
+	orig.proto = WL_P_TLS;
+	orig.has = WL_PKT_SNI | WL_PKT_ALPN | WL_PKT_JA3 | WL_PKT_JA3S | WL_PKT_JA4;
+	strcpy(orig.sni, "example.com");
+	orig.tls.n_alpn = 2;
+	orig.tls.alpn_total = 3;
+	strcpy(orig.tls.alpn[0], "h2");
+	strcpy(orig.tls.alpn[1], "http/1.1");
+	strcpy(orig.tls.ja3, "c000e2caf3a25423f9de6c8a4b12a975");
+	strcpy(orig.tls.ja3s, "f4febc55ea12b31ae17cfb7e614afda8");
+	strcpy(orig.tls.ja4, "t13d1516h2_8daaf6152771_e5627efa2ab1");
+	n = json_of(&orig, json_a);
+	json_a[n] = '\0';
+	assert_non_null(strstr(json_a, want));
+	assert_round_trip(&orig, WL_LINK_ETHERNET, raw, sizeof(raw));
+	assert_int_equal(rec.pkt.tls.alpn_total, 3);
+	for (unsigned i = 0; i < 2; i++) {
+		n = wl_wire_put_record(b + off, sizeof(b) - off, &orig, WL_LINK_ETHERNET, raw, sizeof(raw));
+		assert_true(n > 0);
+		off += (size_t)n;
+		orig.has = 0;
+	}
+	wl_wire_put_batch_header(b, 2, 1);
+	assert_int_equal(wl_wire_reader_init(&r, b, off), 0);
+	assert_int_equal(wl_wire_next(&r, &rec), 1);
+	assert_int_equal(wl_wire_next(&r, &rec), 1);
+	assert_false(rec.pkt.has & (WL_PKT_SNI | WL_PKT_ALPN | WL_PKT_JA3 | WL_PKT_JA3S | WL_PKT_JA4));
 }
 
 /* A packet's flow id travels; the next record without one reads 0, not the last id. */
@@ -1673,6 +1730,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_round_trip_link_types),
 		cmocka_unit_test(test_round_trip_worst_case),
 		cmocka_unit_test(test_round_trip_flow_id),
+		cmocka_unit_test(test_round_trip_tls),
 		cmocka_unit_test(test_round_trip_corpus),
 		cmocka_unit_test(test_reader_empty_message),
 		cmocka_unit_test(test_reader_short_header),
