@@ -919,6 +919,28 @@ static void test_ah_then_tcp(void **state)
 	check_every_prefix(WL_LINK_ETHERNET, &f, 14 + 20 + 24 + 20);
 }
 
+/* A length of 0 says 8 bytes: the next header starts there, inside what would be the sequence. */
+static void test_ah_zero_length_next_header_at_8(void **state)
+{
+	struct frame f = { .n = 0 };
+
+	(void)state;
+	put_eth_macs(&f, MAC_DST, MAC_SRC, 0x0800);
+	size_t ip = put_ipv4(&f, 51, OUT_A, OUT_B);
+	size_t ah = f.n;
+	put_u8(&f, 17);
+	put_u8(&f, 0);
+	put_u16(&f, 0);
+	put_u32(&f, 0x1001);
+	size_t udp = put_udp(&f, 40000, 9999);
+	put_u32(&f, 0);
+	end_udp(&f, udp);
+	end_ip(&f, ip);
+	assert_int_equal(dissect(WL_LINK_ETHERNET, &f), 0);
+	assert_int_equal(pkt.proto, WL_P_UDP);
+	assert_int_equal(pkt.layers[pkt.n_layers - 1].off, ah + 8);
+}
+
 /* ---- Serial links --------------------------------------------------------------------- */
 
 static void test_chdlc_ipv4_and_slarp(void **state)
@@ -1380,6 +1402,7 @@ int main(void)
 		cmocka_unit_test(test_esp_spi_and_sequence),
 		cmocka_unit_test(test_esp_in_udp_keepalive_and_ike),
 		cmocka_unit_test(test_ah_then_tcp),
+		cmocka_unit_test(test_ah_zero_length_next_header_at_8),
 		cmocka_unit_test(test_chdlc_ipv4_and_slarp),
 		cmocka_unit_test(test_ppp_links_with_and_without_hdlc_bytes),
 		cmocka_unit_test(test_ppp_hdlc_link_takes_cisco_hdlc),
