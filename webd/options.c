@@ -48,6 +48,15 @@ NUMBER_SETTER(flows, OPT(o)->limits.flows, 16, FLOWS_LIMIT_MAX, "flows")
 NUMBER_SETTER(alert_packets, OPT(o)->limits.alert_packets, 1, 100000000, "alert-packets")
 NUMBER_SETTER(alert_window, OPT(o)->limits.alert_window_s, 1, STATE_ALERT_BUCKETS, "alert-window (s)")
 NUMBER_SETTER(alert_cooldown, OPT(o)->limits.alert_cooldown_s, 0, 86400, "alert-cooldown (s)")
+NUMBER_SETTER(scan_ports, OPT(o)->limits.flow_alerts.scan_ports, 0, FLOW_ALERTS_SCAN_MAX, "scan-ports")
+NUMBER_SETTER(scan_hosts, OPT(o)->limits.flow_alerts.scan_hosts, 0, FLOW_ALERTS_SCAN_MAX, "scan-hosts")
+NUMBER_SETTER(syn_flood_flows, OPT(o)->limits.flow_alerts.syn_flood_flows, 0, 100000000, "syn-flood-flows")
+NUMBER_SETTER(retrans_percent, OPT(o)->limits.flow_alerts.retrans_percent, 0, 100, "retrans-percent")
+NUMBER_SETTER(retrans_packets, OPT(o)->limits.flow_alerts.retrans_packets, 1, 100000000, "retrans-packets")
+NUMBER_SETTER(flow_alert_window, OPT(o)->limits.flow_alerts.window_s, 1, FLOW_ALERTS_WINDOW_MAX,
+	      "flow-alert-window (s)")
+NUMBER_SETTER(flow_alert_tracked, OPT(o)->limits.flow_alerts.tracked, 16, FLOW_ALERTS_TRACKED_MAX,
+	      "flow-alert-tracked")
 NUMBER_SETTER(max_clients, OPT(o)->max_clients, 1, 1000, "max-clients")
 NUMBER_SETTER(feed_rows, OPT(o)->feed_rows, 1, 10000, "feed-rows")
 NUMBER_SETTER(threads, OPT(o)->threads, 4, 256, "threads")
@@ -246,7 +255,14 @@ static const struct wl_option webd_option_table[] = {
 	{ "flows", 0, NULL, "N", true, set_flows, "flows kept, active and ended (default 200000; ended ones make room first)" },
 	{ "alert-packets", 0, NULL, "N", true, set_alert_packets, "alert when one IP sends more than N packets ... (default 200)" },
 	{ "alert-window", 0, NULL, "S", true, set_alert_window, "... within S seconds (default 10)" },
-	{ "alert-cooldown", 0, NULL, "S", true, set_alert_cooldown, "quiet seconds before an IP can alert again (default 60)" },
+	{ "alert-cooldown", 0, NULL, "S", true, set_alert_cooldown, "quiet seconds before an IP can alert again, any kind (default 60)" },
+	{ "scan-ports", 0, NULL, "N", true, set_scan_ports, "alert when one IP opens flows to more than N distinct ports ... (default 100, 0: off)" },
+	{ "scan-hosts", 0, NULL, "N", true, set_scan_hosts, "... or to more than N distinct hosts ... (default 100, 0: off)" },
+	{ "syn-flood-flows", 0, NULL, "N", true, set_syn_flood_flows, "... or more than N half-open TCP flows go to one IP ... (default 100, 0: off)" },
+	{ "flow-alert-window", 0, NULL, "S", true, set_flow_alert_window, "... within S seconds (default 60)" },
+	{ "retrans-percent", 0, NULL, "P", true, set_retrans_percent, "alert on TCP flows with more than P% retransmissions ... (default 10, 0: off)" },
+	{ "retrans-packets", 0, NULL, "N", true, set_retrans_packets, "... and at least N packets (default 50)" },
+	{ "flow-alert-tracked", 0, NULL, "N", true, set_flow_alert_tracked, "addresses and pairs the flow alerts track (default 8192)" },
 	{ "max-clients", 0, NULL, "N", true, set_max_clients, "live feed clients at once (default 32)" },
 	{ "feed-rows", 0, NULL, "N", true, set_feed_rows, "rows per live update at most; more are sampled (default 50)" },
 	{ "threads", 0, NULL, "N", true, set_threads, "HTTP worker threads (default 48)" },

@@ -12,7 +12,9 @@
  *
  * and what the API reads through state.h rather than by index arithmetic:
  * the rates by capture second, the DNS log and the alerts newest first, and
- * the one formatter of DNS answers that the log and history share.
+ * the one formatter of DNS answers that the log and history share; the live
+ * rates by webd's second of arrival (a replay faster than real time); and
+ * the flow alerts in the same alert list as the flood alert.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -360,6 +362,131 @@ static void alerts_newest_first(void **unused)
 	free(s);
 }
 
+/*
+ * The live rates count by webd's clock: ten capture seconds arriving in
+ * one wall second (a replay at --speed 10) are ten seconds' packets in
+ * that second, while the capture seconds keep their own counts.
+ */
+static void arrival_rates_by_wall_second(void **unused)
+{
+	struct state *s = new_state(1024);
+	struct wl_addr a = addr_from("10.0.0.1");
+	static struct wl_packet pkt;
+	struct packet_origin from = { .sensor = 0 };
+	const int64_t wall = T0 + 5000;
+
+	(void)unused;
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.len = 100;
+	pkt.outer.l3 = WL_L3_IPV4;
+	pkt.outer.has = WL_HAS_SRC;
+	pkt.outer.src = a;
+	for (int i = 0; i < 100; i++) {
+		pkt.ts_sec = T0 + i / 10; /* ten capture seconds ... */
+		state_add_packet(s, &from, &pkt, dummy_record, sizeof(dummy_record), NULL, wall); /* ... in one */
+	}
+	assert_int_equal(state_arrival_at(s, wall)->packets, 100);
+	assert_int_equal(state_arrival_at(s, wall)->bytes, 10000);
+	assert_null(state_arrival_at(s, wall - 1));
+	assert_null(state_arrival_at(s, T0)); /* nothing arrived then */
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(state_rate_at(s, T0 + i)->packets, 10);
+	/* The next wall second starts afresh; flow reports are counted by arrival too. */
+	state_add_packet(s, &from, &pkt, dummy_record, sizeof(dummy_record), NULL, wall + 1);
+	assert_int_equal(state_arrival_at(s, wall + 1)->packets, 1);
+	{
+		struct wl_flow_record r;
+
+		memset(&r, 0, sizeof(r));
+		r.id = 1;
+		r.l3 = WL_L3_IPV4;
+		r.addr[0] = a;
+		r.addr[1] = addr_from("10.0.0.2");
+		state_add_flow_report(s, 0, &r, (wall + 1) * 1000000);
+		assert_int_equal(state_arrival_at(s, wall + 1)->flow_reports, 1);
+	}
+	state_clear(s);
+	assert_null(state_arrival_at(s, wall));
+	free_state(s);
+}
+
+/*
+ * Flow alerts go to the state's one alert list, with their kind; a flood
+ * alert's host is not fooled by a flow alert of the same address taking
+ * its place in the ring, and the listener hears of both.
+ */
+static unsigned heard;
+
+static void count_heard(void *ctx, const struct alert *a)
+{
+	(void)ctx;
+	(void)a;
+	heard++;
+}
+
+static void flow_alerts_in_the_list(void **unused)
+{
+	struct state *s = malloc(sizeof(*s));
+	struct state_limits lim;
+	struct wl_addr victim = addr_from("10.1.0.20");
+
+	(void)unused;
+	assert_non_null(s);
+	state_default_limits(&lim);
+	lim.ring_packets = 64;
+	lim.ring_bytes = 64 * 1024;
+	lim.alerts = 1; /* one place: every alert takes the last one's */
+	lim.alert_packets = 2;
+	lim.flow_alerts.syn_flood_flows = 3;
+	assert_int_equal(state_init(s, &lim), 0);
+	s->on_alert = count_heard;
+	heard = 0;
+	/* A flood from the victim's address ... */
+	for (int i = 0; i < 3; i++)
+		add_packet(s, &victim, NULL, T0, NULL);
+	assert_int_equal(state_alert_at(s, 0)->kind, ALERT_FLOOD);
+	assert_int_equal(heard, 1);
+	/* ... then four half-open flows to it: a SYN flood alert takes the one place. */
+	for (uint64_t id = 1; id <= 4; id++) {
+		struct wl_flow_record r;
+
+		memset(&r, 0, sizeof(r));
+		r.id = id;
+		r.l3 = WL_L3_IPV4;
+		r.ipproto = 6;
+		r.flags = WL_FLOW_TCP | WL_FLOW_PORTS;
+		r.addr[0] = addr_from("10.3.0.1");
+		r.addr[0].b[3] = (uint8_t)id;
+		r.addr[1] = victim;
+		r.port[1] = 80;
+		r.tcp.state = WL_TCP_SYN_SENT;
+		r.tcp.flags[0] = 0x02;
+		r.end = WL_FLOW_IDLE;
+		state_add_flow_report(s, 0, &r, (int64_t)T0 * 1000000);
+	}
+	assert_int_equal(s->alerts_count, 1);
+	assert_int_equal(state_alert_at(s, 0)->kind, ALERT_SYN_FLOOD);
+	assert_int_equal(state_alert_at(s, 0)->peak_window, 4);
+	assert_int_equal(heard, 2);
+	/*
+	 * More flood packets: the flood's record is gone from the list, but its
+	 * episode goes on (no second alert), and the SYN flood's record is not
+	 * taken for it.
+	 */
+	add_packet(s, &victim, NULL, T0, NULL);
+	assert_int_equal(state_alert_at(s, 0)->kind, ALERT_SYN_FLOOD);
+	assert_int_equal(state_alert_at(s, 0)->packets, 4);
+	assert_int_equal(heard, 2);
+	assert_true(state_find_host(s, &victim)->alerting);
+	/* Both end once their windows are quiet (the state's clock: the capture's). */
+	state_tick(s, T0 + 200);
+	assert_int_equal(state_alert_at(s, 0)->cleared, T0 + 200);
+	assert_false(state_find_host(s, &victim)->alerting);
+	assert_int_equal(heard, 3); /* the SYN flood's clearing; the flood's record is gone */
+	state_free(s);
+	free(s);
+}
+
 /* The one formatter of DNS answers: answer-section data only, joined, cut to fit. */
 static void dns_answers_text(void **unused)
 {
@@ -402,6 +529,8 @@ int main(void)
 		cmocka_unit_test(dns_log_newest_first),
 		cmocka_unit_test(alerts_newest_first),
 		cmocka_unit_test(dns_answers_text),
+		cmocka_unit_test(arrival_rates_by_wall_second),
+		cmocka_unit_test(flow_alerts_in_the_list),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

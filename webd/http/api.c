@@ -421,31 +421,10 @@ static int api_hosts(struct webd *w, struct mg_connection *conn, bool names_only
 
 static int api_alerts(struct webd *w, struct mg_connection *conn)
 {
-	const struct state *s = &w->state;
-	cJSON *root = cJSON_CreateObject(), *list = cJSON_AddArrayToObject(root, "alerts");
+	cJSON *root;
 
 	pthread_mutex_lock(&w->state.lock);
-	cJSON_AddNumberToObject(root, "threshold", s->lim.alert_packets);
-	cJSON_AddNumberToObject(root, "window", s->lim.alert_window_s);
-	cJSON_AddNumberToObject(root, "cooldown", s->lim.alert_cooldown_s);
-	for (size_t i = 0; i < s->alerts_count; i++) {
-		const struct alert *a = state_alert_at(s, i);
-		cJSON *item = cJSON_CreateObject();
-
-		add_u64(item, "id", a->id);
-		add_addr(item, "ip", &a->addr);
-		cJSON_AddStringToObject(item, "sensor", s->sensors[a->sensor].name);
-		cJSON_AddNumberToObject(item, "started", (double)a->started);
-		cJSON_AddNumberToObject(item, "last", (double)a->last);
-		if (a->cleared)
-			cJSON_AddNumberToObject(item, "cleared", (double)a->cleared);
-		cJSON_AddBoolToObject(item, "active", a->cleared == 0);
-		add_u64(item, "peak", a->peak_window);
-		add_u64(item, "packets", a->packets);
-		cJSON_AddNumberToObject(item, "threshold", a->threshold);
-		cJSON_AddNumberToObject(item, "window", a->window_s);
-		cJSON_AddItemToArray(list, item);
-	}
+	root = summary_alerts_json(&w->state); /* every kind, and their limits (live/summary.c) */
 	pthread_mutex_unlock(&w->state.lock);
 	return send_cjson(conn, root);
 }

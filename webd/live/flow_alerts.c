@@ -233,7 +233,8 @@ static void clear_episode(struct flow_alerts *fa, struct fa_episode *ep, int64_t
 	struct alert *a = fa->sink.find(fa->sink.ctx, ep->slot, ep->alert_id);
 
 	if (a) {
-		a->cleared = now;
+		/* A clock that went back (a replay of an older capture) does not end it before it began. */
+		a->cleared = now > a->last ? now : a->last;
 		fa->sink.cleared(fa->sink.ctx, a);
 	}
 	ep->open = false;

@@ -154,7 +154,7 @@ static void add_flow_batch(struct webd *w, struct wl_flow_record *rec, uint8_t s
 	while ((rc = wl_wire_next_flow(&r, rec)) == 1) {
 		wl_seq_packet(&ss->flow_seq, rec->seq);
 		ss->flow_reports++;
-		flows_report(&w->state.flows, sensor, rec, now_us);
+		state_add_flow_report(&w->state, sensor, rec, now_us);
 		history_add_flow(w->history, &w->state, sensor, rec, now_us);
 	}
 	if (rc < 0)

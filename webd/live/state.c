@@ -25,6 +25,7 @@ void state_default_limits(struct state_limits *lim)
 		.alert_window_s = 10,
 		.alert_cooldown_s = 60,
 	};
+	flow_alerts_default_limits(&lim->flow_alerts);
 }
 
 /*
@@ -57,6 +58,19 @@ static size_t pow2_at_least(size_t n)
 	return p;
 }
 
+static const struct alert_sink state_alert_sink;
+
+/* The flow alerts share the flood alert's cooldown and the state's alert list. */
+static int init_flow_alerts(struct state *s)
+{
+	struct flow_alert_limits fl = s->lim.flow_alerts;
+	struct alert_sink sink = state_alert_sink;
+
+	fl.cooldown_s = s->lim.alert_cooldown_s;
+	sink.ctx = s;
+	return flow_alerts_init(&s->flow_alerts, &fl, &sink);
+}
+
 int state_init(struct state *s, const struct state_limits *lim)
 {
 	int r;
@@ -77,6 +91,8 @@ int state_init(struct state *s, const struct state_limits *lim)
 		return -ENOMEM;
 	}
 	r = lim->flows > FLOWS_LIMIT_MAX ? -EINVAL : flows_init(&s->flows, (uint32_t)lim->flows);
+	if (r == 0)
+		r = init_flow_alerts(s);
 	if (r < 0) {
 		state_free(s);
 		return r;
@@ -111,6 +127,7 @@ void state_free(struct state *s)
 	free(s->dns);
 	free(s->alerts);
 	flows_free(&s->flows);
+	flow_alerts_free(&s->flow_alerts);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -222,6 +239,28 @@ const struct rate_bucket *state_rate_at(const struct state *s, int64_t second)
 	return b->second == second ? b : NULL;
 }
 
+/*
+ * The same by webd's clock: what arrived in each second. A replay at
+ * --speed 10 puts ten capture seconds into one of these, and one at max
+ * speed hundreds, so that the live rates say what webd takes in now; the
+ * capture seconds above stay what the packets say (history, rates.csv).
+ */
+static struct rate_bucket *arrival_bucket(struct state *s, int64_t wall_second)
+{
+	struct rate_bucket *b = &s->arrival[rate_slot(wall_second)];
+
+	if (b->second != wall_second)
+		*b = (struct rate_bucket){ .second = wall_second };
+	return b;
+}
+
+const struct rate_bucket *state_arrival_at(const struct state *s, int64_t wall_second)
+{
+	const struct rate_bucket *b = &s->arrival[rate_slot(wall_second)];
+
+	return b->second == wall_second ? b : NULL;
+}
+
 /* ---- Hosts: hash chains for look-up, an LRU list for eviction ---------------- */
 
 /*
@@ -296,7 +335,9 @@ static void hash_unlink(struct state *s, uint32_t i)
  * host's. A chain already at STATE_HOST_CHAIN_MAX gives up its own least
  * recently seen host instead, so that no walk is ever longer than that.
  */
-static uint32_t host_slot(struct state *s, size_t bucket)
+static void end_flood(struct state *s, struct host *h, int64_t now);
+
+static uint32_t host_slot(struct state *s, size_t bucket, int64_t now)
 {
 	uint32_t i, len = 0, oldest = NONE;
 
@@ -314,6 +355,9 @@ static uint32_t host_slot(struct state *s, size_t bucket)
 		i = s->lru_tail;
 		s->hosts_evicted++;
 	}
+	/* Its flood episode ends with it, rather than stay open in the list for ever. */
+	if (s->hosts[i].alerting)
+		end_flood(s, &s->hosts[i], now);
 	lru_unlink(s, i);
 	hash_unlink(s, i);
 	return i;
@@ -334,7 +378,7 @@ static struct host *touch_host(struct state *s, const struct wl_addr *a, int64_t
 		return h;
 	}
 	bucket = addr_bucket(s, a);
-	i = host_slot(s, bucket);
+	i = host_slot(s, bucket, now);
 	h = &s->hosts[i];
 	memset(h, 0, sizeof(*h));
 	h->used = true;
@@ -499,21 +543,67 @@ static void advance_buckets(struct host *h, int64_t now)
 		h->sent_bucket_second = now;
 }
 
-static void raise_alert(struct state *s, struct host *h, uint8_t sensor, int64_t now, uint64_t sum)
+/* Whether a slot of the alert ring holds one of the alerts_count in the list. */
+static bool slot_in_list(const struct state *s, size_t slot)
+{
+	size_t age = (s->alerts_head + s->lim.alerts - 1 - slot) % s->lim.alerts;
+
+	return age < s->alerts_count;
+}
+
+/* Puts an alert in the list (a ring: the oldest gives way) with the next id, and tells the listener. */
+static struct alert *store_alert(struct state *s, const struct alert *proto, size_t *ret_slot)
 {
 	struct alert *a = &s->alerts[s->alerts_head];
 
-	*a = (struct alert){ .id = s->next_alert_id++, .addr = h->addr, .sensor = sensor,
-			     .started = now, .last = now, .peak_window = sum, .packets = sum,
-			     .threshold = s->lim.alert_packets, .window_s = s->lim.alert_window_s };
-	h->alerting = true;
-	h->alert_index = s->alerts_head;
+	*a = *proto;
+	a->id = s->next_alert_id++;
+	*ret_slot = s->alerts_head;
 	if (s->on_alert)
 		s->on_alert(s->on_alert_ctx, a);
 	s->alerts_head = (s->alerts_head + 1) % s->lim.alerts;
 	if (s->alerts_count < s->lim.alerts)
 		s->alerts_count++;
+	return a;
 }
+
+static void raise_alert(struct state *s, struct host *h, uint8_t sensor, int64_t now, uint64_t sum)
+{
+	struct alert a = { .kind = ALERT_FLOOD, .addr = h->addr, .sensor = sensor, .started = now, .last = now,
+			   .peak_window = sum, .packets = sum, .threshold = s->lim.alert_packets,
+			   .window_s = s->lim.alert_window_s };
+
+	store_alert(s, &a, &h->alert_index);
+	h->alerting = true;
+	s->hosts_alerting++;
+}
+
+/* ---- The flow alerts' way into the list (live/alert.h) ---------------------------- */
+
+static struct alert *sink_raise(void *ctx, const struct alert *a, size_t *ret_slot)
+{
+	return store_alert(ctx, a, ret_slot);
+}
+
+static struct alert *sink_find(void *ctx, size_t slot, uint64_t id)
+{
+	struct state *s = ctx;
+	struct alert *a = slot < s->lim.alerts ? &s->alerts[slot] : NULL;
+
+	/* Cleared by the "Clear" button, or its place taken by a newer alert. */
+	return a && id && a->id == id && slot_in_list(s, slot) && a->cleared == 0 ? a : NULL;
+}
+
+static void sink_cleared(void *ctx, const struct alert *a)
+{
+	struct state *s = ctx;
+
+	if (s->on_alert)
+		s->on_alert(s->on_alert_ctx, a);
+}
+
+static const struct alert_sink state_alert_sink = { .raise = sink_raise, .find = sink_find,
+						    .cleared = sink_cleared };
 
 const struct alert *state_alert_at(const struct state *s, size_t i)
 {
@@ -524,8 +614,8 @@ static struct alert *open_alert(struct state *s, struct host *h)
 {
 	struct alert *a = &s->alerts[h->alert_index];
 
-	/* The list is a ring: the entry may have been reused by a newer alert. */
-	return h->alerting && addr_equal(&a->addr, &h->addr) && a->cleared == 0 ? a : NULL;
+	/* The list is a ring: the entry may have been reused by a newer alert, of any kind. */
+	return h->alerting && a->kind == ALERT_FLOOD && addr_equal(&a->addr, &h->addr) && a->cleared == 0 ? a : NULL;
 }
 
 static void count_for_alert(struct state *s, struct host *h, uint8_t sensor, int64_t now)
@@ -536,14 +626,16 @@ static void count_for_alert(struct state *s, struct host *h, uint8_t sensor, int
 	advance_buckets(h, now);
 	h->sent_per_s[(uint64_t)now % STATE_ALERT_BUCKETS]++;
 	sum = window_sum(h, s->lim.alert_window_s);
-	if ((a = open_alert(s, h))) {
-		a->last = now;
-		a->packets++;
-		if (sum > a->peak_window)
-			a->peak_window = sum;
+	if (h->alerting) {
+		/* The episode goes on, even if newer alerts have pushed its record out of the list. */
+		if ((a = open_alert(s, h))) {
+			a->last = now;
+			a->packets++;
+			if (sum > a->peak_window)
+				a->peak_window = sum;
+		}
 		return;
 	}
-	h->alerting = false;
 	if (sum > s->lim.alert_packets &&
 	    (h->alert_cleared_at == 0 || now - h->alert_cleared_at >= s->lim.alert_cooldown_s))
 		raise_alert(s, h, sensor, now, sum);
@@ -555,28 +647,70 @@ int64_t state_now(const struct state *s, int64_t wall_now)
 	return s->last_pkt_ts ? s->last_pkt_ts + (wall_now - s->last_pkt_wall) : wall_now;
 }
 
+/* Clears a host's flood episode (its record too, if newer alerts have not pushed it out of the list). */
+static void end_flood(struct state *s, struct host *h, int64_t now)
+{
+	struct alert *a = open_alert(s, h);
+
+	if (a) {
+		a->cleared = now;
+		if (s->on_alert)
+			s->on_alert(s->on_alert_ctx, a);
+	}
+	h->alerting = false;
+	h->alert_cleared_at = now;
+	s->hosts_alerting--;
+}
+
+/*
+ * The flow alerts' clock: the capture's, as for the flood alert. Without
+ * packets (sensors that send flow reports only) it comes from the reports:
+ * the last packet of the newest flow reported, moved on by the wall time
+ * since. It lags the capture by what a report waits for (an idle timeout
+ * at most), which the windows and cooldowns of every address share alike.
+ */
+static int64_t alert_clock(const struct state *s, int64_t wall_now)
+{
+	if (s->last_pkt_ts || !s->last_report_ts)
+		return state_now(s, wall_now);
+	return s->last_report_ts + (wall_now - s->last_report_wall);
+}
+
+/* Reports come in no order of their last packets: the newest is kept, unless the clock went back an hour (a replay started over). */
+static void note_report_time(struct state *s, const struct wl_flow_record *rec, int64_t wall_now)
+{
+	int64_t t = rec->last_us / 1000000;
+
+	if (!state_ts_possible(t, wall_now))
+		return;
+	if (t > s->last_report_ts || t < s->last_report_ts - 3600) {
+		s->last_report_ts = t;
+		s->last_report_wall = wall_now;
+	}
+}
+
 void state_tick(struct state *s, int64_t wall_now)
 {
 	int64_t now = state_now(s, wall_now);
+	size_t left = s->hosts_alerting;
+	uint32_t next;
 
-	for (uint32_t i = s->lru_head; i != NONE; i = s->hosts[i].lru_next) {
+	flow_alerts_tick(&s->flow_alerts, alert_clock(s, wall_now));
+	/*
+	 * Alerting hosts are mostly the most recently seen, but not always: a
+	 * replay's clock can jump past a whole window between two ticks. The
+	 * walk ends once it has met every one.
+	 */
+	for (uint32_t i = s->lru_head; i != NONE && left; i = next) {
 		struct host *h = &s->hosts[i];
-		struct alert *a;
 
-		/* Hosts are in recency order: past the window, none is alerting. */
-		if (now - h->last_seen > (int64_t)STATE_ALERT_BUCKETS)
-			break;
+		next = h->lru_next;
 		if (!h->alerting)
 			continue;
+		left--;
 		advance_buckets(h, now);
-		a = open_alert(s, h);
-		if (a && window_sum(h, s->lim.alert_window_s) <= s->lim.alert_packets) {
-			a->cleared = now;
-			h->alerting = false;
-			h->alert_cleared_at = now;
-			if (s->on_alert)
-				s->on_alert(s->on_alert_ctx, a);
-		}
+		if (window_sum(h, s->lim.alert_window_s) <= s->lim.alert_packets)
+			end_flood(s, h, now);
 	}
 }
 
@@ -590,11 +724,15 @@ uint64_t state_add_packet(struct state *s, const struct packet_origin *from, con
 	const struct wl_flow *f = &pkt->outer;
 	struct host *src = NULL, *dst = NULL;
 	int64_t now = pkt->ts_sec;
+	struct rate_bucket *arrived = arrival_bucket(s, wall_now);
 	bool foreign = false;
 	uint64_t id;
 
 	s->last_pkt_ts = now;
 	s->last_pkt_wall = wall_now;
+	arrived->packets++;
+	arrived->bytes += pkt->len;
+	flow_alerts_packet(&s->flow_alerts, sensor, pkt, now, wall_now);
 
 	if (f->has & WL_HAS_SRC) {
 		src = touch_host(s, &f->src, now, geo);
@@ -633,14 +771,30 @@ uint64_t state_add_packet(struct state *s, const struct packet_origin *from, con
 	return id;
 }
 
+void state_add_flow_report(struct state *s, uint8_t sensor, const struct wl_flow_record *rec, int64_t now_us)
+{
+	int64_t wall_now = now_us / 1000000;
+	uint64_t seen = s->flows.stats.flows_seen;
+
+	flows_report(&s->flows, sensor, rec, now_us);
+	arrival_bucket(s, wall_now)->flow_reports++;
+	note_report_time(s, rec, wall_now);
+	/* A flow the table had not seen: its first report (scans count flows once). */
+	flow_alerts_report(&s->flow_alerts, sensor, rec, s->flows.stats.flows_seen != seen, alert_clock(s, wall_now),
+			   wall_now);
+}
+
 void state_clear(struct state *s)
 {
 	ring_drop_all(s);
 	memset(s->rates, 0, sizeof(s->rates));
+	memset(s->arrival, 0, sizeof(s->arrival));
+	flow_alerts_clear(&s->flow_alerts);
 	memset(s->by_proto, 0, sizeof(s->by_proto));
 	s->total_packets = s->total_bytes = s->malformed = 0;
 	s->dns_head = s->dns_count = 0;
 	s->alerts_head = s->alerts_count = 0;
+	s->hosts_alerting = 0;
 	flows_clear(&s->flows);
 	for (size_t i = 0; i < s->n_hosts; i++) {
 		struct host *h = &s->hosts[i];

@@ -5,19 +5,26 @@
  * (libevent thread) writes a batch at a time, civetweb's threads read.
  *
  *   ring     the latest packets, as wire records (summary + raw bytes)
- *   rates    packets/s and bytes/s, one bucket a second, for an hour
+ *   rates    packets/s and bytes/s, one bucket a second, for an hour, twice:
+ *            by the capture's clock (the packets' own times: history,
+ *            rates.csv) and by webd's clock as they arrive (the live
+ *            figures: a replay faster than real time shows what arrives)
  *   protos   packets per protocol
  *   hosts    one entry per IP address: traffic (top talkers), geolocation,
  *            the names seen for it (passive DNS, TLS SNI, HTTP Host), and
  *            its alert window; least recently seen evicted first
  *   dns      the latest DNS queries and answers
- *   alerts   flood episodes: raised once, cleared when traffic falls back
+ *   alerts   episodes (live/alert.h): floods, found here from the hosts'
+ *            windows, and scans, SYN floods and retransmissions, found by
+ *            live/flow_alerts.h; raised once, cleared when they fall back
  *   flows    every sensor's flow reports (live/flows.h)
  */
 #ifndef WEBD_STATE_H
 #define WEBD_STATE_H
 
 #include "geo/geo.h"
+#include "live/alert.h"
+#include "live/flow_alerts.h"
 #include "live/counters.h"
 #include "live/flows.h"
 #include "live/health.h"
@@ -69,7 +76,8 @@ struct state_limits {
 	size_t flows;          /* the flow table, default FLOWS_DEFAULT_MAX */
 	unsigned alert_packets; /* more than this many from one IP ... (default 200) */
 	unsigned alert_window_s; /* ... within this many seconds raises an alert (default 10) */
-	unsigned alert_cooldown_s; /* quiet time before the same IP can alert again (default 60) */
+	unsigned alert_cooldown_s; /* quiet time before the same IP can alert again (default 60); every kind */
+	struct flow_alert_limits flow_alerts; /* scans, SYN floods, retransmissions (its cooldown_s is alert_cooldown_s) */
 	char home_country[3];  /* "foreign" = public and not from here; "" = any public address */
 };
 
@@ -89,6 +97,7 @@ struct ring_entry {
 struct rate_bucket {
 	int64_t second; /* epoch second this bucket holds, or 0 */
 	uint64_t packets, bytes;
+	uint64_t flow_reports; /* by arrival only: flow reports that came in that second */
 };
 
 struct host_name {
@@ -128,16 +137,6 @@ struct dns_entry {
 	char answers[256]; /* "A 1.2.3.4, CNAME x" */
 };
 
-struct alert {
-	uint64_t id;
-	struct wl_addr addr;
-	uint8_t sensor;
-	int64_t started, last, cleared; /* cleared == 0: still active */
-	uint64_t peak_window; /* most packets seen in one window */
-	uint64_t packets;     /* during the episode */
-	unsigned threshold, window_s;
-};
-
 /* Told of every alert raised and cleared (lock held); set after state_init. */
 typedef void (*state_alert_fn)(void *ctx, const struct alert *a);
 
@@ -173,7 +172,8 @@ struct state {
 	uint64_t next_id;
 	uint64_t evicted;
 
-	struct rate_bucket rates[STATE_RATE_SECONDS];
+	struct rate_bucket rates[STATE_RATE_SECONDS];   /* by capture second */
+	struct rate_bucket arrival[STATE_RATE_SECONDS]; /* by webd's second of arrival */
 	uint64_t by_proto[WL_P__MAX];
 	uint64_t total_packets, total_bytes, malformed;
 
@@ -193,8 +193,11 @@ struct state {
 	struct alert *alerts;
 	size_t alerts_head, alerts_count;
 	uint64_t next_alert_id;
+	size_t hosts_alerting; /* hosts with a flood episode open */
+	struct flow_alerts flow_alerts;
 
 	int64_t last_pkt_ts, last_pkt_wall;
+	int64_t last_report_ts, last_report_wall; /* the flow alerts' clock without packets (state.c) */
 
 	struct live_flows flows;
 
@@ -240,6 +243,19 @@ const struct ring_entry *state_ring_at(const struct state *s, size_t i);
  * none for it: a quiet second, or one more than STATE_RATE_SECONDS ago.
  */
 const struct rate_bucket *state_rate_at(const struct state *s, int64_t second);
+
+/*
+ * The counts of one second of webd's clock (lock held): what arrived in it,
+ * whatever the packets' capture times; NULL when nothing did, or more than
+ * STATE_RATE_SECONDS ago. The live rates read these.
+ */
+const struct rate_bucket *state_arrival_at(const struct state *s, int64_t wall_second);
+
+/*
+ * Takes one flow report from a sensor (lock held): the flow table, the
+ * arrival counts, and the flow alerts. now_us is webd's wall clock.
+ */
+void state_add_flow_report(struct state *s, uint8_t sensor, const struct wl_flow_record *rec, int64_t now_us);
 
 /* i-th newest entry of the DNS log, 0 = newest (lock held), or NULL past its end. */
 const struct dns_entry *state_dns_at(const struct state *s, size_t i);
