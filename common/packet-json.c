@@ -3,6 +3,7 @@
 #include "packet-json.h"
 
 #include "json-writer.h"
+#include "quic.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -167,6 +168,35 @@ static void put_tls(struct jw *w, const struct wl_packet *pkt)
 		kv_str(w, "ja4", tls->ja4);
 }
 
+static void put_cid(struct jw *w, const uint8_t *cid, uint8_t len)
+{
+	put_char(w, '"');
+	for (unsigned i = 0; i < len && i < WL_QUIC_CID_MAX; i++)
+		put_mem(w, wl_json_hex_pairs + 2 * cid[i], 2);
+	put_char(w, '"');
+}
+
+/* The datagram's first QUIC packet: CIDs in hex, an unknown one left out. */
+static void put_quic(struct jw *w, const struct wl_quic *q)
+{
+	key(w, "quic");
+	open_obj(w);
+	if (q->flags & WL_QUIC_HAS_VERSION)
+		kv_u64(w, "version", q->version);
+	kv_word(w, "packet_type", wl_quic_type_name(q->type));
+	if (q->flags & WL_QUIC_HAS_DCID) {
+		key(w, "dcid");
+		put_cid(w, q->dcid, q->dcid_len);
+	}
+	if (q->flags & WL_QUIC_HAS_SCID) {
+		key(w, "scid");
+		put_cid(w, q->scid, q->scid_len);
+	}
+	if (q->packets > 1)
+		kv_u64(w, "packets", q->packets);
+	close_obj(w);
+}
+
 long wl_json_packet(const struct wl_packet *pkt, char *buf, size_t size)
 {
 	struct jw w = { .p = buf, .end = buf + size };
@@ -200,6 +230,8 @@ long wl_json_packet(const struct wl_packet *pkt, char *buf, size_t size)
 		kv_str(&w, "sni", pkt->sni);
 	if (pkt->has & (WL_PKT_ALPN | WL_PKT_JA3 | WL_PKT_JA3S | WL_PKT_JA4))
 		put_tls(&w, pkt);
+	if (pkt->has & WL_PKT_QUIC)
+		put_quic(&w, &pkt->quic);
 	if (pkt->has & WL_PKT_HTTP)
 		put_http(&w, &pkt->http);
 	if (pkt->has & WL_PKT_DHCP)

@@ -153,6 +153,23 @@ static void put_tls(struct ww *w, const struct wl_packet *pkt)
 		put_text_section(w, WL_SEC_JA4, tls->ja4);
 }
 
+static void put_quic(struct ww *w, const struct wl_quic *q)
+{
+	uint8_t *sec = begin_section(w, WL_SEC_QUIC);
+	uint8_t dcid_len = q->dcid_len <= WL_QUIC_CID_MAX ? q->dcid_len : 0;
+	uint8_t scid_len = q->scid_len <= WL_QUIC_CID_MAX ? q->scid_len : 0;
+
+	put_be(w, q->version, 4);
+	put_be(w, q->type, 1);
+	put_be(w, q->flags, 1);
+	put_be(w, q->packets, 1);
+	put_be(w, dcid_len, 1);
+	put_bytes(w, q->dcid, dcid_len);
+	put_be(w, scid_len, 1);
+	put_bytes(w, q->scid, scid_len);
+	end_section(w, sec);
+}
+
 static void put_summary(struct ww *w, const struct wl_packet *pkt)
 {
 	uint8_t *sec;
@@ -202,6 +219,8 @@ static void put_summary(struct ww *w, const struct wl_packet *pkt)
 	}
 	if (pkt->has & (WL_PKT_ALPN | WL_PKT_JA3 | WL_PKT_JA3S | WL_PKT_JA4))
 		put_tls(w, pkt);
+	if (pkt->has & WL_PKT_QUIC)
+		put_quic(w, &pkt->quic);
 	if (pkt->n_layers) {
 		sec = begin_section(w, WL_SEC_LAYERS);
 		for (unsigned i = 0; i < pkt->n_layers && i < WL_LAYERS_MAX; i++) {
@@ -368,6 +387,28 @@ static int get_alpn(struct cursor *c, struct wl_packet *pkt)
 	return 0;
 }
 
+static int get_cid(struct cursor *c, uint8_t *len, uint8_t *cid)
+{
+	const uint8_t *b;
+
+	if (cur_u8(c, len) < 0 || *len > WL_QUIC_CID_MAX || cur_bytes(c, *len, &b) < 0)
+		return -EBADMSG;
+	memcpy(cid, b, *len);
+	return 0;
+}
+
+static int get_quic(struct cursor *c, struct wl_packet *pkt)
+{
+	struct wl_quic *q = &pkt->quic;
+
+	if (cur_be32(c, &q->version) < 0 || cur_u8(c, &q->type) < 0 || cur_u8(c, &q->flags) < 0 ||
+	    cur_u8(c, &q->packets) < 0 || get_cid(c, &q->dcid_len, q->dcid) < 0 ||
+	    get_cid(c, &q->scid_len, q->scid) < 0)
+		return -EBADMSG;
+	pkt->has |= WL_PKT_QUIC;
+	return 0;
+}
+
 static int get_layers(struct cursor *c, struct wl_packet *pkt)
 {
 	while (cur_left(c) >= 5 && pkt->n_layers < WL_LAYERS_MAX) {
@@ -464,6 +505,8 @@ static int get_section(uint8_t type, struct cursor *c, struct wl_wire_record *re
 		pkt->has |= WL_PKT_JA4;
 		copy_text(pkt->tls.ja4, sizeof(pkt->tls.ja4), c->p + c->off, cur_left(c));
 		return 0;
+	case WL_SEC_QUIC:
+		return get_quic(c, pkt);
 	default:
 		return 0;
 	}

@@ -87,6 +87,7 @@ enum wl_wire_section {
 	WL_SEC_JA3 = 14,   /* text: 32 lowercase hex digits */
 	WL_SEC_JA3S = 15,  /* text: 32 lowercase hex digits */
 	WL_SEC_JA4 = 16,   /* text: t13d1516h2_8daaf6152771_e5627efa2ab1 */
+	WL_SEC_QUIC = 17,  /* the datagram's first QUIC packet (below) */
 };
 
 /*
@@ -98,6 +99,11 @@ enum wl_wire_section {
  * u16 qdcount, ancount, nscount, arcount, u16 answers_total, qname text.
  *
  * DNS_RR: u8 section, u16 type, u16 class, u32 ttl, name text NUL, data text.
+ *
+ * QUIC: u32 version, u8 packet type (enum wl_quic_type), u8 flags
+ * (WL_QUIC_HAS_*: which of version, DCID and SCID are known), u8 packets
+ * in the datagram, u8 DCID length, the DCID, u8 SCID length, the SCID
+ * (lengths at most 20; 0 for an unknown one).
  *
  * Text is UTF-8 without a terminating NUL unless said; its length is the
  * section's (or what is left of it).

@@ -18,8 +18,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "packet-json.h"
 #include "quic.h"
 #include "wlite-proto.h"
+#include "wlite-wire.h"
 #include "frame.h"
 
 #include <errno.h>
@@ -551,6 +553,86 @@ static void test_versions(void **state)
 	(void)state;
 }
 
+/* ---- The quic object in the JSON and on the wire -------------------------------------- */
+
+static void test_json(void **state)
+{
+	struct wl_packet *pkt = new_pkt();
+	struct frame f = { .n = 0 };
+	char json[4096];
+	long n;
+
+	begin_udp(&f, 50000, 443);
+	put_initial(&f, WL_QUIC_VERSION_1, 0, 30);
+	put_handshake(&f, 30);
+	end_udp(&f);
+	assert_int_equal(dissect(pkt, &f, f.n), 0);
+	n = wl_json_packet(pkt, json, sizeof(json));
+	assert_true(n > 0);
+	json[n] = '\0';
+	assert_non_null(strstr(json, "\"quic\":{\"version\":1,\"packet_type\":\"Initial\","
+				     "\"dcid\":\"8394c8f03e515708\",\"scid\":\"\",\"packets\":2}"));
+	/* A short header alone: no version, no DCID. */
+	f.n = 0;
+	begin_udp(&f, 443, 50000);
+	put_short(&f, 0x40, 30);
+	end_udp(&f);
+	assert_int_equal(dissect(pkt, &f, f.n), 0);
+	n = wl_json_packet(pkt, json, sizeof(json));
+	assert_true(n > 0);
+	json[n] = '\0';
+	assert_non_null(strstr(json, "\"quic\":{\"packet_type\":\"1-RTT\"}"));
+	free(pkt);
+	(void)state;
+}
+
+/* Wire section 17 carries the object whole, and a reader refuses a CID over 20 bytes. */
+static void test_wire(void **state)
+{
+	static uint8_t buf[8192];
+	static struct wl_wire_record rec;
+	struct wl_packet *pkt = new_pkt();
+	struct wl_wire_reader r;
+	struct frame f = { .n = 0 };
+	long n;
+
+	begin_udp(&f, 40000, 4433);
+	put_long(&f, 0xe1, 0xff00001d, DCID8, 8, SCID4, 4);
+	put_u8(&f, 20);
+	put_fill(&f, 1, 20);
+	end_udp(&f);
+	assert_int_equal(dissect(pkt, &f, f.n), 0);
+	pkt->seq = 1;
+	wl_wire_put_batch_header(buf, 1, 0);
+	n = wl_wire_put_record(buf + WL_WIRE_BATCH_HEADER, sizeof(buf) - WL_WIRE_BATCH_HEADER, pkt, 228, f.b, f.n);
+	assert_true(n > 0);
+	assert_int_equal(wl_wire_reader_init(&r, buf, WL_WIRE_BATCH_HEADER + (size_t)n), 0);
+	assert_int_equal(wl_wire_next(&r, &rec), 1);
+	assert_true(rec.pkt.has & WL_PKT_QUIC);
+	assert_int_equal(rec.pkt.quic.version, 0xff00001d);
+	assert_int_equal(rec.pkt.quic.type, WL_QUIC_HANDSHAKE);
+	assert_int_equal(rec.pkt.quic.flags, pkt->quic.flags);
+	assert_int_equal(rec.pkt.quic.packets, 1);
+	assert_int_equal(rec.pkt.quic.dcid_len, 8);
+	assert_memory_equal(rec.pkt.quic.dcid, DCID8, 8);
+	assert_int_equal(rec.pkt.quic.scid_len, 4);
+	assert_memory_equal(rec.pkt.quic.scid, SCID4, 4);
+
+	/* The section: type 17, reserved, length, then the version; its DCID length 4 + 4 + 3 bytes in. */
+	static const uint8_t head[] = { WL_SEC_QUIC, 0, 0, 4 + 3 + 1 + 8 + 1 + 4, 0xff, 0, 0, 0x1d };
+	size_t sec = 0;
+
+	for (size_t i = WL_WIRE_BATCH_HEADER + f.n; i + sizeof(head) <= sizeof(buf) && !sec; i++)
+		if (memcmp(buf + i, head, sizeof(head)) == 0)
+			sec = i;
+	assert_true(sec > 0);
+	buf[sec + 4 + 4 + 3] = 21;
+	assert_int_equal(wl_wire_reader_init(&r, buf, WL_WIRE_BATCH_HEADER + (size_t)n), 0);
+	assert_int_equal(wl_wire_next(&r, &rec), -EBADMSG);
+	free(pkt);
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -570,6 +652,8 @@ int main(void)
 		cmocka_unit_test(test_frames_invalid),
 		cmocka_unit_test(test_varint),
 		cmocka_unit_test(test_versions),
+		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_wire),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
