@@ -12,7 +12,8 @@
 
 struct fingerprints {
 	EVP_MD *md5, *sha256;
-	EVP_MD_CTX *ctx; /* one context, reused for every hash */
+	/* A context per digest, reused: initialised again with the same digest, it allocates nothing. */
+	EVP_MD_CTX *md5_ctx, *sha256_ctx;
 	struct tls_reasm *reasm;
 	struct fingerprint_stats stats;
 };
@@ -28,10 +29,11 @@ struct fingerprints *fingerprints_new(int *err)
 	tls_reasm_config_default(&cfg);
 	f->md5 = EVP_MD_fetch(NULL, "MD5", NULL);
 	f->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-	f->ctx = EVP_MD_CTX_new();
+	f->md5_ctx = EVP_MD_CTX_new();
+	f->sha256_ctx = EVP_MD_CTX_new();
 	if (!f->md5 || !f->sha256)
 		*err = -EIO;
-	if (!f->md5 || !f->sha256 || !f->ctx || !(f->reasm = tls_reasm_new(&cfg, err)))
+	if (!f->md5 || !f->sha256 || !f->md5_ctx || !f->sha256_ctx || !(f->reasm = tls_reasm_new(&cfg, err)))
 		return fingerprints_free(f);
 	*err = 0;
 	return f;
@@ -41,7 +43,8 @@ struct fingerprints *fingerprints_free(struct fingerprints *f)
 {
 	if (!f)
 		return NULL;
-	EVP_MD_CTX_free(f->ctx);
+	EVP_MD_CTX_free(f->md5_ctx);
+	EVP_MD_CTX_free(f->sha256_ctx);
 	EVP_MD_free(f->md5);
 	EVP_MD_free(f->sha256);
 	tls_reasm_free(f->reasm);
@@ -50,14 +53,15 @@ struct fingerprints *fingerprints_free(struct fingerprints *f)
 }
 
 /* The first hex_len lowercase hex digits of md(text), NUL-terminated in ret. */
-static bool hash_hex(struct fingerprints *f, const EVP_MD *md, const char *text, char *ret, size_t hex_len)
+static bool hash_hex(struct fingerprints *f, EVP_MD_CTX *ctx, const EVP_MD *md, const char *text, char *ret,
+		     size_t hex_len)
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char digest[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
 
-	if (EVP_DigestInit_ex2(f->ctx, md, NULL) != 1 || EVP_DigestUpdate(f->ctx, text, strlen(text)) != 1 ||
-	    EVP_DigestFinal_ex(f->ctx, digest, &n) != 1 || (size_t)n * 2 < hex_len) {
+	if (EVP_DigestInit_ex2(ctx, md, NULL) != 1 || EVP_DigestUpdate(ctx, text, strlen(text)) != 1 ||
+	    EVP_DigestFinal_ex(ctx, digest, &n) != 1 || (size_t)n * 2 < hex_len) {
 		f->stats.failed++;
 		return false;
 	}
@@ -76,7 +80,7 @@ static bool ja4_part(struct fingerprints *f, const char *text, char *ret)
 	}
 	char tmp[JA4_HASH_HEX + 1];
 
-	if (!hash_hex(f, f->sha256, text, tmp, JA4_HASH_HEX))
+	if (!hash_hex(f, f->sha256_ctx, f->sha256, text, tmp, JA4_HASH_HEX))
 		return false;
 	memcpy(ret, tmp, JA4_HASH_HEX);
 	return true;
@@ -106,11 +110,11 @@ void fingerprints_hash(struct fingerprints *f, struct wl_packet *pkt)
 		f->stats.too_long++;
 	if (pkt->tls_cut & WL_TLS_CUT_ALPN)
 		f->stats.alpn_cut++;
-	if ((pkt->has & WL_PKT_JA3_TEXT) && hash_hex(f, f->md5, tls->ja3_text, tls->ja3, WL_JA3_LEN)) {
+	if ((pkt->has & WL_PKT_JA3_TEXT) && hash_hex(f, f->md5_ctx, f->md5, tls->ja3_text, tls->ja3, WL_JA3_LEN)) {
 		pkt->has |= WL_PKT_JA3;
 		f->stats.ja3++;
 	}
-	if ((pkt->has & WL_PKT_JA3S_TEXT) && hash_hex(f, f->md5, tls->ja3s_text, tls->ja3s, WL_JA3_LEN)) {
+	if ((pkt->has & WL_PKT_JA3S_TEXT) && hash_hex(f, f->md5_ctx, f->md5, tls->ja3s_text, tls->ja3s, WL_JA3_LEN)) {
 		pkt->has |= WL_PKT_JA3S;
 		f->stats.ja3s++;
 	}
@@ -122,7 +126,7 @@ void fingerprints_packet(struct fingerprints *f, struct wl_packet *pkt, const ui
 {
 	tls_reasm_packet(f->reasm, pkt, frame, caplen);
 	/* Most packets carry no TLS hello at all. */
-	if (pkt->tls_cut || (pkt->has & (WL_PKT_JA3_TEXT | WL_PKT_JA3S_TEXT | WL_PKT_JA4_TEXT)))
+	if (__builtin_expect(pkt->tls_cut || (pkt->has & (WL_PKT_JA3_TEXT | WL_PKT_JA3S_TEXT | WL_PKT_JA4_TEXT)), 0))
 		fingerprints_hash(f, pkt);
 }
 

@@ -40,6 +40,7 @@ struct tls_reasm {
 	uint32_t oldest, newest;
 	uint64_t buffer_bytes;
 	uint16_t *filter;
+	uint32_t packets; /* seen while some direction was being gathered */
 	struct tls_reasm_stats stats;
 };
 
@@ -269,17 +270,16 @@ static int start(struct tls_reasm *t, struct wl_packet *pkt, const uint8_t *fram
 	return take(s, &p, pkt->tls.rec_off) ? complete(t, i, pkt) : 0;
 }
 
-/* A segment of a direction being gathered, if it is one. */
-static int more(struct tls_reasm *t, struct wl_packet *pkt, const uint8_t *frame, size_t caplen, int64_t now)
+/* A segment of a direction being gathered (l: its TCP layer), if it is one. */
+static int more(struct tls_reasm *t, struct wl_packet *pkt, const struct wl_flow *l, const uint8_t *frame,
+		size_t caplen, int64_t now)
 {
-	const struct wl_flow *l = wl_flow_key_layer(pkt);
 	struct wl_flow_key k;
 	struct payload p;
 	bool from_lo;
 	uint32_t i;
 
-	if (!(l->l4 & WL_L4_TCP) || l->l4_payload == 0 || !t->filter[filter_slot_of(l->sport, l->dport)] ||
-	    !wl_flow_key_of_packet(pkt, &k, &from_lo) || (i = find(t, &k, from_lo)) == NONE)
+	if (!wl_flow_key_of_packet(pkt, &k, &from_lo) || (i = find(t, &k, from_lo)) == NONE)
 		return 0;
 	struct stream *s = &t->streams[i];
 
@@ -303,17 +303,39 @@ static int more(struct tls_reasm *t, struct wl_packet *pkt, const uint8_t *frame
 	return take(s, &p, behind) ? complete(t, i, pkt) : 0;
 }
 
-int tls_reasm_packet(struct tls_reasm *t, struct wl_packet *pkt, const uint8_t *frame, size_t caplen)
+/* Out of line: the frame and the saved registers it needs cost every packet that does not get here. */
+__attribute__((noinline)) static int packet_slow(struct tls_reasm *t, struct wl_packet *pkt, const uint8_t *frame,
+						 size_t caplen)
 {
+	const struct wl_flow *l;
 	int64_t now;
 
-	if (!(pkt->has & WL_PKT_TLS_SEGMENT) && t->stats.active == 0)
-		return 0; /* nearly every packet */
+	if (pkt->has & WL_PKT_TLS_SEGMENT) {
+		now = capture_us(pkt);
+		expire(t, now);
+		return start(t, pkt, frame, caplen, now);
+	}
+	/*
+	 * Directions that stopped short are found out by the packets that come
+	 * past now and then, not only by those of their own ports: then the
+	 * table empties, and tls_reasm_packet()'s first check is all a packet costs.
+	 */
+	if ((++t->packets & 1023) == 0)
+		expire(t, capture_us(pkt));
+	l = wl_flow_key_layer(pkt);
+	if (!(l->l4 & WL_L4_TCP) || l->l4_payload == 0 || !t->filter[filter_slot_of(l->sport, l->dport)])
+		return 0;
 	now = capture_us(pkt);
 	expire(t, now);
-	if (pkt->has & WL_PKT_TLS_SEGMENT)
-		return start(t, pkt, frame, caplen, now);
-	return t->stats.active ? more(t, pkt, frame, caplen, now) : 0;
+	return t->stats.active ? more(t, pkt, l, frame, caplen, now) : 0;
+}
+
+int tls_reasm_packet(struct tls_reasm *t, struct wl_packet *pkt, const uint8_t *frame, size_t caplen)
+{
+	/* Nearly every packet ends here: it starts nothing, and nothing is being gathered. */
+	if (!(pkt->has & WL_PKT_TLS_SEGMENT) && t->stats.active == 0)
+		return 0;
+	return packet_slow(t, pkt, frame, caplen);
 }
 
 /* ---- Life cycle --------------------------------------------------------------------- */

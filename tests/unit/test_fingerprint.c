@@ -340,6 +340,25 @@ static void test_expiry(void **state)
 	fingerprints_free(f);
 }
 
+/* One that stops short is given up too when only other traffic comes by. */
+static void test_expiry_by_other_traffic(void **state)
+{
+	struct fingerprints *f = new_fingerprints();
+	struct fingerprint_stats st;
+	struct hb rec;
+
+	(void)state;
+	spec_record(&rec);
+	segment(f, false, 1000, rec.b, 200, 0);
+	now_s += 11;
+	for (int i = 0; i < 2048; i++)
+		segment(f, true, 5000, NULL, 0, 0); /* the server's ACKs: no payload */
+	fingerprints_stats(f, &st);
+	assert_int_equal(st.reasm.expired, 1);
+	assert_int_equal(st.reasm.active, 0);
+	fingerprints_free(f);
+}
+
 /* ---- Bounds, on the table itself --------------------------------------------------------- */
 
 /* Frames of distinct connections (by the client port), each starting a hello record of rec_len. */
@@ -407,6 +426,7 @@ int main(void)
 		cmocka_unit_test(test_cut_segment_abandons),
 		cmocka_unit_test(test_long_record_cut),
 		cmocka_unit_test(test_expiry),
+		cmocka_unit_test(test_expiry_by_other_traffic),
 		cmocka_unit_test(test_bounds),
 	};
 
