@@ -334,6 +334,8 @@ export class HistoryView {
     this.showError('');
     this.setBusy(true);
     this.query = query;
+    if (this.onApply)
+      this.onApply(query); // the flows table (historyflows.js) follows the same range
     this.rows = [];
     this.cursor = null;
     this.els.body.replaceChildren();

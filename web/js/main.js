@@ -11,6 +11,7 @@ import { AlertsPanel, Breakdown, DnsPanel, DropIndicators, HostsPanel, NamesPane
 import { CaptureControls } from './capture.js';
 import { bindTheme } from './theme.js';
 import { HistoryView } from './history.js';
+import { HistoryFlows } from './historyflows.js';
 import { Tabs } from './tabs.js';
 import { ConversationsView } from './conversations.js';
 import { EndpointsView } from './endpoints.js';
@@ -137,6 +138,17 @@ const historyView = new HistoryView({
   exportCsv: $('history-export-csv'),
   exportPcap: $('history-export-pcap'),
 });
+const historyFlows = new HistoryFlows({
+  table: $('history-flows-table'),
+  head: $('history-flows-head'),
+  body: $('history-flows-body'),
+  empty: $('history-flows-empty'),
+  count: $('history-flows-count'),
+  error: $('history-flows-error'),
+  prev: $('history-flows-prev'),
+  next: $('history-flows-next'),
+});
+historyView.onApply = (query) => historyFlows.apply(query);
 
 bindTheme($('theme-toggle'), () => {
   chart.applyTheme();

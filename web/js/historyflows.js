@@ -1,0 +1,150 @@
+// The History view's flows: /api/history/flows (the flows active at some
+// time in the History range, with /api/flows' filters, sorts and pages),
+// under the stored packets. The range is the History form's (UTC, capture
+// clock); the address filter is passed on as addr=. Sortable by time (last
+// packet), bytes, packets and RTT, server-side; a page at a time.
+import { getJSON } from './api.js';
+import { el, formatCount, setText } from './dom.js';
+import { bytesText, countText, endpointText, protoName, rttText, stateText } from './flowfmt.js';
+import { formatUtc } from './history.js';
+
+const SORTS = { last: 'Time', bytes: 'Bytes', packets: 'Packets', rtt: 'RTT' };
+const num = (v) => (typeof v === 'number' ? v : 0);
+
+const COLUMNS = [
+  { label: 'Sensor', cell: (f) => f.sensor || '' },
+  { label: 'First (UTC)', cell: (f) => formatUtc(f.first) },
+  { label: 'Last (UTC)', sort: 'last', cell: (f) => formatUtc(f.last) },
+  { label: 'Proto', cell: (f) => protoName(f) },
+  { label: 'A', cell: (f) => endpointText(f.a, f.a_port) },
+  { label: 'B', cell: (f) => endpointText(f.b, f.b_port) },
+  { label: 'Bytes', sort: 'bytes', num: true, cell: (f) => bytesText(num(f.a_bytes) + num(f.b_bytes)) },
+  { label: 'Packets', sort: 'packets', num: true, cell: (f) => countText(num(f.a_packets) + num(f.b_packets)) },
+  { label: 'RTT', sort: 'rtt', num: true, cell: (f) => rttText(f) },
+  { label: 'State', cell: (f) => stateText(f) },
+];
+
+export class HistoryFlows {
+  constructor(els) {
+    this.els = els; // table, head, body, empty, count, error, prev, next
+    this.query = null;
+    this.sort = 'last';
+    this.order = 'desc';
+    this.offset = 0;
+    this.limit = 100;
+    this.generation = 0;
+    this.buildHead();
+    els.prev.addEventListener('click', () => this.page(-1));
+    els.next.addEventListener('click', () => this.page(1));
+  }
+
+  buildHead() {
+    const tr = el('tr');
+    this.headers = COLUMNS.map((c) => {
+      const th = el('th', { attrs: { scope: 'col' } });
+      if (c.sort) {
+        const b = el('button', { text: c.label, attrs: { type: 'button', 'data-sort': c.sort } });
+        b.className = 'th-sort';
+        b.addEventListener('click', () => this.sortBy(c.sort));
+        th.append(b);
+        th.dataset.sort = c.sort;
+      } else {
+        th.textContent = c.label;
+      }
+      if (c.num)
+        th.classList.add('num');
+      tr.append(th);
+      return th;
+    });
+    this.els.head.replaceChildren(tr);
+    this.markSort();
+  }
+
+  markSort() {
+    for (const th of this.headers) {
+      if (!th.dataset.sort)
+        continue;
+      th.setAttribute('aria-sort', th.dataset.sort === this.sort ? (this.order === 'asc' ? 'ascending' : 'descending') : 'none');
+    }
+  }
+
+  sortBy(sort) {
+    if (!SORTS[sort])
+      return;
+    this.order = this.sort === sort && this.order === 'desc' ? 'asc' : 'desc';
+    this.sort = sort;
+    this.offset = 0;
+    this.markSort();
+    this.load();
+  }
+
+  page(dir) {
+    this.offset = Math.max(0, this.offset + dir * this.limit);
+    this.load();
+  }
+
+  // Called with the History form's applied query.
+  apply(query) {
+    this.query = query;
+    this.offset = 0;
+    this.load();
+  }
+
+  params() {
+    const q = this.query;
+    const p = { from: q.from, to: q.to, sort: this.sort, order: this.order, offset: this.offset, limit: this.limit };
+    if (q.ip)
+      p.addr = q.ip;
+    return p;
+  }
+
+  async load() {
+    if (!this.query)
+      return;
+    const gen = ++this.generation;
+    setText(this.els.count, 'Loading…');
+    this.els.error.hidden = true;
+    try {
+      const r = await getJSON('api/history/flows', this.params());
+      if (gen !== this.generation)
+        return;
+      this.render(r);
+    } catch (err) {
+      if (gen !== this.generation)
+        return;
+      this.els.error.hidden = false;
+      setText(this.els.error, err.message);
+      setText(this.els.count, '');
+      this.els.body.replaceChildren();
+      this.els.empty.hidden = false;
+      setText(this.els.empty, 'No flows: the query failed.');
+    }
+  }
+
+  render(r) {
+    const flows = Array.isArray(r.flows) ? r.flows : [];
+    this.els.body.replaceChildren(...flows.map((f) => this.makeRow(f)));
+    this.els.empty.hidden = flows.length > 0;
+    setText(this.els.empty, 'No flows in this range.');
+    const total = num(r.total);
+    const end = this.offset + flows.length;
+    setText(this.els.count, flows.length
+      ? `${formatCount(this.offset + 1)}–${formatCount(end)} of ${r.total_exact === false ? 'at least ' : ''}${formatCount(total)} flows`
+      : `${formatCount(total)} flows`);
+    this.els.prev.disabled = this.offset === 0;
+    this.els.next.disabled = end >= total;
+  }
+
+  makeRow(f) {
+    const tr = el('tr');
+    tr.dataset.sensor = f.sensor || '';
+    tr.dataset.id = String(f.id);
+    for (const c of COLUMNS) {
+      const td = el('td', { text: String(c.cell(f) ?? '') });
+      if (c.num)
+        td.classList.add('num');
+      tr.append(td);
+    }
+    return tr;
+  }
+}
