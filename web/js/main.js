@@ -12,6 +12,7 @@ import { CaptureControls } from './capture.js';
 import { bindTheme } from './theme.js';
 import { HistoryView } from './history.js';
 import { HistoryFlows } from './historyflows.js';
+import { SensorsPanel } from './sensors.js';
 import { Tabs } from './tabs.js';
 import { ConversationsView } from './conversations.js';
 import { EndpointsView } from './endpoints.js';
@@ -149,6 +150,15 @@ const historyFlows = new HistoryFlows({
   next: $('history-flows-next'),
 });
 historyView.onApply = (query) => historyFlows.apply(query);
+
+// The Sensors panel: from the feed's summary, or /api/stats every 2 s when
+// no summary with sensors came in that time (a flows-only or quiet feed).
+const sensorsPanel = new SensorsPanel({ card: $('sensors-panel'), body: $('sensors-body') });
+let sensorsAt = 0;
+function updateSensors(sensors) {
+  sensorsAt = Date.now();
+  sensorsPanel.update(sensors);
+}
 
 bindTheme($('theme-toggle'), () => {
   chart.applyTheme();
@@ -377,6 +387,8 @@ const feed = new Feed({
     bandwidth.add({ rows, summary });
     if (summary && Array.isArray(summary.sensors))
       conversations.setSensors(summary.sensors.map((s) => String(s.name)));
+    if (summary && Array.isArray(summary.sensors))
+      updateSensors(summary.sensors);
     if (rows.length) {
       incoming.push(...rows);
       // A background tab gets no animation frames: keep the queue bounded.
@@ -567,6 +579,12 @@ async function start() {
     capture.updateStatus(stats);
     setText($('footer-version'), stats.version ? `wlite ${stats.version}` : '');
   }, 3000);
+  poll(async () => {
+    if (Date.now() - sensorsAt < 2000)
+      return;
+    const stats = await getJSON('api/stats');
+    updateSensors(stats.sensors);
+  }, 2000);
   // The side panels poll while the Live view is shown (and once when it comes back).
   started = true;
   const onLive = (fn) => () => (tabs.current === 'live' ? fn() : null);
