@@ -12,7 +12,7 @@ import { CaptureControls } from './capture.js';
 import { bindTheme } from './theme.js';
 import { HistoryView } from './history.js';
 import { HistoryFlows } from './historyflows.js';
-import { SensorsPanel } from './sensors.js';
+import { FlowsOnlyNotice, SensorsPanel } from './sensors.js';
 import { Tabs } from './tabs.js';
 import { ConversationsView } from './conversations.js';
 import { EndpointsView } from './endpoints.js';
@@ -154,10 +154,12 @@ historyView.onApply = (query) => historyFlows.apply(query);
 // The Sensors panel: from the feed's summary, or /api/stats every 2 s when
 // no summary with sensors came in that time (a flows-only or quiet feed).
 const sensorsPanel = new SensorsPanel({ card: $('sensors-panel'), body: $('sensors-body') });
+const flowsOnlyNotice = new FlowsOnlyNotice($('flows-only-notice'));
 let sensorsAt = 0;
 function updateSensors(sensors) {
   sensorsAt = Date.now();
   sensorsPanel.update(sensors);
+  flowsOnlyNotice.update(sensors);
 }
 
 bindTheme($('theme-toggle'), () => {
