@@ -44,7 +44,7 @@ export class HistoryFlows {
       const th = el('th', { attrs: { scope: 'col' } });
       if (c.sort) {
         const b = el('button', { text: c.label, attrs: { type: 'button', 'data-sort': c.sort } });
-        b.className = 'th-sort';
+        b.className = 'sort-btn';
         b.addEventListener('click', () => this.sortBy(c.sort));
         th.append(b);
         th.dataset.sort = c.sort;
@@ -64,7 +64,10 @@ export class HistoryFlows {
     for (const th of this.headers) {
       if (!th.dataset.sort)
         continue;
-      th.setAttribute('aria-sort', th.dataset.sort === this.sort ? (this.order === 'asc' ? 'ascending' : 'descending') : 'none');
+      if (th.dataset.sort === this.sort)
+        th.setAttribute('aria-sort', this.order === 'asc' ? 'ascending' : 'descending');
+      else
+        th.removeAttribute('aria-sort');
     }
   }
 
