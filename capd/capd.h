@@ -54,6 +54,7 @@ struct capd {
 	struct wl_packet *pkt; /* scratch, one per daemon: no allocation per packet */
 	struct flow_table *flows; /* NULL with --no-flows */
 	struct fingerprints *tls; /* handshake reassembly and fingerprints (fingerprint.h) */
+	struct quic_track *quic;  /* QUIC Initial decryption (quic_track.h) */
 
 	struct event_base *base;
 	struct event *ev_capture; /* live: the pcap fd; offline: the replay timer */
@@ -81,6 +82,12 @@ void capd_flows_end_of_file(struct capd *d);
 void capd_flows_stop(struct capd *d);
 struct cJSON;
 void capd_flows_stats_json(const struct capd *d, struct cJSON *root);
+
+/* quic_capd.c: QUIC Initials decrypted, their ClientHellos decoded, before the TLS fingerprints. */
+int capd_quic_start(struct capd *d, char *err, size_t errlen);
+void capd_quic_packet(struct capd *d, const uint8_t *frame, size_t caplen);
+void capd_quic_stop(struct capd *d);
+void capd_quic_stats_json(const struct capd *d, struct cJSON *root);
 
 /* events.c: JSON texts, returned malloc'ed (cJSON_Print) or NULL. */
 char *capd_stats_json(const struct capd *d);

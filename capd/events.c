@@ -82,6 +82,7 @@ char *capd_stats_json(const struct capd *d)
 	if (d->pub.flows_only.sock >= 0)
 		flows_only_json(&d->pub, root);
 	capd_flows_stats_json(d, root);
+	capd_quic_stats_json(d, root);
 	text = cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);
 	return text;

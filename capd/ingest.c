@@ -54,6 +54,7 @@ static void handle_packet(u_char *user, const struct pcap_pkthdr *h, const u_cha
 		d->count.loopback_skipped++;
 		return;
 	}
+	capd_quic_packet(d, data, h->caplen);
 	capd_tls_packet(d, data, h->caplen);
 	pkt->seq = ++d->seq;
 	d->count.packets++;

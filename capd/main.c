@@ -191,6 +191,7 @@ static void cleanup(struct capd *d)
 	capd_stop_capture(d);
 	capd_control_close(d);
 	capd_flows_stop(d); /* the last reports, while the socket is there */
+	capd_quic_stop(d);
 	publisher_close(&d->pub, d->opt.publish, d->opt.publish_flows[0] ? d->opt.publish_flows : NULL);
 	capture_close(&d->cap);
 	if (d->base)
@@ -285,7 +286,8 @@ int main(int argc, char **argv)
 	}
 
 	/* register: the flow table is made here, after the drop, like all that packets feed */
-	if (capd_flows_start(&d, err, sizeof(err)) < 0 || register_events(&d, err, sizeof(err)) < 0) {
+	if (capd_flows_start(&d, err, sizeof(err)) < 0 || capd_quic_start(&d, err, sizeof(err)) < 0 ||
+	    register_events(&d, err, sizeof(err)) < 0) {
 		cleanup(&d);
 		return fail(err);
 	}

@@ -11,6 +11,7 @@
 
 #include "capture.h"
 #include "fingerprint.h"
+#include "quic_track.h"
 
 #include "flow-json.h"
 #include "packet-json.h"
@@ -77,6 +78,8 @@ static int read_packets(struct capture *cap, int (*each)(void *ctx, const struct
 	struct pcap_pkthdr *h;
 	const u_char *data;
 	struct fingerprints *tls;
+	struct quic_track *quic;
+	struct quic_track_config qcfg;
 	int r;
 
 	if (!(tls = fingerprints_new(&r))) {
@@ -84,10 +87,17 @@ static int read_packets(struct capture *cap, int (*each)(void *ctx, const struct
 			 r == -EIO ? "libcrypto has no MD5 or SHA-256" : strerror(-r));
 		return r;
 	}
+	quic_track_config_default(&qcfg);
+	if (!(quic = quic_track_new(&qcfg, &r))) {
+		snprintf(ret->error, sizeof(ret->error), "cannot start the QUIC Initial decryption: %s", strerror(-r));
+		fingerprints_free(tls);
+		return r;
+	}
 	while ((r = pcap_next_ex(pcap, &h, &data)) == 1) {
 		capture_fill_header(cap, pkt, h);
 		pkt->seq = ++ret->packets;
 		wl_dissect(pkt, cap->linktype, data, h->caplen);
+		quic_track_packet(quic, pkt, data, h->caplen);
 		fingerprints_packet(tls, pkt, data, h->caplen);
 		if (pkt->malformed)
 			ret->malformed++;
@@ -96,10 +106,12 @@ static int read_packets(struct capture *cap, int (*each)(void *ctx, const struct
 		if ((r = each(ctx, pkt)) < 0) {
 			snprintf(ret->error, sizeof(ret->error), "write: %s", strerror(-r));
 			fingerprints_free(tls);
+			quic_track_free(quic);
 			return r;
 		}
 	}
 	fingerprints_free(tls);
+	quic_track_free(quic);
 	if (r == PCAP_ERROR) {
 		snprintf(ret->error, sizeof(ret->error), "%s", pcap_geterr(pcap));
 		return -EBADMSG;
