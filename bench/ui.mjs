@@ -28,7 +28,7 @@
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync, spawn } from 'node:child_process';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync, readdirSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -104,6 +104,48 @@ function cpuSeconds(pid) {
   } catch {
     return NaN;
   }
+}
+
+// Every process below pid (the browser's renderers, GPU and network processes).
+function descendants(pid) {
+  const parent = new Map();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name))
+      continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      parent.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  const out = [pid];
+  for (let i = 0; i < out.length; i++)
+    for (const [child, ppid] of parent)
+      if (ppid === out[i])
+        out.push(child);
+  return out;
+}
+
+// The browser's CPU time, all its processes (renderers, GPU, network: the
+// chromium processes below this one), from now: () => {cpu, secs, pct}.
+function browserMeter() {
+  const comm = (pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    } catch {
+      return '';
+    }
+  };
+  const pids = descendants(process.pid).filter((pid) => /chrom/i.test(comm(pid)));
+  const total = () => pids.map(cpuSeconds).filter((c) => Number.isFinite(c)).reduce((a, c) => a + c, 0);
+  const t0 = Date.now();
+  const c0 = total();
+  return () => {
+    const secs = (Date.now() - t0) / 1000;
+    const cpu = total() - c0;
+    return { cpu, secs, pct: (cpu / secs) * 100 };
+  };
 }
 
 function cpuMeter(pids) {
@@ -217,12 +259,14 @@ async function benchPackets(browser) {
     const stats0 = await b.stats();
     const rates = [];
     const cpu = cpuMeter([b.webd.pid, b.capd.pid]);
+    const browserCpu = browserMeter();
     const threadTime = await mainThread(cdp);
     const run = await sampleRun(page, cdp, DURATION, () => ({
       tr: document.querySelectorAll('#packets-body tr').length,
       top: Number((document.querySelector('#packets-body tr:not([hidden]) td.c-seq') || {}).textContent || 0),
     }), async () => rates.push((await b.stats()).pps_5s));
     const [webdCpu, capdCpu] = cpu();
+    const chromium = browserCpu();
     const thread = await threadTime(run.elapsed);
     const stats1 = await b.stats();
     const longtasks = await page.evaluate(() => window.__longtasks);
@@ -236,7 +280,7 @@ async function benchPackets(browser) {
     console.log(`bench/ui packets: ${DURATION} s with the Live view open, capd --speed ${SPEED} --loop on ${PCAP}`);
     console.log(`  ingest rate (webd /api/stats): ${fmt(rate)} packets/s on average (${fmt(s1.packets - s0.packets)} packets in ${run.elapsed.toFixed(1)} s; pps_5s every 5 s: ${rates.map((r) => `${Math.round(r / 1000)}k`).join(' ')})`);
     console.log(`  sequence gaps at webd: ${s1.gaps - s0.gaps} gaps, ${s1.missed - s0.missed} packets missed; rows sampled out of the feed (server): ${fmt(stats1.feed_rows_skipped || 0)}`);
-    console.log(`  CPU: webd ${webdCpu.pct.toFixed(0)} % of a core, capd ${capdCpu.pct.toFixed(0)} %`);
+    console.log(`  CPU: webd ${webdCpu.pct.toFixed(0)} % of a core, capd ${capdCpu.pct.toFixed(0)} %, Chromium (all its processes) ${chromium.pct.toFixed(0)} %; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
     console.log(`  the page: ${thread}`);
     const long100 = printLongTasks(observer, longtasks);
     console.log(`  table <tr> elements, sampled each second: min ${Math.min(...run.samples.map((r) => r.tr))}, max ${trMax} (limit ${MAX_ROWS}); newest row number advanced in ${moving} of ${tops.length - 1} samples`);
@@ -461,6 +505,7 @@ async function benchConversations(browser) {
     const gen0 = gen.written;
     const msgs0 = { ...flowMessages };
     const cpu = cpuMeter([b.webd.pid, b.capd.pid]);
+    const browserCpu = browserMeter();
     const threadTime = await mainThread(cdp);
     const stopProfile = await startProfile(cdp);
     const active = [];
@@ -475,6 +520,7 @@ async function benchConversations(browser) {
     if (process.env.BENCH_DEBUG)
       console.log(run.samples.map((x) => `${x.held} ${x.first} ${x.top.length}`).join('\n'));
     const [wc, cc] = cpu();
+    const chromium = browserCpu();
     const thread = await threadTime(run.elapsed);
     if (stopProfile)
       await stopProfile();
@@ -503,7 +549,7 @@ async function benchConversations(browser) {
     console.log(`  ingest (webd /api/stats): ${fmt(rate)} packets/s (the generator wrote ${fmt(genRate)}/s, aiming at ${fmt(PPS)}), ${fmt(reports)} flow reports/s; active flows every 5 s: ${active.map((a) => `${Math.round(a / 1000)}k`).join(' ')}`);
     console.log(`  sequence gaps at webd: packets ${s1.gaps - s0.gaps} (${s1.missed - s0.missed} missed), flow reports ${(s1.flow_gaps || 0) - (s0.flow_gaps || 0)} (${(s1.flow_reports_missed || 0) - (s0.flow_reports_missed || 0)} missed)`);
     console.log(`  feed "flows" messages: ${fmt(msgs)} in ${run.elapsed.toFixed(1)} s (${(msgs / run.elapsed).toFixed(1)}/s, at most 10), ${fmt((flowMessages.bytes - msgs0.bytes) / Math.max(1, msgs))} bytes each`);
-    console.log(`  CPU: webd ${wc.pct.toFixed(0)} % of a core (${wc.cpu.toFixed(1)} s in ${wc.secs.toFixed(1)} s), capd ${cc.pct.toFixed(0)} %`);
+    console.log(`  CPU: webd ${wc.pct.toFixed(0)} % of a core (${wc.cpu.toFixed(1)} s in ${wc.secs.toFixed(1)} s), capd ${cc.pct.toFixed(0)} %, Chromium (all its processes) ${chromium.pct.toFixed(0)} %; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
     console.log(`  the page: ${thread}`);
     const long100 = printLongTasks(observer, longtasks);
     console.log(`  table <tr>, sampled each second: min ${Math.min(...run.samples.map((r) => r.tr))}, max ${trMax} (page of ${MAX_ROWS}); the rows (or their bytes) changed in ${moving} of ${tops.length - 1} samples; flows matching ${fmt(run.samples[run.samples.length - 1].total)}`);
