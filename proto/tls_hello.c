@@ -445,7 +445,7 @@ void wl_tls_client_hello_texts(struct wl_packet *pkt, struct cursor body, char t
 static uint16_t server_version(struct cursor c)
 {
 	static const size_t min_len = 2 + HELLO_RANDOM_LEN + 1 + 5 + 6;
-	uint16_t version, type = 0, len = 0, chosen = 0;
+	uint16_t version = 0, type = 0, len = 0, chosen = 0;
 	uint8_t sid_len = 0;
 
 	if (cur_be16(&c, &version) < 0 || version != 0x0303 || cur_left(&c) + 2 < min_len)
