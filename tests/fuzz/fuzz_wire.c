@@ -59,6 +59,17 @@ static void check_record(const struct wl_wire_record *rec, const uint8_t *data, 
 	}
 	if (pkt->has & WL_PKT_DHCP)
 		CHECK_STR(pkt->dhcp.hostname);
+	if (pkt->has & WL_PKT_ALPN) {
+		CHECK(pkt->tls.n_alpn >= 1 && pkt->tls.n_alpn <= WL_ALPN_MAX);
+		for (unsigned i = 0; i < pkt->tls.n_alpn; i++)
+			CHECK_STR(pkt->tls.alpn[i]);
+	}
+	if (pkt->has & WL_PKT_JA3)
+		CHECK_STR(pkt->tls.ja3);
+	if (pkt->has & WL_PKT_JA3S)
+		CHECK_STR(pkt->tls.ja3s);
+	if (pkt->has & WL_PKT_JA4)
+		CHECK_STR(pkt->tls.ja4);
 	if (pkt->has & WL_PKT_DNS) {
 		CHECK_STR(pkt->dns.qname);
 		CHECK(pkt->dns.n_answers <= WL_DNS_MAX_ANSWERS);
