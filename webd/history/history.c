@@ -525,20 +525,23 @@ static bool retry_due(struct history *h)
 /* One step of each kind of retention; the rows removed. */
 static uint64_t prune_once(struct history *h)
 {
-	uint64_t age = 0, size = 0, raw = 0;
+	uint64_t age = 0, size = 0, raw = 0, names = 0;
 	int rc = history_db_prune_age(&h->db, (int64_t)h->cfg.max_age_days * 86400 * 1000000, &age);
 
 	if (rc == SQLITE_OK)
 		rc = history_db_prune_size(&h->db, h->cfg.max_bytes, &size);
+	/* Only when flows went: else a step would check names that are all in use, every time. */
+	if (rc == SQLITE_OK && age + size > 0)
+		rc = history_db_prune_names(&h->db, &names);
 	if (rc == SQLITE_OK && h->cfg.raw_window_hours)
 		rc = history_db_prune_raw(&h->db, (int64_t)h->cfg.raw_window_hours * 3600 * 1000000, &raw);
 	pthread_mutex_lock(&h->stats_lock);
-	h->stats.pruned += age + size;
+	h->stats.pruned += age + size + names;
 	h->stats.pruned_raw += raw;
 	pthread_mutex_unlock(&h->stats_lock);
 	if (rc != SQLITE_OK)
 		pause_writing(h, rc);
-	return age + size + raw;
+	return age + size + raw + names;
 }
 
 /*

@@ -680,7 +680,7 @@ static int api_flows(struct webd *w, struct mg_connection *conn, sqlite3 *db)
 		return http_send_error(w, conn, 400, "%s", err);
 	}
 	text_add(&o.text, "{\"flows\":[", 10);
-	rc = o.buf ? history_flowquery_run(db, &q, flow_row, &o, &r) : SQLITE_NOMEM;
+	rc = o.buf ? history_flowquery_run(db, &q, NULL, flow_row, &o, &r) : SQLITE_NOMEM;
 	text_addf(&o.text, "],\"total\":%zu,\"total_exact\":%s,\"offset\":%zu,\"limit\":%zu,\"sort\":\"%s\","
 			   "\"order\":\"%s\",\"plan\":\"%s\"}",
 		  r.total, r.total_exact ? "true" : "false", q.offset, q.limit, flow_sort_name(q.sort),

@@ -42,10 +42,11 @@ enum {
 
 struct hdb {
 	sqlite3 *db;
-	sqlite3_stmt *ins_pkt, *ins_raw, *ins_dns, *ins_alert, *ins_rate, *ins_flow;
+	sqlite3_stmt *ins_pkt, *ins_raw, *ins_dns, *ins_alert, *ins_rate, *ins_flow, *sel_name, *ins_name;
 	int64_t next_id;       /* packets.id: history's own, increasing across restarts */
 	int64_t newest_ts;     /* µs: the retention clock (the capture's, as for the state) */
 	int64_t raw_cursor_ts, raw_cursor_id; /* raw pruned up to here, (ts, id) */
+	int64_t names_cursor; /* names checked for a flow up to this id (retention) */
 	int64_t sensor_ids[WL_SENSORS_MAX];
 };
 
@@ -78,6 +79,8 @@ int history_db_upsert_flow(struct hdb *d, const uint8_t *var);
 int history_db_prune_age(struct hdb *d, int64_t max_age_us, uint64_t *ret_rows);
 int history_db_prune_size(struct hdb *d, uint64_t max_bytes, uint64_t *ret_rows);
 int history_db_prune_raw(struct hdb *d, int64_t window_us, uint64_t *ret_rows);
+
+int history_db_prune_names(struct hdb *d, uint64_t *ret_rows);
 
 /* Bytes the pages in use take (the file can be larger: freed pages are reused). */
 uint64_t history_db_used_bytes(struct hdb *d);

@@ -11,20 +11,25 @@
 
 #define SQL_MAX 4096
 #define FILTERS_MAX 10
-#define UNION_COUNT_MAX 20000 /* two arms counted exactly (their ids deduplicated) up to this */
 
-/* A way in: an index (one, or two whose rows are united: either end) and its key. */
+static const struct hfq_limits default_limits = { .count_cap = 100000, .small = 5000, .walk_budget = 20000 };
+
+/* A way in: an index (one, or two for either end: disjoint, the second excludes the first's) and its key. */
 struct driver {
 	const char *what;
 	const char *index[2], *key[2];
 	int arms;
-	bool by_bytes; /* keyed by value, then bytes: a walk by bytes can follow it */
-	size_t count;  /* candidates in the range, up to HFQ_SMALL */
+	enum flow_sort order; /* the index's order after its key: FLOW_SORT_LAST, BYTES, or __MAX (none) */
+	bool all_sorts;       /* holds every sort's value (flows_bytes: only bytes and time) */
+	bool is_filter;       /* a filter's (else the time range's) */
+	size_t count;         /* its flows in the range, up to the cap (arms added) */
+	bool capped;
 };
 
 struct hfq {
 	sqlite3 *db;
 	const struct flow_query *q;
+	struct hfq_limits lim;
 	void (*trace)(const char *sql, void *ctx);
 	void *trace_ctx;
 	char like[2 * FLOW_QUERY_NAME_MAX + 3];
@@ -96,8 +101,8 @@ static int prepare(struct hfq *h, const struct sql *b, sqlite3_stmt **ret)
 	BIND(":country", sqlite3_bind_text(st, i_, q->country, -1, SQLITE_STATIC));
 	BIND(":tcp", sqlite3_bind_int(st, i_, q->tcp_state));
 	BIND(":min_bytes", sqlite3_bind_int64(st, i_, q->min_bytes > INT64_MAX ? INT64_MAX : (int64_t)q->min_bytes));
-	BIND(":small", sqlite3_bind_int(st, i_, HFQ_SMALL));
-	BIND(":cap", sqlite3_bind_int(st, i_, HFQ_COUNT_CAP));
+	BIND(":cap", sqlite3_bind_int64(st, i_, (int64_t)h->lim.count_cap));
+	BIND(":need", sqlite3_bind_int64(st, i_, (int64_t)h->need));
 #undef BIND
 	*ret = st;
 	return SQLITE_OK;
@@ -121,13 +126,14 @@ static int query_count(struct hfq *h, const struct sql *b, size_t *ret)
 /* ---- The question's parts ----------------------------------------------------------------------- */
 
 static void add_filter(struct hfq *h, const char *residual, const char *what, const char *ia, const char *ka,
-		       const char *ib, const char *kb, bool by_bytes)
+		       const char *ib, const char *kb)
 {
 	h->residual[h->n_residual++] = residual;
 	if (!ia)
 		return;
 	h->drivers[h->n_drivers++] = (struct driver){
-		.what = what, .index = { ia, ib }, .key = { ka, kb }, .arms = ib ? 2 : 1, .by_bytes = by_bytes,
+		.what = what, .index = { ia, ib }, .key = { ka, kb }, .arms = ib ? 2 : 1,
+		.order = FLOW_SORT_LAST, .all_sorts = true, .is_filter = true,
 	};
 }
 
@@ -151,40 +157,59 @@ static void state_filter(struct hfq *h)
 	const struct flow_query *q = h->q;
 
 	if (q->state == FLOW_STATE_ACTIVE)
-		add_filter(h, "ended = 0", "active", "flows_active", "ended = 0", NULL, NULL, true);
+		add_filter(h, "ended = 0", "active", "flows_active", "ended = 0", NULL, NULL);
 	else if (q->state == FLOW_STATE_ENDED)
-		add_filter(h, "ended = 1", "ended", NULL, NULL, NULL, NULL, false);
+		add_filter(h, "ended = 1", "ended", NULL, NULL, NULL, NULL);
 	else if (q->state == FLOW_STATE_TCP)
-		add_filter(h, "tcp_state = :tcp", "state", "flows_tcp_state", "tcp_state = :tcp", NULL, NULL, true);
+		add_filter(h, "tcp_state = :tcp", "state", "flows_tcp_state", "tcp_state = :tcp", NULL, NULL);
+}
+
+/* Either end: the second arm leaves out what the first has (the index holds the other end). */
+static void collect_ends(struct hfq *h)
+{
+	const struct flow_query *q = h->q;
+
+	if (q->has_addr && (q->addr.family == 4 || q->addr.family == 6))
+		add_filter(h, "(a = :addr OR b = :addr)", "addr", "flows_a", "a = :addr", "flows_b",
+			   "b = :addr AND a IS NOT :addr");
+	if (q->port >= 0)
+		add_filter(h, "(a_port = :port OR b_port = :port)", "port", "flows_a_port", "a_port = :port",
+			   "flows_b_port", "b_port = :port AND a_port IS NOT :port");
+	if (q->country[0])
+		add_filter(h, "(a_country = :country OR b_country = :country)", "country", "flows_a_country",
+			   "a_country = :country", "flows_b_country", "b_country = :country AND a_country IS NOT :country");
 }
 
 static void collect_filters(struct hfq *h)
 {
 	const struct flow_query *q = h->q;
 
-	h->drivers[h->n_drivers++] = (struct driver){ .what = "time", .index = { "flows_last" }, .key = { "1" }, .arms = 1 };
-	if (q->has_addr && (q->addr.family == 4 || q->addr.family == 6))
-		add_filter(h, "(a = :addr OR b = :addr)", "addr", "flows_a", "a = :addr", "flows_b", "b = :addr", true);
-	if (q->port >= 0)
-		add_filter(h, "(a_port = :port OR b_port = :port)", "port", "flows_a_port", "a_port = :port",
-			   "flows_b_port", "b_port = :port", true);
+	h->drivers[h->n_drivers++] = (struct driver){
+		.what = "time", .index = { "flows_last" }, .key = { "1" }, .arms = 1, .order = FLOW_SORT_LAST,
+		.all_sorts = true,
+	};
+	collect_ends(h);
 	if (q->ipproto >= 0)
-		add_filter(h, "ipproto = :proto", "proto", "flows_ipproto", "ipproto = :proto", NULL, NULL, true);
+		add_filter(h, "ipproto = :proto", "proto", "flows_ipproto", "ipproto = :proto", NULL, NULL);
 	if (q->app >= 0)
-		add_filter(h, "app = :app", "app", "flows_app", "app = :app", NULL, NULL, true);
+		add_filter(h, "app = :app", "app", "flows_app", "app = :app", NULL, NULL);
 	if (q->sensor >= 0)
-		add_filter(h, "sensor = :sensor", "sensor", "flows_sensor", "sensor = :sensor", NULL, NULL, true);
+		add_filter(h, "sensor = :sensor", "sensor", "flows_sensor", "sensor = :sensor", NULL, NULL);
 	if (q->name[0]) {
+		/* Matched against the distinct names; their flows through flows_name, in no one order. */
 		make_like(h);
 		add_filter(h, "name LIKE :name ESCAPE '\\'", "name", "flows_name",
-			   "name IS NOT NULL AND name LIKE :name ESCAPE '\\'", NULL, NULL, false);
+			   "name_id IS NOT NULL AND name_id IN (SELECT id FROM names WHERE name LIKE :name ESCAPE '\\')",
+			   NULL, NULL);
+		h->drivers[h->n_drivers - 1].order = FLOW_SORT__MAX;
 	}
-	if (q->country[0])
-		add_filter(h, "(a_country = :country OR b_country = :country)", "country", "flows_a_country",
-			   "a_country = :country", "flows_b_country", "b_country = :country", true);
 	state_filter(h);
-	if (q->min_bytes > 0)
-		add_filter(h, "bytes >= :min_bytes", "min_bytes", "flows_bytes", "bytes >= :min_bytes", NULL, NULL, true);
+	if (q->min_bytes > 0) {
+		add_filter(h, "bytes >= :min_bytes", "min_bytes", "flows_bytes", "bytes >= :min_bytes", NULL, NULL);
+		/* flows_bytes: ordered by bytes, and without packets, RTT or retransmissions. */
+		h->drivers[h->n_drivers - 1].order = FLOW_SORT_BYTES;
+		h->drivers[h->n_drivers - 1].all_sorts = false;
+	}
 }
 
 /* Every filter, as one SQL condition. */
@@ -225,118 +250,136 @@ static void add_order(struct sql *b, const struct hfq *h, enum flow_sort sort, b
 
 /* ---- Counting ------------------------------------------------------------------------------------ */
 
-/* One arm's candidates in the range, inside its index, up to limit (":small" or ":cap"). */
-static void add_arm_count(struct sql *b, const struct driver *d, int arm, const char *limit)
-{
-	add(b, "SELECT count(*) FROM (SELECT 1 FROM flows INDEXED BY %s WHERE %s AND " T_RANGE " LIMIT %s)",
-	    d->index[arm], d->key[arm], limit);
-}
-
-static int count_driver(struct hfq *h, const struct driver *d, const char *limit, size_t counts[2])
+static int count_driver(struct hfq *h, struct driver *d)
 {
 	int rc = SQLITE_OK;
 
-	counts[1] = 0;
+	d->count = 0;
+	d->capped = false;
 	for (int arm = 0; arm < d->arms && rc == SQLITE_OK; arm++) {
 		struct sql b = { .n = 0 };
+		size_t n;
 
-		add_arm_count(&b, d, arm, limit);
-		rc = query_count(h, &b, &counts[arm]);
+		add(&b, "/* count */ SELECT count(*) FROM (SELECT 1 FROM flows INDEXED BY %s WHERE %s AND " T_RANGE
+			" LIMIT :cap)", d->index[arm], d->key[arm]);
+		rc = query_count(h, &b, &n);
+		d->count += n;
+		d->capped |= n >= h->lim.count_cap;
 	}
 	return rc;
 }
 
-/* Both arms' candidates, each flow once (a flow can match at both ends: port 53 to port 53). */
-static int count_union(struct hfq *h, const struct driver *d, size_t *ret)
-{
-	struct sql b = { .n = 0 };
-
-	add(&b, "SELECT count(*) FROM (SELECT id FROM flows INDEXED BY %s WHERE %s AND " T_RANGE
-		" UNION SELECT id FROM flows INDEXED BY %s WHERE %s AND " T_RANGE ")",
-	    d->index[0], d->key[0], d->index[1], d->key[1]);
-	return query_count(h, &b, ret);
-}
-
-static int count_candidates(struct hfq *h)
+static int count_drivers(struct hfq *h)
 {
 	int rc = SQLITE_OK;
 
-	for (int i = 0; i < h->n_drivers && rc == SQLITE_OK; i++) {
-		size_t c[2];
-
-		rc = count_driver(h, &h->drivers[i], ":small", c);
-		h->drivers[i].count = c[0] + c[1];
-	}
+	for (int i = 0; i < h->n_drivers && rc == SQLITE_OK; i++)
+		rc = count_driver(h, &h->drivers[i]);
 	return rc;
-}
-
-static struct driver *smallest(struct hfq *h, bool by_bytes_only)
-{
-	struct driver *best = NULL;
-
-	for (int i = by_bytes_only ? 1 : 0; i < h->n_drivers; i++)
-		if ((!by_bytes_only || h->drivers[i].by_bytes) && (!best || h->drivers[i].count < best->count))
-			best = &h->drivers[i];
-	return best;
 }
 
 /*
- * After a walk that filled the page: the total when one index holds the
- * whole question (no filter, or one), else what the walk saw, at least.
+ * The driver with the fewest flows (a filter's rather than the time range's
+ * when both reach the cap); with order set, only filters' indexes in that
+ * order.
  */
-static int walk_total(struct hfq *h, struct hfq_result *ret)
+static struct driver *smallest(struct hfq *h, int order)
 {
-	const struct driver *d = h->n_residual == 0 ? &h->drivers[0] : h->n_drivers == 2 ? &h->drivers[1] : NULL;
-	size_t c[2];
-	int rc;
+	struct driver *best = NULL;
 
-	ret->total = h->matched;
-	ret->total_exact = false;
-	if (!d || h->n_residual > 1)
-		return SQLITE_OK;
-	if ((rc = count_driver(h, d, ":cap", c)) != SQLITE_OK)
-		return rc;
-	if (d->arms == 1) {
-		ret->total = c[0];
-		ret->total_exact = c[0] < HFQ_COUNT_CAP;
-		return SQLITE_OK;
+	for (int i = order >= 0 ? 1 : 0; i < h->n_drivers; i++) {
+		const struct driver *d = &h->drivers[i];
+
+		if (order >= 0 && (int)d->order != order)
+			continue;
+		if (!best || d->count < best->count || (d->count == best->count && !best->is_filter))
+			best = &h->drivers[i];
 	}
-	ret->total = c[0] > c[1] ? c[0] : c[1];
-	if (c[0] + c[1] > UNION_COUNT_MAX)
-		return SQLITE_OK;
-	ret->total_exact = true;
-	return count_union(h, d, &ret->total);
+	return best;
 }
 
-/* ---- Sort: read a driver's candidates, keep the matches, sort them ---------------------------------- */
-
-static int run_sort(struct hfq *h, const struct driver *d)
+/* Before sorting a driver's flows row by row: the true counts of those that reached the cap. */
+static int recount_capped(struct hfq *h)
 {
-	const struct flow_query *q = h->q;
-	struct sql b = { .n = 0 };
-	sqlite3_stmt *st;
-	int rc;
+	size_t cap = h->lim.count_cap;
+	int rc = SQLITE_OK;
 
-	if (d->arms == 1) {
-		add(&b, "SELECT id FROM flows INDEXED BY %s WHERE %s AND " T_RANGE " AND ", d->index[0], d->key[0]);
-	} else {
-		/* NOT INDEXED: the united ids are looked up by rowid, not by some other index. */
-		add(&b, "SELECT id FROM flows NOT INDEXED WHERE id IN (SELECT id FROM flows INDEXED BY %s WHERE %s AND "
-			T_RANGE " UNION ALL SELECT id FROM flows INDEXED BY %s WHERE %s AND " T_RANGE ") AND ",
-		    d->index[0], d->key[0], d->index[1], d->key[1]);
-	}
-	add_residual(&b, h);
-	add_order(&b, h, q->sort, true);
-	if ((rc = prepare(h, &b, &st)) != SQLITE_OK)
+	h->lim.count_cap = cap * 100;
+	for (int i = 1; i < h->n_drivers && rc == SQLITE_OK; i++)
+		if (h->drivers[i].capped)
+			rc = count_driver(h, &h->drivers[i]);
+	h->lim.count_cap = cap;
+	return rc;
+}
+
+/* The driver whose index alone answers the question (every filter, the sort's value), or NULL. */
+static struct driver *covering(struct hfq *h)
+{
+	enum flow_sort s = h->q->sort;
+	struct driver *d = h->n_residual == 0 ? &h->drivers[0] :
+			   h->n_residual == 1 && h->n_drivers == 2 ? &h->drivers[1] : NULL;
+
+	if (!d || (!d->all_sorts && s != FLOW_SORT_BYTES && s != FLOW_SORT_LAST && s != FLOW_SORT_DURATION &&
+		   s != FLOW_SORT_RATE))
+		return NULL;
+	return d;
+}
+
+/* ---- Index: sort a driver's flows inside its index, read only the page ----------------------------- */
+
+static int collect_page(struct hfq *h, const struct sql *b)
+{
+	sqlite3_stmt *st;
+	int rc = prepare(h, b, &st);
+
+	if (rc != SQLITE_OK)
 		return rc;
 	h->n_ids = h->matched = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (h->matched >= q->offset && h->n_ids < q->limit)
+		if (h->matched >= h->q->offset && h->n_ids < h->q->limit)
 			h->ids[h->n_ids++] = sqlite3_column_int64(st, 0);
 		h->matched++;
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static int run_index(struct hfq *h, const struct driver *d)
+{
+	const char *e = sorts[h->q->sort].expr, *x = h->dir;
+	struct sql b = { .n = 0 };
+
+	if (d->arms == 1) {
+		add(&b, "/* index */ SELECT id FROM flows INDEXED BY %s WHERE %s AND " T_RANGE, d->index[0], d->key[0]);
+		add_order(&b, h, h->q->sort, true);
+	} else {
+		for (int arm = 0; arm < 2; arm++)
+			add(&b, "%sSELECT id, (%s) IS NULL, (%s), last, first FROM flows INDEXED BY %s WHERE %s AND " T_RANGE,
+			    arm ? " UNION ALL " : "/* index */ ", e, e, d->index[arm], d->key[arm]);
+		add(&b, " ORDER BY 2, 3 %s, 4 %s, 5 %s, 1 %s", x, x, x, x);
+	}
+	add(&b, " LIMIT :need");
+	return collect_page(h, &b);
+}
+
+/* ---- Sort: read a driver's flows, check the other filters, sort them ------------------------------- */
+
+static int run_sort(struct hfq *h, const struct driver *d)
+{
+	struct sql b = { .n = 0 };
+
+	if (d->arms == 1) {
+		add(&b, "/* sort */ SELECT id FROM flows INDEXED BY %s WHERE %s AND " T_RANGE " AND ", d->index[0],
+		    d->key[0]);
+	} else {
+		/* NOT INDEXED: the united ids are looked up by rowid, not by some other index. */
+		add(&b, "/* sort */ SELECT id FROM flows NOT INDEXED WHERE id IN (SELECT id FROM flows INDEXED BY %s"
+			" WHERE %s AND " T_RANGE " UNION ALL SELECT id FROM flows INDEXED BY %s WHERE %s AND " T_RANGE ") AND ",
+		    d->index[0], d->key[0], d->index[1], d->key[1]);
+	}
+	add_residual(&b, h);
+	add_order(&b, h, h->q->sort, true);
+	return collect_page(h, &b);
 }
 
 /* ---- Walk: read in order, check each row, stop when the page is full ----------------------------- */
@@ -370,20 +413,18 @@ static int step_walk(struct hfq *h, const struct sql *b, size_t budget, size_t *
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-/* By bytes along a filter's own index (both arms merged, each flow once). */
+/* Along a filter's own index, in its order (time, or bytes for min_bytes): both ends merged. */
 static void build_filter_walk(struct sql *b, const struct hfq *h, const struct driver *d)
 {
-	const char *x = h->dir;
+	const char *x = h->dir, *e = sorts[d->order].expr;
 
 	for (int arm = 0; arm < d->arms; arm++) {
-		add(b, "%sSELECT id, ", arm ? " UNION " : "");
+		add(b, "%sSELECT id, ", arm ? " UNION ALL " : "/* walk */ ");
 		add_residual(b, h);
-		add(b, ", bytes, last, first FROM flows INDEXED BY %s WHERE %s AND " T_RANGE, d->index[arm], d->key[arm]);
+		add(b, ", (%s), last, first FROM flows INDEXED BY %s WHERE %s AND " T_RANGE, e, d->index[arm],
+		    d->key[arm]);
 	}
-	if (d->arms == 1)
-		add(b, " ORDER BY bytes %s, last %s, first %s, id %s", x, x, x, x);
-	else
-		add(b, " ORDER BY 3 %s, 4 %s, 5 %s, 1 %s", x, x, x, x);
+	add(b, " ORDER BY 3 %s, 4 %s, 5 %s, 1 %s", x, x, x, x);
 }
 
 /* Along the sort's index: the flows with the value, then (nullable sorts) those without, by time. */
@@ -391,7 +432,7 @@ static void build_sort_walk(struct sql *b, const struct hfq *h, bool without_val
 {
 	enum flow_sort s = h->q->sort;
 
-	add(b, "SELECT id, ");
+	add(b, "/* walk */ SELECT id, ");
 	if (without_value)
 		add(b, "(%s) IS NULL AND ", sorts[s].expr);
 	add_residual(b, h);
@@ -402,9 +443,11 @@ static void build_sort_walk(struct sql *b, const struct hfq *h, bool without_val
 	add_order(b, h, without_value ? FLOW_SORT_LAST : s, false);
 }
 
-static int run_walk(struct hfq *h, const struct driver *along, enum walk_end *ret)
+/* cheap_fallback: an index holds the question, so a walk that finds little gives way soon. */
+static int run_walk(struct hfq *h, const struct driver *along, bool cheap_fallback, enum walk_end *ret)
 {
-	size_t examined = 0, budget = HFQ_WALK_BUDGET + 20 * h->need;
+	size_t examined = 0, budget = cheap_fallback ? h->lim.walk_budget / 20 + 10 * h->need
+						    : h->lim.walk_budget + 20 * h->need;
 	struct sql b = { .n = 0 };
 	int rc;
 
@@ -425,44 +468,68 @@ static int run_walk(struct hfq *h, const struct driver *along, enum walk_end *re
 
 /* ---- The plan ------------------------------------------------------------------------------------- */
 
-static void describe(struct hfq_result *ret, const char *how, const struct driver *d, const char *then)
+static void describe(struct hfq_result *ret, const char *how, const char *index, const struct driver *d,
+		     const char *then)
 {
-	snprintf(ret->plan, sizeof(ret->plan), "%s %s%s%s%s", how, d ? d->index[0] : "",
+	snprintf(ret->plan, sizeof(ret->plan), "%s %s%s%s%s", how, d ? d->index[0] : index,
 		 d && d->arms == 2 ? "+" : "", d && d->arms == 2 ? d->index[1] : "", then);
 }
 
-static int walk_or_sort(struct hfq *h, struct hfq_result *ret)
+static void set_total(struct hfq_result *ret, size_t total, bool exact)
 {
-	struct driver *best = smallest(h, false);
-	struct driver *along = h->q->sort == FLOW_SORT_BYTES ? smallest(h, true) : NULL;
+	ret->total = total;
+	ret->total_exact = exact;
+}
+
+/* A walk and what follows it: the page, or, when the walk ran out of budget, a sort after all. */
+static int walk_then_sort(struct hfq *h, struct driver *cover, struct hfq_result *ret)
+{
+	struct driver *best = smallest(h, -1);
+	struct driver *along = h->q->sort == FLOW_SORT_LAST || h->q->sort == FLOW_SORT_BYTES ?
+				       smallest(h, (int)h->q->sort) : NULL;
 	enum walk_end end;
 	int rc;
 
-	if (best->count < HFQ_SMALL) {
-		describe(ret, "sort", best, "");
-		if ((rc = run_sort(h, best)) == SQLITE_OK) {
-			ret->total = h->matched;
-			ret->total_exact = true;
-		}
+	if ((rc = run_walk(h, along, cover != NULL, &end)) != SQLITE_OK)
 		return rc;
-	}
-	if ((rc = run_walk(h, along, &end)) != SQLITE_OK)
-		return rc;
-	snprintf(ret->plan, sizeof(ret->plan), "walk %s", along ? along->index[0] : sorts[h->q->sort].index);
+	describe(ret, "walk", sorts[h->q->sort].index, along, "");
 	if (end == WALK_END) {
-		ret->total = h->matched;
-		ret->total_exact = true;
-		return SQLITE_OK;
-	}
-	if (end == WALK_FULL)
-		return walk_total(h, ret);
-	/* Too few matches along the order: sort the smallest driver's candidates after all. */
-	describe(ret, "sort", best, ", after a walk");
-	if ((rc = run_sort(h, best)) == SQLITE_OK) {
-		ret->total = h->matched;
-		ret->total_exact = true;
+		set_total(ret, h->matched, true);
+	} else if (end == WALK_FULL) {
+		/* One index holds the question: its count (at the cap); else what the walk saw. */
+		set_total(ret, cover ? cover->count : h->matched, false);
+	} else if (cover) {
+		describe(ret, "index", NULL, cover, ", after a walk");
+		rc = run_index(h, cover);
+		set_total(ret, cover->count, false);
+	} else {
+		if ((rc = recount_capped(h)) != SQLITE_OK)
+			return rc;
+		best = smallest(h, -1);
+		describe(ret, "sort", NULL, best, ", after a walk");
+		rc = run_sort(h, best);
+		set_total(ret, h->matched, true);
 	}
 	return rc;
+}
+
+static int choose_and_run(struct hfq *h, struct hfq_result *ret)
+{
+	struct driver *best = smallest(h, -1), *cover = covering(h);
+	int rc;
+
+	if (cover && !cover->capped) {
+		describe(ret, "index", NULL, cover, "");
+		set_total(ret, cover->count, true);
+		return run_index(h, cover);
+	}
+	if (!best->capped && best->count < h->lim.small) {
+		describe(ret, "sort", NULL, best, "");
+		if ((rc = run_sort(h, best)) == SQLITE_OK)
+			set_total(ret, h->matched, true);
+		return rc;
+	}
+	return walk_then_sort(h, cover, ret);
 }
 
 static int fetch_page(struct hfq *h, void (*row)(sqlite3_stmt *st, void *ctx), void *ctx)
@@ -474,8 +541,8 @@ static int fetch_page(struct hfq *h, void (*row)(sqlite3_stmt *st, void *ctx), v
 
 	if (history_flows_columns(cols, sizeof(cols), "") >= sizeof(cols))
 		return SQLITE_TOOBIG;
-	add(&b, "SELECT %s, (SELECT sensors.name FROM sensors WHERE sensors.id = flows.sensor) FROM flows WHERE id = ?1",
-	    cols);
+	add(&b, "/* page */ SELECT %s, (SELECT sensors.name FROM sensors WHERE sensors.id = flows.sensor) FROM flows"
+		" WHERE id = ?1", cols);
 	if ((rc = prepare(h, &b, &st)) != SQLITE_OK)
 		return rc;
 	for (size_t i = 0; i < h->n_ids && rc == SQLITE_OK; i++) {
@@ -500,46 +567,50 @@ static int set_range(struct hfq *h)
 
 	h->from = h->q->from_us;
 	h->to = h->q->to_us ? h->q->to_us : INT64_MAX;
-	add(&b, "SELECT coalesce(max(last - first), 0) FROM flows INDEXED BY flows_duration");
+	add(&b, "/* count */ SELECT coalesce(max(last - first), 0) FROM flows INDEXED BY flows_duration");
 	if ((rc = query_count(h, &b, &longest)) != SQLITE_OK)
 		return rc;
 	h->to_hi = h->to > INT64_MAX - (int64_t)longest ? INT64_MAX : h->to + (int64_t)longest;
 	return SQLITE_OK;
 }
 
-static int run(sqlite3 *db, const struct flow_query *q, void (*row)(sqlite3_stmt *st, void *ctx), void *ctx,
-	       void (*trace)(const char *sql, void *ctx), struct hfq_result *ret)
+static int run(sqlite3 *db, const struct flow_query *q, const struct hfq_limits *limits,
+	       void (*row)(sqlite3_stmt *st, void *ctx), void *ctx, void (*trace)(const char *sql, void *ctx),
+	       struct hfq_result *ret)
 {
-	struct hfq h = { .db = db, .q = q, .trace = trace, .trace_ctx = ctx, .dir = q->ascending ? "ASC" : "DESC" };
+	struct hfq h = {
+		.db = db, .q = q, .lim = limits ? *limits : default_limits, .trace = trace, .trace_ctx = ctx,
+		.dir = q->ascending ? "ASC" : "DESC",
+	};
 	int rc;
 
 	memset(ret, 0, sizeof(*ret));
-	if ((unsigned)q->sort >= FLOW_SORT__MAX)
+	if ((unsigned)q->sort >= FLOW_SORT__MAX || h.lim.count_cap == 0)
 		return SQLITE_MISUSE;
 	h.need = q->offset + q->limit;
 	if (!(h.ids = malloc((q->limit ? q->limit : 1) * sizeof(*h.ids))))
 		return SQLITE_NOMEM;
 	collect_filters(&h);
-	if ((rc = set_range(&h)) == SQLITE_OK && (rc = count_candidates(&h)) == SQLITE_OK &&
-	    (rc = walk_or_sort(&h, ret)) == SQLITE_OK && row)
+	if ((rc = set_range(&h)) == SQLITE_OK && (rc = count_drivers(&h)) == SQLITE_OK &&
+	    (rc = choose_and_run(&h, ret)) == SQLITE_OK && row)
 		rc = fetch_page(&h, row, ctx);
 	ret->rows = h.n_ids;
 	free(h.ids);
 	return rc;
 }
 
-int history_flowquery_run(sqlite3 *db, const struct flow_query *q, void (*row)(sqlite3_stmt *st, void *ctx),
-			  void *ctx, struct hfq_result *ret)
+int history_flowquery_run(sqlite3 *db, const struct flow_query *q, const struct hfq_limits *limits,
+			  void (*row)(sqlite3_stmt *st, void *ctx), void *ctx, struct hfq_result *ret)
 {
-	return run(db, q, row, ctx, NULL, ret);
+	return run(db, q, limits, row, ctx, NULL, ret);
 }
 
-int history_flowquery_explain(sqlite3 *db, const struct flow_query *q, void (*fn)(const char *sql, void *ctx),
-			      void *ctx)
+int history_flowquery_explain(sqlite3 *db, const struct flow_query *q, const struct hfq_limits *limits,
+			      void (*fn)(const char *sql, void *ctx), void *ctx)
 {
 	struct hfq_result r;
 
-	return run(db, q, NULL, ctx, fn, &r);
+	return run(db, q, limits, NULL, ctx, fn, &r);
 }
 
 int history_flowquery_sensor(void *ctx, const char *name)

@@ -4,25 +4,32 @@
  * pages) asked of the history's flows table, as SQL built from fixed pieces
  * with every value a bound parameter.
  *
- * The plan, chosen per request from index-only counts:
- *  - every filter that has an index is a possible "driver"; so is the time
- *    range (flows_last). Each driver's candidates in the range are counted
- *    inside its index, up to HFQ_SMALL;
- *  - when one has fewer than HFQ_SMALL, its candidates are read, filtered
- *    and sorted: a few thousand rows at most ("sort");
- *  - otherwise the rows are read in the order asked from an index that
- *    holds it (the sort's own, or, sorted by bytes, the filter's, which are
- *    keyed by value then bytes), the other filters checked row by row,
- *    until the page is full ("walk"). A walk that meets too few matches in
+ * Every filter has an index keyed by its value then time, which also holds
+ * what the sorts need (history_db.c, migration 4); so has the time range
+ * alone (flows_last). Those are the "drivers". Per request:
+ *  - each driver's flows in the range are counted inside its index, up to
+ *    count_cap;
+ *  - when one driver holds the whole question (no filter but the range, or
+ *    one filter: its own index) and has fewer than count_cap flows, they
+ *    are sorted inside that index, no row read but the page's ("index");
+ *  - else, when a driver has fewer than small flows, they are read, the
+ *    other filters checked, and sorted ("sort");
+ *  - else rows are read in the order asked along an index that holds it
+ *    (the sort's own; by time, the smallest filter's), each checked, until
+ *    the page is full ("walk"). A walk that meets too few matches within
  *    its budget (filters that match little, all at the far end of the
- *    order) gives way to "sort" over the smallest driver.
+ *    order) gives way to sorting the smallest driver's flows after all:
+ *    inside its index when it holds the question (so that walk is given
+ *    up soon), else row by row, the drivers counted in full first.
+ * name= is a substring: it is matched against the table of distinct names,
+ * and the flows of those that match come through flows_name.
  * Flows without the sort's value (RTT, retransmissions: not TCP, no
  * handshake) come after the others either way, as in /api/flows. Ties go
  * by last seen, first seen, then storage order.
  *
  * total counts the matches exactly when total_exact is set; otherwise it
  * is a lower bound (there are at least that many): counting stops at
- * HFQ_COUNT_CAP, and for several filters together at what the walk saw.
+ * count_cap, and with several filters together a walk counts what it saw.
  */
 #ifndef WEBD_HISTORY_FLOWQUERY_H
 #define WEBD_HISTORY_FLOWQUERY_H
@@ -33,9 +40,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define HFQ_SMALL 5000        /* candidates a "sort" plan reads, at most */
-#define HFQ_COUNT_CAP 100000  /* counted inside an index, at most */
-#define HFQ_WALK_BUDGET 20000 /* rows a walk reads, plus 20 per row of the page and the offset */
+struct hfq_limits {
+	size_t count_cap;   /* flows counted inside an index, at most (100,000) */
+	size_t small;       /* flows a "sort" reads row by row, at most (5,000) */
+	size_t walk_budget; /* rows a walk reads, plus 20 per row of the page and its offset (20,000);
+			       a twentieth, plus 10 per row, when an index holds the question */
+};
 
 struct hfq_result {
 	size_t total;
@@ -47,20 +57,22 @@ struct hfq_result {
 /*
  * Calls row(st, ctx) for each flow of the page q asks for (q->sensor: an id
  * of the sensors table, history_flowquery_sensor), in order; st's columns
- * are those of history_flows_columns, then the sensor's name. Returns
- * SQLITE_OK or the SQLite error (the message is db's).
+ * are those of history_flows_columns, then the sensor's name. limits: NULL
+ * for the defaults. Returns SQLITE_OK or the SQLite error (the message is
+ * db's).
  */
-int history_flowquery_run(sqlite3 *db, const struct flow_query *q, void (*row)(sqlite3_stmt *st, void *ctx),
-			  void *ctx, struct hfq_result *ret);
+int history_flowquery_run(sqlite3 *db, const struct flow_query *q, const struct hfq_limits *limits,
+			  void (*row)(sqlite3_stmt *st, void *ctx), void *ctx, struct hfq_result *ret);
 
 /* For flow_query_parse: the sensors table's id of name (ctx: the sqlite3 *), or -1. */
 int history_flowquery_sensor(void *ctx, const char *name);
 
 /*
  * The statements a query runs, for tests and EXPLAIN: its plan as chosen on
- * db, with each statement's SQL passed to fn. Returns SQLITE_OK or an error.
+ * db, each statement's SQL passed to fn before it runs. Returns SQLITE_OK or
+ * an error.
  */
-int history_flowquery_explain(sqlite3 *db, const struct flow_query *q, void (*fn)(const char *sql, void *ctx),
-			      void *ctx);
+int history_flowquery_explain(sqlite3 *db, const struct flow_query *q, const struct hfq_limits *limits,
+			      void (*fn)(const char *sql, void *ctx), void *ctx);
 
 #endif

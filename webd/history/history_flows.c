@@ -57,6 +57,7 @@ static const char *const columns[HF__N] = {
 	[HF_B_COUNTRY] = "b_country",
 	[HF_HOSTS] = "hosts",
 	[HF_RECORD] = "record",
+	[HF_NAME_ID] = "name_id",
 };
 
 /* snprintf that stops at the end of buf: returns the new length, size when it did not fit. */
@@ -184,7 +185,7 @@ static void bind_record(sqlite3_stmt *st, const struct wl_flow_record *r, int64_
 }
 
 void history_flows_bind(sqlite3_stmt *st, const struct hist_flow *f, const uint8_t *hosts, int64_t sensor_id,
-			uint8_t *record, size_t size)
+			int64_t name_id, uint8_t *record, size_t size)
 {
 	const struct wl_flow_record *r = &f->rec;
 	bool ip = r->l3 == WL_L3_IPV4 || r->l3 == WL_L3_IPV6, ports = r->flags & WL_FLOW_PORTS;
@@ -213,6 +214,7 @@ void history_flows_bind(sqlite3_stmt *st, const struct hist_flow *f, const uint8
 	}
 	sqlite3_bind_int(st, HF_APP, r->app);
 	bind_text_or_null(st, HF_NAME, r->name, strnlen(r->name, sizeof(r->name)));
+	bind_u64_or_null(st, HF_NAME_ID, name_id > 0, (uint64_t)name_id);
 	sqlite3_bind_int64(st, HF_PACKETS, (int64_t)(r->packets[0] + r->packets[1]));
 	sqlite3_bind_int64(st, HF_BYTES, (int64_t)(r->bytes[0] + r->bytes[1]));
 	bind_tcp(st, r);

@@ -94,6 +94,7 @@ enum hf_col {
 	HF_B_COUNTRY,
 	HF_HOSTS,
 	HF_RECORD, /* the report whole (schema 3; NULL in rows written before) */
+	HF_NAME_ID, /* names.id of its name (schema 4), NULL: none */
 	HF__N
 };
 
@@ -109,12 +110,13 @@ size_t history_flows_upsert_sql(char *buf, size_t size);
 
 /*
  * Binds a queued report: f (its name included) and hosts (f->hosts_len
- * bytes), with the sensor's row id in the sensors table; the record column
- * is encoded into record[0..size). Blobs and texts are bound SQLITE_STATIC:
+ * bytes), with the sensor's row id in the sensors table and its name's in
+ * the names table (0: none); the record column is encoded into
+ * record[0..size). Blobs and texts are bound SQLITE_STATIC:
  * f, hosts and record must outlive the step.
  */
 void history_flows_bind(sqlite3_stmt *st, const struct hist_flow *f, const uint8_t *hosts, int64_t sensor_id,
-			uint8_t *record, size_t size);
+			int64_t name_id, uint8_t *record, size_t size);
 
 /* A stored row (columns at col0 + HF_*) back as a report: its record, else its columns. */
 void history_flows_record(sqlite3_stmt *st, int col0, struct wl_flow_record *ret);
