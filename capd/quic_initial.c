@@ -233,6 +233,7 @@ int quic_initial_open(struct quic_initial *q, const struct quic_keys *k, uint8_t
 	size_t pn_len, hdr_len;
 	int r;
 
+	ret->pn_len = 0;
 	/* The sample starts 4 bytes past the packet number's start, whatever its length. */
 	if (pn_off > len || len - pn_off < PN_MAX_LEN + SAMPLE_LEN)
 		return -EBADMSG;

@@ -70,7 +70,8 @@ int quic_initial_secrets(struct quic_initial *q, uint32_t version, const uint8_t
  * opened so far in that direction, or -1 (RFC 9000 A.3 recovers the full
  * number from it). The plaintext goes to out (room for len bytes).
  * Returns 0, -EBADMSG when the packet is too short or fails authentication,
- * -EIO when libcrypto fails.
+ * -EIO when libcrypto fails. When only the AEAD failed, ret still holds the
+ * packet number that header protection hid (pn_len is 0 when it does not).
  */
 int quic_initial_open(struct quic_initial *q, const struct quic_keys *k, uint8_t *pkt, size_t len,
 		      size_t pn_off, int64_t largest_pn, uint8_t *out, struct quic_opened *ret);

@@ -304,9 +304,11 @@ struct visit {
 	struct wl_packet *pkt;
 	uint32_t conn;     /* NONE: no connection known */
 	bool src_lo;       /* the sender is the key's first endpoint */
+	bool cut;          /* the capture cut the frame (snap length) */
 	bool from_client;  /* with a connection */
 	bool completed;    /* a ClientHello became whole */
 	bool opened;       /* the packet just walked was opened */
+	bool pn_only;      /* it was not, but its packet number was unmasked (tshark shows it) */
 	uint64_t pn;
 	char frames[WL_INFO_MAX]; /* ", CRYPTO, PADDING": the opened packet's frames */
 	size_t frames_len;
@@ -328,12 +330,16 @@ static void on_frame(void *ctx, const struct wl_quic_frame *f)
 		v->completed = true;
 }
 
-/* Opens the packet (h, p) with keys; a fresh copy each try, as opening changes it. */
+/*
+ * Opens the packet (h, p) with keys; a fresh copy each try, as opening
+ * changes it. A Length past the datagram (invalid) leaves the datagram's
+ * rest, as tshark takes it: its packet number shows, its tag fails.
+ */
 static int try_open(struct quic_track *t, const struct quic_keys *keys, int64_t largest,
 		    const struct wl_quic_header *h, const uint8_t *p, struct quic_opened *ret)
 {
-	memcpy(t->scratch, p, h->len);
-	return quic_initial_open(t->crypto, keys, t->scratch, h->len, h->pn_off, largest, t->plain, ret);
+	memcpy(t->scratch, p, h->captured);
+	return quic_initial_open(t->crypto, keys, t->scratch, h->captured, h->pn_off, largest, t->plain, ret);
 }
 
 /* The connection's keys for side, derived again when the version changed. */
@@ -407,22 +413,31 @@ static int open_first(struct visit *v, const struct wl_quic_header *h, const uin
 static void initial(struct visit *v, const struct wl_quic_header *h, const uint8_t *p, const struct wl_flow_key *k)
 {
 	struct quic_track *t = v->t;
-	struct quic_opened o;
+	struct quic_opened o = { .pn_len = 0 }, shown = { .pn_len = 0 };
+	bool known = v->conn != NONE;
 	int r = -EBADMSG;
 
-	if (h->captured < h->len)
+	if (h->captured < h->len && v->cut)
 		return; /* cut by the capture: nothing to open */
 	t->stats.initials++;
 	if (!quic_initial_supported(h->version)) {
 		t->stats.unsupported++;
 		return;
 	}
-	if (v->conn != NONE)
+	if (known) {
 		r = open_known(v, h, p, &o);
-	if (r < 0 && (v->conn == NONE || v->from_client))
+		shown = o;
+	}
+	if (r < 0 && (!known || v->from_client)) {
 		r = open_first(v, h, p, k, &o);
+		if (!known)
+			shown = o;
+	}
 	if (r < 0) {
+		/* The keys tshark would take unmask the number even if the tag then fails. */
 		t->stats.failed++;
+		v->pn_only = shown.pn_len > 0;
+		v->pn = shown.pn;
 		return;
 	}
 	t->stats.decrypted++;
@@ -451,7 +466,7 @@ static void visit_packet(struct visit *v, const struct wl_quic_header *h, const 
 {
 	struct conn *c = v->conn != NONE ? &v->t->conns[v->conn] : NULL;
 
-	v->opened = false;
+	v->opened = v->pn_only = false;
 	v->frames_len = 0;
 	v->frames[0] = '\0';
 	if (h->type == WL_QUIC_INITIAL)
@@ -513,7 +528,7 @@ static void amend_info(struct visit *v, const struct wl_quic_header *h, const ui
 	size_t n = 0;
 	uint64_t x = v->pn;
 
-	if (v->opened) {
+	if (v->opened || v->pn_only) {
 		do
 			digits[n++] = (char)('0' + x % 10);
 		while ((x /= 10) && n < sizeof(digits));
@@ -554,10 +569,11 @@ static bool datagram_of(const struct wl_packet *pkt, size_t caplen, size_t *off,
 }
 
 /*
- * A short header on other ports than 443 is plain UDP to proto/, which sees
- * one frame at a time; tshark follows the UDP conversation of a QUIC
- * connection, and so does this: a payload with the fixed bit set, of a
- * flow whose Initial opened, is the connection's 1-RTT packet.
+ * A short header off port 443, or with its fixed bit cleared (RFC 9287 lets
+ * peers that agreed grease it), is plain UDP to proto/, which sees one
+ * frame at a time; tshark follows the UDP conversation of a QUIC
+ * connection, and so does this: a payload with the long-header bit clear,
+ * of a flow whose Initial opened, is the connection's 1-RTT packet.
  */
 static void short_on_known_flow(struct quic_track *t, struct wl_packet *pkt, const uint8_t *frame, size_t caplen,
 				int64_t now)
@@ -569,8 +585,8 @@ static void short_on_known_flow(struct quic_track *t, struct wl_packet *pkt, con
 	struct wl_flow_key k;
 	size_t off;
 
-	if (!udp || udp->proto != WL_P_UDP || udp->len < 8 + 1 + 16 || udp->off + (size_t)udp->len > caplen ||
-	    pkt->n_layers >= WL_LAYERS_MAX || (frame[udp->off + 8u] & 0xc0) != 0x40 ||
+	if (!udp || udp->proto != WL_P_UDP || udp->len < 8 + 2 || udp->off + (size_t)udp->len > caplen ||
+	    pkt->n_layers >= WL_LAYERS_MAX || (frame[udp->off + 8u] & 0x80) ||
 	    !wl_flow_key_of_packet(pkt, &k, &v.src_lo) || (v.conn = find(t, &k)) == NONE)
 		return;
 	off = udp->off + 8u;
@@ -589,7 +605,7 @@ static void short_on_known_flow(struct quic_track *t, struct wl_packet *pkt, con
 
 int quic_track_packet(struct quic_track *t, struct wl_packet *pkt, const uint8_t *frame, size_t caplen)
 {
-	struct visit v = { .t = t, .pkt = pkt };
+	struct visit v = { .t = t, .pkt = pkt, .cut = pkt->caplen < pkt->len };
 	struct wl_quic_header h, last = { .type = 0 };
 	struct wl_quic_walk w;
 	struct wl_flow_key k;

@@ -43,7 +43,7 @@ struct quic_track_config {
 void quic_track_config_default(struct quic_track_config *cfg);
 
 struct quic_track_stats {
-	uint64_t initials;     /* Initial packets seen whole (both directions) */
+	uint64_t initials;     /* Initial packets seen, not cut by the capture (both directions) */
 	uint64_t decrypted;    /* of them, opened */
 	uint64_t failed;       /* of them, not opened: no connection's keys fit, or forged */
 	uint64_t unsupported;  /* Initials of versions whose keys are unknown (Google's) */

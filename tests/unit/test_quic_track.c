@@ -85,7 +85,7 @@ static struct quic_track_stats stats(const struct env *e)
 }
 
 /* A datagram in raw IPv4 (link type 228) and UDP, decoded and folded in; quic_track_packet()'s answer. */
-static int feed(struct env *e, bool from_server, const uint8_t *dgram, size_t len)
+static int feed_any(struct env *e, bool from_server, const uint8_t *dgram, size_t len)
 {
 	static uint8_t frame[28 + 65536];
 	const uint8_t client[4] = { 192, 0, 2, 1 }, server[4] = { 198, 51, 100, 2 };
@@ -110,9 +110,17 @@ static int feed(struct env *e, bool from_server, const uint8_t *dgram, size_t le
 	e->pkt->ts_sec = e->ts;
 	e->pkt->len = e->pkt->caplen = (uint32_t)n;
 	wl_dissect(e->pkt, 228, frame, n);
-	if (e->server_port == 443)
-		assert_int_equal(e->pkt->proto, WL_P_QUIC);
 	return quic_track_packet(e->t, e->pkt, frame, n);
+}
+
+/* The same, for a datagram proto/ itself takes for QUIC on port 443. */
+static int feed(struct env *e, bool from_server, const uint8_t *dgram, size_t len)
+{
+	int r = feed_any(e, from_server, dgram, len);
+
+	if (e->server_port == 443)
+		assert_true(e->pkt->has & WL_PKT_QUIC);
+	return r;
 }
 
 static size_t unhex(const char *hex, uint8_t *out, size_t room)
@@ -417,7 +425,8 @@ static void test_forged_and_unknown(void **state)
 
 	dgram[n - 100] ^= 0x20;
 	assert_int_equal(feed(e, false, dgram, n), 0);
-	assert_string_equal(e->pkt->info, "Initial, DCID=8394c8f03e515708");
+	/* The packet number header protection hid, as tshark shows it; no frames. */
+	assert_string_equal(e->pkt->info, "Initial, DCID=8394c8f03e515708, PKN: 2");
 	assert_false(e->pkt->has & WL_PKT_SNI);
 	/* The server's Initial of a connection never seen: no keys fit. */
 	n = unhex(RFC9001_SERVER_INITIAL, dgram, sizeof(dgram));
@@ -476,7 +485,7 @@ static void test_short_header_other_port(void **state)
 	memset(shdr, 0x5c, sizeof(shdr));
 	shdr[0] = 0x41;
 	memcpy(shdr + 1, SSCID, 8);
-	assert_int_equal(feed(e, false, shdr, sizeof(shdr)), 0);
+	assert_int_equal(feed_any(e, false, shdr, sizeof(shdr)), 0);
 	assert_int_equal(e->pkt->proto, WL_P_UDP);
 	client_hello(&hello, "port.example", 10);
 	crypto_payload(&p, &hello, 0, hello.n);
@@ -492,10 +501,40 @@ static void test_short_header_other_port(void **state)
 	assert_int_equal(e->pkt->quic.type, WL_QUIC_1RTT);
 	assert_int_equal(e->pkt->quic.packets, 1);
 	assert_int_equal(e->pkt->layers[e->pkt->n_layers - 1].proto, WL_P_QUIC);
-	/* Without the fixed bit it is not QUIC, connection or not. */
+	/* The fixed bit greased (RFC 9287), on a known connection: still its packet, as tshark has it. */
 	shdr[0] = 0x01;
 	assert_int_equal(feed(e, false, shdr, sizeof(shdr)), 0);
+	assert_int_equal(e->pkt->proto, WL_P_QUIC);
+	/* A long-header bit is not a short header. */
+	shdr[0] = 0x81;
+	assert_int_equal(feed(e, false, shdr, sizeof(shdr)), 0);
 	assert_int_equal(e->pkt->proto, WL_P_UDP);
+	/* Another flow: no connection, so plain UDP. */
+	shdr[0] = 0x41;
+	e->client_port++;
+	assert_int_equal(feed(e, false, shdr, sizeof(shdr)), 0);
+	assert_int_equal(e->pkt->proto, WL_P_UDP);
+}
+
+/* On port 443 too: a greased fixed bit fails proto/'s rule, and the connection makes it QUIC. */
+static void test_greased_fixed_bit_on_443(void **state)
+{
+	struct env *e = *state;
+	struct bytes hello, p;
+	uint8_t shdr[40];
+
+	memset(shdr, 0x5c, sizeof(shdr));
+	shdr[0] = 0x01;
+	memcpy(shdr + 1, CSCID, 4);
+	assert_int_equal(feed_any(e, true, shdr, sizeof(shdr)), 0);
+	assert_int_equal(e->pkt->proto, WL_P_UDP);
+	client_hello(&hello, "grease.example", 10);
+	crypto_payload(&p, &hello, 0, hello.n);
+	assert_int_equal(client_initial(e, DCID_A, 8, &p), 1);
+	assert_int_equal(feed_any(e, true, shdr, sizeof(shdr)), 0);
+	assert_int_equal(e->pkt->proto, WL_P_QUIC);
+	assert_string_equal(e->pkt->info, "Protected Payload (KP0), DCID=11223344");
+	assert_int_equal(e->pkt->quic.type, WL_QUIC_1RTT);
 }
 
 /* ---- Bounds -------------------------------------------------------------------------------- */
@@ -613,6 +652,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_forged_and_unknown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_short_header_dcid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_short_header_other_port, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_greased_fixed_bit_on_443, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hello_cut, setup_small, teardown),
 		cmocka_unit_test_setup_teardown(test_max_conns, setup_small, teardown),
 		cmocka_unit_test(test_max_bytes),
