@@ -23,13 +23,18 @@ WL_PACKAGES=(
 	# tests/integration/metrics.sh: Prometheus scraping webd's /metrics, nginx as its TLS front;
 	# the test runs its own of each on free ports (and see WL_QUIET_SERVICES).
 	prometheus nginx
+	# tests/integration/quic.sh: real QUIC handshakes (ngtcp2's gtlsserver and gtlsclient).
+	ngtcp2-client ngtcp2-server
+	# capd's TLS fingerprints and QUIC decryption: OpenSSL's libcrypto.
+	libssl-dev
 )
 
 # Daemons Debian starts when their package is installed, which only the tests
 # use, each starting its own on a free port: nginx (port 80), prometheus
-# (9090) and the node exporter it recommends (9100). Those an installation
-# here brought are stopped and disabled: installing opens no port.
-WL_QUIET_SERVICES=(nginx prometheus prometheus-node-exporter)
+# (9090) and the node exporter it recommends (9100), ngtcp2-server's ngtcp2d
+# (7777). Those an installation here brought are stopped and disabled:
+# installing opens no port. PKG, or PKG:SERVICE when the names differ.
+WL_QUIET_SERVICES=(nginx prometheus prometheus-node-exporter ngtcp2-server:ngtcp2d)
 
 : "${WL_PROG:=wlite}"
 WL_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -54,14 +59,15 @@ wl_missing_packages() {
 
 # Stops and disables the services of the packages of "$@" that are installed now.
 wl_quiet_services() {
-	local pkg
+	local pkg svc
 	for pkg in "$@"; do
+		svc="${pkg#*:}" pkg="${pkg%%:*}"
 		[[ -z "$(wl_missing_packages "$pkg")" ]] || continue
 		if [[ -d /run/systemd/system ]]; then
-			systemctl disable --now "$pkg" >/dev/null 2>&1
-		elif [[ -x "/etc/init.d/$pkg" ]]; then
-			"/etc/init.d/$pkg" stop >/dev/null 2>&1
-			update-rc.d "$pkg" disable >/dev/null 2>&1
+			systemctl disable --now "$svc" >/dev/null 2>&1
+		elif [[ -x "/etc/init.d/$svc" ]]; then
+			"/etc/init.d/$svc" stop >/dev/null 2>&1
+			update-rc.d "$svc" disable >/dev/null 2>&1
 		fi
 	done
 	return 0
@@ -85,7 +91,9 @@ wl_install_packages() {
 		apt-get update || return 1
 		WL_APT_UPDATED=1
 	fi
-	mapfile -t quiet < <(wl_missing_packages "${WL_QUIET_SERVICES[@]}")
+	mapfile -t quiet < <(for q in "${WL_QUIET_SERVICES[@]}"; do
+		[[ -z "$(wl_missing_packages "${q%%:*}")" ]] || printf '%s\n' "$q"
+	done)
 	# noninteractive: tshark's debconf question would otherwise block.
 	DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}" || return 1
 	wl_quiet_services "${quiet[@]}"
