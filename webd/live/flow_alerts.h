@@ -47,8 +47,8 @@
  * part of the window, elements placed by the keyed hash): a scanner cannot
  * grow them, nor aim its probes at the same bits. The count is an estimate,
  * within a few percent up to FLOW_ALERTS_SCAN_MAX. The window is kept in
- * three parts of window/3 seconds (rounded up) plus the current one, so an
- * event counts for between one window and a third more.
+ * parts of window/3 seconds (rounded up), three whole ones and the current
+ * one, so an event counts for at least the window and at most four parts.
  *
  * Not thread-safe: the caller holds the state lock.
  */
