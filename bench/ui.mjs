@@ -524,8 +524,10 @@ async function benchConversations(browser) {
     const thread = await threadTime(run.elapsed);
     if (stopProfile)
       await stopProfile();
-    webdCpu.flows = wc.pct;
     const stats1 = await b.stats();
+    // Per packet, so that runs whose ingest the machine held to different rates compare.
+    const ingested = stats1.sensors[0].packets - stats0.sensors[0].packets;
+    webdCpu.flows = { pct: wc.pct, usPerPacket: (wc.cpu * 1e6) / ingested, reportsPerPacket: (stats1.flows.reports - stats0.flows.reports) / ingested };
     const genRate = (gen.written - gen0) / run.elapsed;
     const longtasks = await page.evaluate(() => window.__longtasks);
     const s0 = stats0.sensors[0];
@@ -549,7 +551,7 @@ async function benchConversations(browser) {
     console.log(`  ingest (webd /api/stats): ${fmt(rate)} packets/s (the generator wrote ${fmt(genRate)}/s, aiming at ${fmt(PPS)}), ${fmt(reports)} flow reports/s; active flows every 5 s: ${active.map((a) => `${Math.round(a / 1000)}k`).join(' ')}`);
     console.log(`  sequence gaps at webd: packets ${s1.gaps - s0.gaps} (${s1.missed - s0.missed} missed), flow reports ${(s1.flow_gaps || 0) - (s0.flow_gaps || 0)} (${(s1.flow_reports_missed || 0) - (s0.flow_reports_missed || 0)} missed)`);
     console.log(`  feed "flows" messages: ${fmt(msgs)} in ${run.elapsed.toFixed(1)} s (${(msgs / run.elapsed).toFixed(1)}/s, at most 10), ${fmt((flowMessages.bytes - msgs0.bytes) / Math.max(1, msgs))} bytes each`);
-    console.log(`  CPU: webd ${wc.pct.toFixed(0)} % of a core (${wc.cpu.toFixed(1)} s in ${wc.secs.toFixed(1)} s), capd ${cc.pct.toFixed(0)} %, Chromium (all its processes) ${chromium.pct.toFixed(0)} %; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+    console.log(`  CPU: webd ${wc.pct.toFixed(0)} % of a core (${wc.cpu.toFixed(1)} s in ${wc.secs.toFixed(1)} s, ${webdCpu.flows.usPerPacket.toFixed(2)} µs a packet), capd ${cc.pct.toFixed(0)} %, Chromium (all its processes) ${chromium.pct.toFixed(0)} %; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
     console.log(`  the page: ${thread}`);
     const long100 = printLongTasks(observer, longtasks);
     console.log(`  table <tr>, sampled each second: min ${Math.min(...run.samples.map((r) => r.tr))}, max ${trMax} (page of ${MAX_ROWS}); the rows (or their bytes) changed in ${moving} of ${tops.length - 1} samples; flows matching ${fmt(run.samples[run.samples.length - 1].total)}`);
@@ -588,13 +590,16 @@ async function benchConversations(browser) {
       const cpu = cpuMeter([b.webd.pid, b.capd.pid]);
       await sleep(CPU_SECONDS * 1000);
       const [wc, cc] = cpu();
-      const rate = ((await b.stats()).sensors[0].packets - s0) / wc.secs;
-      webdCpu[key] = wc.pct;
-      console.log(`  ${label}: webd ${wc.pct.toFixed(0)} % of a core, capd ${cc.pct.toFixed(0)} %, ingest ${fmt(rate)} packets/s (${CPU_SECONDS} s)`);
+      const packets = (await b.stats()).sensors[0].packets - s0;
+      webdCpu[key] = { pct: wc.pct, usPerPacket: (wc.cpu * 1e6) / packets };
+      console.log(`  ${label}: webd ${wc.pct.toFixed(0)} % of a core, ${webdCpu[key].usPerPacket.toFixed(2)} µs a packet; capd ${cc.pct.toFixed(0)} %; ingest ${fmt(packets / wc.secs)} packets/s (${CPU_SECONDS} s)`);
       await page.context().close();
     });
   }
-  console.log(`  webd's CPU for flows: ${(webdCpu.flows - webdCpu.noflows).toFixed(0)} % of a core (${webdCpu.flows.toFixed(0)} % with flows and the view open, ${webdCpu.noflows.toFixed(0)} % without flows); of it the view's flow query: ${(webdCpu.flows - webdCpu.noquery).toFixed(0)} %`);
+  const f = webdCpu.flows;
+  const extra = f.usPerPacket - webdCpu.noflows.usPerPacket;
+  console.log(`  webd's CPU a packet: ${f.usPerPacket.toFixed(2)} µs with flows and the view open, ${webdCpu.noquery.usPerPacket.toFixed(2)} µs with flows and no flow query, ${webdCpu.noflows.usPerPacket.toFixed(2)} µs without flows`);
+  console.log(`  webd's CPU for flows: ${extra.toFixed(2)} µs a packet (${(extra / f.reportsPerPacket).toFixed(1)} µs a flow report, at ${f.reportsPerPacket.toFixed(2)} reports a packet), ${((extra * PPS) / 1e4).toFixed(0)} % of a core at ${fmt(PPS)} packets/s; of it the view's flow query ${(f.usPerPacket - webdCpu.noquery.usPerPacket).toFixed(2)} µs a packet`);
   return ok;
 }
 
