@@ -86,6 +86,7 @@ void capd_flows_stats_json(const struct capd *d, struct cJSON *root);
 /* quic_capd.c: QUIC Initials decrypted, their ClientHellos decoded, before the TLS fingerprints. */
 int capd_quic_start(struct capd *d, char *err, size_t errlen);
 void capd_quic_packet(struct capd *d, const uint8_t *frame, size_t caplen);
+void capd_quic_end_of_file(struct capd *d);
 void capd_quic_stop(struct capd *d);
 void capd_quic_stats_json(const struct capd *d, struct cJSON *root);
 

@@ -142,6 +142,7 @@ static void at_end_of_file(struct capd *d, int r)
 {
 	/* The file's flows end with it; a loop starts them again. */
 	capd_flows_end_of_file(d);
+	capd_quic_end_of_file(d);
 	publisher_flush(&d->pub);
 	if (r == PCAP_ERROR)
 		wl_err("%s: %s (stopped after %llu packets)", d->opt.read_file, pcap_geterr(d->cap.pcap),

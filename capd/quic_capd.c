@@ -35,6 +35,13 @@ void capd_quic_packet(struct capd *d, const uint8_t *frame, size_t caplen)
 		quic_track_packet(d->quic, d->pkt, frame, caplen);
 }
 
+/* A file's connections end with it: a --loop replay decodes its hellos again. */
+void capd_quic_end_of_file(struct capd *d)
+{
+	if (d->quic)
+		quic_track_flush(d->quic);
+}
+
 void capd_quic_stop(struct capd *d)
 {
 	struct quic_track_stats st;

@@ -691,6 +691,12 @@ struct quic_track *quic_track_free(struct quic_track *t)
 	return NULL;
 }
 
+void quic_track_flush(struct quic_track *t)
+{
+	while (t->oldest != NONE)
+		drop(t, t->oldest);
+}
+
 void quic_track_stats(const struct quic_track *t, struct quic_track_stats *ret)
 {
 	*ret = t->stats;

@@ -73,6 +73,9 @@ struct quic_track *quic_track_free(struct quic_track *t);
  */
 int quic_track_packet(struct quic_track *t, struct wl_packet *pkt, const uint8_t *frame, size_t caplen);
 
+/* Forgets every connection (the capture ended: a file replayed again starts afresh). */
+void quic_track_flush(struct quic_track *t);
+
 void quic_track_stats(const struct quic_track *t, struct quic_track_stats *ret);
 
 #endif

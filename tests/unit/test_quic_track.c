@@ -625,6 +625,24 @@ static void test_timeout(void **state)
 	assert_int_equal(stats(e).active, 1);
 }
 
+/* After a flush (a file's end, before --loop replays it) the same hello is reported again. */
+static void test_flush(void **state)
+{
+	struct env *e = *state;
+	struct bytes hello, p;
+
+	client_hello(&hello, "again.example", 10);
+	crypto_payload(&p, &hello, 0, hello.n);
+	assert_int_equal(client_initial(e, DCID_A, 8, &p), 1);
+	e->pn[0] = 0;
+	assert_int_equal(client_initial(e, DCID_A, 8, &p), 0);
+	quic_track_flush(e->t);
+	assert_int_equal(stats(e).active, 0);
+	e->pn[0] = 0;
+	assert_int_equal(client_initial(e, DCID_A, 8, &p), 1);
+	assert_string_equal(e->pkt->sni, "again.example");
+}
+
 static void test_bad_config(void **state)
 {
 	struct quic_track_config cfg = { .max_conns = 0, .hello_bytes = 1024, .max_bytes = 4096, .timeout_s = 1 };
@@ -657,6 +675,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_max_conns, setup_small, teardown),
 		cmocka_unit_test(test_max_bytes),
 		cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flush, setup, teardown),
 		cmocka_unit_test(test_bad_config),
 	};
 
