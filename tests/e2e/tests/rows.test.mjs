@@ -126,10 +126,30 @@ ui('PCAP export read back with tshark: the same packets, bytes and times as the 
   }
 });
 
-ui('chart CSV: the packets per second of the capture, as the chart draws them', async () => {
+ui('chart CSV: the packets per second of the capture, as the chart draws them', async (t) => {
   const json = capdJson(corpus(FILES.web));
   await open('web');
   await waitRows(json.length);
+  // A webd whose summary gives its rates on the arrival clock (issue 12, item 6):
+  // the chart follows that clock, and /api/rates.csv's capture-clock history of
+  // a finished replay (2005 here) does not join it. Then the CSV is checked
+  // against what the chart draws, and the capture's own seconds cannot be.
+  await waitFor(async () => (await chartPoints(page)) !== null, { what: 'the chart' });
+  await sleep(1500); // an update or two: the clock comes with the summary
+  if ((await page.getAttribute('#chart-clock', 'data-clock')) === 'arrival') {
+    t.diagnostic('the chart is on the arrival clock: the capture\'s per-second counts are not compared');
+    const drawn = await chartPoints(page);
+    const rows = parseCsv(readFileSync((await download(page, '#export-chart')).path, 'utf8'));
+    assert.deepEqual(rows.shift(), ['second', 'time_utc', 'packets_per_second']);
+    const now = Date.now() / 1000;
+    assert.ok(rows.every((r) => Math.abs(Number(r[0]) - now) < 3600 + 60), 'arrival seconds: within the last hour of this clock');
+    // The chart may take a new second between the two looks: compare the seconds both have.
+    const byDrawn = new Map(drawn);
+    const common = rows.filter((r) => byDrawn.has(Number(r[0])));
+    assert.ok(common.length >= rows.length - 2 && common.length > 0, 'the CSV holds the seconds the chart draws');
+    assert.ok(common.every((r) => byDrawn.get(Number(r[0])) === Number(r[2])), 'with the same counts');
+    return;
+  }
   const perSecond = new Map();
   for (const o of json) {
     const s = Number(o._ts.split('.')[0]);
