@@ -162,7 +162,11 @@ static void add_flow_batch(struct webd *w, struct wl_flow_record *rec, uint8_t s
 	ss->last_heard = now_us / 1000000;
 }
 
-/* A stats seq beyond the last packet: capd sent packets this sensor lost at the end. */
+/*
+ * A stats seq beyond the last packet: capd sent packets this sensor lost at
+ * the end. Only once a packet has come: a capd's --publish-flows socket
+ * sends the same stats and never a packet, and its packets are not lost.
+ */
 static void check_stats_seq(struct sensor_stats *ss, const char *json, size_t len)
 {
 	cJSON *root = cJSON_ParseWithLength(json, len);
@@ -170,7 +174,7 @@ static void check_stats_seq(struct sensor_stats *ss, const char *json, size_t le
 	const cJSON *flows = cJSON_GetObjectItemCaseSensitive(root, "flows");
 	const cJSON *flow_seq = cJSON_GetObjectItemCaseSensitive(flows, "seq");
 
-	if (cJSON_IsNumber(seq) && seq->valuedouble >= 0)
+	if (cJSON_IsNumber(seq) && seq->valuedouble >= 0 && ss->packets)
 		wl_seq_sent(&ss->seq, (uint64_t)seq->valuedouble);
 	if (cJSON_IsNumber(flow_seq) && flow_seq->valuedouble >= 0)
 		wl_seq_sent(&ss->flow_seq, (uint64_t)flow_seq->valuedouble);
