@@ -473,7 +473,7 @@ static void hist_row(sqlite3_stmt *st, void *ctx)
 }
 
 struct plans_seen {
-	unsigned index, sort, walk_filter, walk_sort, walk_nulls, index_after_walk, sort_after_walk;
+	unsigned index, sort, walk_filter, walk_sort, walk_nulls, index_after_walk, sort_after_walk, intersect;
 };
 
 static struct plans_seen seen;
@@ -543,6 +543,7 @@ static void ask(const char *qs)
 	seen.sort += strncmp(r.plan, "sort", 4) == 0;
 	seen.index_after_walk += strncmp(r.plan, "index", 5) == 0 && strstr(r.plan, "after a walk") != NULL;
 	seen.sort_after_walk += strncmp(r.plan, "sort", 4) == 0 && strstr(r.plan, "after a walk") != NULL;
+	seen.intersect += strstr(r.plan, "and another") != NULL;
 	seen.walk_filter += strcmp(r.plan, "walk flows_ipproto") == 0;
 	seen.walk_sort += strcmp(r.plan, "walk flows_packets") == 0;
 	/* A walk by RTT that went on past the flows with one. */
@@ -590,9 +591,21 @@ static void test_sorts_agree(void **state)
 	/* Past the flows that have an RTT (about 19,000 here), into those without, along the walk. */
 	ask("sort=rtt&offset=19500&limit=1000");
 	ask("sort=rtt&order=asc&offset=19500&limit=1000");
-	/* Several filters, UDP at the far end of packets: the walk gives up, the rows are sorted. */
+	/* Light filters besides one index's own: answered inside that index. */
 	ask("sort=packets&proto=udp&state=ended");
 	ask("sort=last&proto=6&name=example");
+	ask("sort=packets&proto=udp&port=53");
+	ask("sort=packets&order=desc&proto=udp&app=DNS&offset=10&limit=30");
+	/* Two either-end filters, one of them small: its rows read and sorted. */
+	ask("addr=198.51.3.4&port=443&sort=rtt");
+	ask("addr=10.0.0.3&country=US&order=asc");
+	/*
+	 * Two either-end filters, DNS at the far end of packets: the walk gives
+	 * up, and the flows both filters have, found inside their indexes, are
+	 * read and sorted.
+	 */
+	ask("sort=packets&port=53&country=US");
+	ask("sort=packets&port=53&country=FR&proto=udp&offset=10&limit=30");
 	/* Every plan was taken at least once. */
 	assert_true(seen.index > 0);
 	assert_true(seen.sort > 0);
@@ -601,6 +614,7 @@ static void test_sorts_agree(void **state)
 	assert_true(seen.walk_nulls > 0);
 	assert_true(seen.index_after_walk > 0);
 	assert_true(seen.sort_after_walk > 0);
+	assert_true(seen.intersect > 0);
 }
 
 /* ---- Walks read their index in order; counts and index plans read no row ---------------------------- */

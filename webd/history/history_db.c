@@ -111,10 +111,12 @@ static const char migration_3[] = "ALTER TABLE flows ADD COLUMN record BLOB;";
  * 300,000 flows went in at a third of the rate. By time, a new flow goes
  * at the end of its value's run. Each index also carries what the sorts
  * and the time range need (last, first, bytes, packets, rtt,
- * retransmissions), so that a filter's flows are counted and sorted inside
- * it without reading a row, and the two-ended filters (address, port,
- * country) the other end's value, so that a flow matching at both ends is
- * counted once.
+ * retransmissions) and the values of the "light" filters, one per flow
+ * (protocol, application, TCP state, ended, sensor, name), so that a
+ * question with one either-end filter (address, port, country) at most is
+ * counted and sorted inside one index without reading a row; the indexes
+ * of the either-end filters also hold the other end's value, so that a flow
+ * matching at both ends is counted once.
  *
  * Names go to a table of their own (names: each distinct name once), and
  * flows refer to theirs (name_id): name= is a substring, which no index can
@@ -122,7 +124,7 @@ static const char migration_3[] = "ALTER TABLE flows ADD COLUMN record BLOB;";
  * names that match are found through flows_name. Names no flow refers to
  * any more are removed by the retention steps.
  */
-#define FLOW_SORT_KEYS "last, first, bytes, packets, rtt, retransmissions"
+#define FLOW_SORT_KEYS "last, first, bytes, packets, rtt, retransmissions, ipproto, app, tcp_state, ended, sensor, name_id"
 static const char migration_4[] =
 	"DROP INDEX flows_last; DROP INDEX flows_a; DROP INDEX flows_b; DROP INDEX flows_a_port;"
 	"DROP INDEX flows_b_port; DROP INDEX flows_ipproto; DROP INDEX flows_app; DROP INDEX flows_a_country;"

@@ -12,7 +12,7 @@
 #define SQL_MAX 4096
 #define FILTERS_MAX 10
 
-static const struct hfq_limits default_limits = { .count_cap = 100000, .small = 5000, .walk_budget = 20000 };
+static const struct hfq_limits default_limits = { .count_cap = 10000, .small = 5000, .walk_budget = 20000 };
 
 /* A way in: an index (one, or two for either end: disjoint, the second excludes the first's) and its key. */
 struct driver {
@@ -21,7 +21,9 @@ struct driver {
 	int arms;
 	enum flow_sort order; /* the index's order after its key: FLOW_SORT_LAST, BYTES, or __MAX (none) */
 	bool all_sorts;       /* holds every sort's value (flows_bytes: only bytes and time) */
+	bool light_inside;    /* holds the light filters' columns (all but flows_bytes) */
 	bool is_filter;       /* a filter's (else the time range's) */
+	int filter;           /* its filter's index in hfq.filters; -1: the range's */
 	size_t count;         /* its flows in the range, up to the cap (arms added) */
 	bool capped;
 };
@@ -34,8 +36,11 @@ struct hfq {
 	void *trace_ctx;
 	char like[2 * FLOW_QUERY_NAME_MAX + 3];
 	int64_t from, to, to_hi;
-	const char *residual[FILTERS_MAX];
-	int n_residual;
+	struct {
+		const char *sql; /* over the flows table's columns: inside every index when light */
+		bool light;      /* one value each flow has once (not either end): every filter index holds it */
+	} filters[FILTERS_MAX];
+	int n_filters;
 	struct driver drivers[FILTERS_MAX + 1]; /* [0]: the time range alone */
 	int n_drivers;
 	const char *dir;
@@ -125,16 +130,17 @@ static int query_count(struct hfq *h, const struct sql *b, size_t *ret)
 
 /* ---- The question's parts ----------------------------------------------------------------------- */
 
-static void add_filter(struct hfq *h, const char *residual, const char *what, const char *ia, const char *ka,
+static void add_filter(struct hfq *h, const char *sql, const char *what, const char *ia, const char *ka,
 		       const char *ib, const char *kb)
 {
-	h->residual[h->n_residual++] = residual;
-	if (!ia)
-		return;
-	h->drivers[h->n_drivers++] = (struct driver){
-		.what = what, .index = { ia, ib }, .key = { ka, kb }, .arms = ib ? 2 : 1,
-		.order = FLOW_SORT_LAST, .all_sorts = true, .is_filter = true,
-	};
+	h->filters[h->n_filters].sql = sql;
+	h->filters[h->n_filters].light = !ib;
+	if (ia)
+		h->drivers[h->n_drivers++] = (struct driver){
+			.what = what, .index = { ia, ib }, .key = { ka, kb }, .arms = ib ? 2 : 1, .order = FLOW_SORT_LAST,
+			.all_sorts = true, .light_inside = true, .is_filter = true, .filter = h->n_filters,
+		};
+	h->n_filters++;
 }
 
 static void make_like(struct hfq *h)
@@ -186,7 +192,7 @@ static void collect_filters(struct hfq *h)
 
 	h->drivers[h->n_drivers++] = (struct driver){
 		.what = "time", .index = { "flows_last" }, .key = { "1" }, .arms = 1, .order = FLOW_SORT_LAST,
-		.all_sorts = true,
+		.all_sorts = true, .light_inside = true, .filter = -1,
 	};
 	collect_ends(h);
 	if (q->ipproto >= 0)
@@ -198,7 +204,7 @@ static void collect_filters(struct hfq *h)
 	if (q->name[0]) {
 		/* Matched against the distinct names; their flows through flows_name, in no one order. */
 		make_like(h);
-		add_filter(h, "name LIKE :name ESCAPE '\\'", "name", "flows_name",
+		add_filter(h, "name_id IN (SELECT id FROM names WHERE name LIKE :name ESCAPE '\\')", "name", "flows_name",
 			   "name_id IS NOT NULL AND name_id IN (SELECT id FROM names WHERE name LIKE :name ESCAPE '\\')",
 			   NULL, NULL);
 		h->drivers[h->n_drivers - 1].order = FLOW_SORT__MAX;
@@ -206,19 +212,35 @@ static void collect_filters(struct hfq *h)
 	state_filter(h);
 	if (q->min_bytes > 0) {
 		add_filter(h, "bytes >= :min_bytes", "min_bytes", "flows_bytes", "bytes >= :min_bytes", NULL, NULL);
-		/* flows_bytes: ordered by bytes, and without packets, RTT or retransmissions. */
+		/* flows_bytes: ordered by bytes, and without packets, RTT, retransmissions or the light filters. */
 		h->drivers[h->n_drivers - 1].order = FLOW_SORT_BYTES;
 		h->drivers[h->n_drivers - 1].all_sorts = false;
+		h->drivers[h->n_drivers - 1].light_inside = false;
 	}
 }
 
-/* Every filter, as one SQL condition. */
-static void add_residual(struct sql *b, const struct hfq *h)
+/* Every filter, as one SQL condition; light_only: those inside every filter index. */
+static void add_filters(struct sql *b, const struct hfq *h, bool light_only)
 {
 	add(b, "(1");
-	for (int i = 0; i < h->n_residual; i++)
-		add(b, " AND %s", h->residual[i]);
+	for (int i = 0; i < h->n_filters; i++)
+		if (!light_only || h->filters[i].light)
+			add(b, " AND %s", h->filters[i].sql);
 	add(b, ")");
+}
+
+static void add_residual(struct sql *b, const struct hfq *h)
+{
+	add_filters(b, h, false);
+}
+
+/* What a driver's index can check of the filters besides its key. */
+static void add_inside(struct sql *b, const struct hfq *h, const struct driver *d)
+{
+	if (d->light_inside)
+		add_filters(b, h, true);
+	else
+		add(b, "1");
 }
 
 static const struct {
@@ -250,7 +272,8 @@ static void add_order(struct sql *b, const struct hfq *h, enum flow_sort sort, b
 
 /* ---- Counting ------------------------------------------------------------------------------------ */
 
-static int count_driver(struct hfq *h, struct driver *d)
+/* Its flows in the range, up to the cap; with inside, only those that pass the light filters. */
+static int count_driver(struct hfq *h, struct driver *d, bool inside)
 {
 	int rc = SQLITE_OK;
 
@@ -260,8 +283,13 @@ static int count_driver(struct hfq *h, struct driver *d)
 		struct sql b = { .n = 0 };
 		size_t n;
 
-		add(&b, "/* count */ SELECT count(*) FROM (SELECT 1 FROM flows INDEXED BY %s WHERE %s AND " T_RANGE
-			" LIMIT :cap)", d->index[arm], d->key[arm]);
+		add(&b, "/* count */ SELECT count(*) FROM (SELECT 1 FROM flows INDEXED BY %s WHERE %s AND " T_RANGE " AND ",
+		    d->index[arm], d->key[arm]);
+		if (inside)
+			add_inside(&b, h, d);
+		else
+			add(&b, "1");
+		add(&b, " LIMIT :cap)");
 		rc = query_count(h, &b, &n);
 		d->count += n;
 		d->capped |= n >= h->lim.count_cap;
@@ -269,60 +297,106 @@ static int count_driver(struct hfq *h, struct driver *d)
 	return rc;
 }
 
+/*
+ * Each driver's flows by its key alone: a seek and a short count each. With
+ * the light filters too, a selective one (a rare name) would make the
+ * range's count read every flow of the range before the cap.
+ */
 static int count_drivers(struct hfq *h)
 {
 	int rc = SQLITE_OK;
 
 	for (int i = 0; i < h->n_drivers && rc == SQLITE_OK; i++)
-		rc = count_driver(h, &h->drivers[i]);
+		rc = count_driver(h, &h->drivers[i], false);
 	return rc;
 }
 
 /*
- * The driver with the fewest flows (a filter's rather than the time range's
- * when both reach the cap); with order set, only filters' indexes in that
- * order.
+ * Fewer flows: one counted to the end before one that reached the cap; of
+ * two that reached it, a filter's before the range's (which holds them
+ * all), else the larger count is only the larger cap.
  */
-static struct driver *smallest(struct hfq *h, int order)
+static bool fewer(const struct driver *a, const struct driver *b)
+{
+	if (a->capped != b->capped)
+		return !a->capped;
+	if (a->capped && a->is_filter != b->is_filter)
+		return a->is_filter;
+	if (a->count != b->count)
+		return a->count < b->count;
+	return a->is_filter && !b->is_filter;
+}
+
+/* The driver with the fewest flows; with order set, only filters' indexes in that order; but one: not it. */
+static struct driver *smallest_but(struct hfq *h, int order, const struct driver *but)
 {
 	struct driver *best = NULL;
 
 	for (int i = order >= 0 ? 1 : 0; i < h->n_drivers; i++) {
-		const struct driver *d = &h->drivers[i];
+		struct driver *d = &h->drivers[i];
 
-		if (order >= 0 && (int)d->order != order)
+		if ((order >= 0 && (int)d->order != order) || d == but)
 			continue;
-		if (!best || d->count < best->count || (d->count == best->count && !best->is_filter))
-			best = &h->drivers[i];
+		if (!best || fewer(d, best))
+			best = d;
 	}
 	return best;
 }
 
-/* Before sorting a driver's flows row by row: the true counts of those that reached the cap. */
-static int recount_capped(struct hfq *h)
+static struct driver *smallest(struct hfq *h, int order)
+{
+	return smallest_but(h, order, NULL);
+}
+
+static bool covers(const struct hfq *h, const struct driver *d);
+
+/*
+ * Before sorting after a walk: the filters' drivers that reached the cap
+ * counted again by their key, up to factor times it (with covering_only,
+ * only the indexes that hold the question), so that the sort reads the
+ * fewest flows.
+ */
+static int recount_capped(struct hfq *h, size_t factor, bool covering_only)
 {
 	size_t cap = h->lim.count_cap;
-	int rc = SQLITE_OK;
+	int rc = SQLITE_OK, n = 0;
 
-	h->lim.count_cap = cap * 100;
+	/* One candidate (and the range's, which holds them all): nothing to choose. */
+	for (int i = 1; i < h->n_drivers; i++)
+		n += h->drivers[i].capped && (!covering_only || covers(h, &h->drivers[i]));
+	if (n < 2)
+		return SQLITE_OK;
+	h->lim.count_cap = cap * factor;
 	for (int i = 1; i < h->n_drivers && rc == SQLITE_OK; i++)
-		if (h->drivers[i].capped)
-			rc = count_driver(h, &h->drivers[i]);
+		if (h->drivers[i].capped && (!covering_only || covers(h, &h->drivers[i])))
+			rc = count_driver(h, &h->drivers[i], false);
 	h->lim.count_cap = cap;
 	return rc;
 }
 
-/* The driver whose index alone answers the question (every filter, the sort's value), or NULL. */
-static struct driver *covering(struct hfq *h)
+/* Whether d's index alone answers the question: every filter (its own, or light inside it), the sort's value. */
+static bool covers(const struct hfq *h, const struct driver *d)
 {
 	enum flow_sort s = h->q->sort;
-	struct driver *d = h->n_residual == 0 ? &h->drivers[0] :
-			   h->n_residual == 1 && h->n_drivers == 2 ? &h->drivers[1] : NULL;
 
-	if (!d || (!d->all_sorts && s != FLOW_SORT_BYTES && s != FLOW_SORT_LAST && s != FLOW_SORT_DURATION &&
-		   s != FLOW_SORT_RATE))
-		return NULL;
-	return d;
+	if (!d->all_sorts && s != FLOW_SORT_BYTES && s != FLOW_SORT_LAST && s != FLOW_SORT_DURATION &&
+	    s != FLOW_SORT_RATE)
+		return false;
+	for (int i = 0; i < h->n_filters; i++)
+		if (i != d->filter && !(h->filters[i].light && d->light_inside))
+			return false;
+	return true;
+}
+
+/* The driver with the fewest flows whose index alone answers the question, or NULL. */
+static struct driver *covering(struct hfq *h)
+{
+	struct driver *best = NULL;
+
+	for (int i = 0; i < h->n_drivers; i++)
+		if (covers(h, &h->drivers[i]) && (!best || fewer(&h->drivers[i], best)))
+			best = &h->drivers[i];
+	return best;
 }
 
 /* ---- Index: sort a driver's flows inside its index, read only the page ----------------------------- */
@@ -350,12 +424,16 @@ static int run_index(struct hfq *h, const struct driver *d)
 	struct sql b = { .n = 0 };
 
 	if (d->arms == 1) {
-		add(&b, "/* index */ SELECT id FROM flows INDEXED BY %s WHERE %s AND " T_RANGE, d->index[0], d->key[0]);
+		add(&b, "/* index */ SELECT id FROM flows INDEXED BY %s WHERE %s AND " T_RANGE " AND ", d->index[0],
+		    d->key[0]);
+		add_inside(&b, h, d);
 		add_order(&b, h, h->q->sort, true);
 	} else {
-		for (int arm = 0; arm < 2; arm++)
-			add(&b, "%sSELECT id, (%s) IS NULL, (%s), last, first FROM flows INDEXED BY %s WHERE %s AND " T_RANGE,
-			    arm ? " UNION ALL " : "/* index */ ", e, e, d->index[arm], d->key[arm]);
+		for (int arm = 0; arm < 2; arm++) {
+			add(&b, "%sSELECT id, (%s) IS NULL, (%s), last, first FROM flows INDEXED BY %s WHERE %s AND " T_RANGE
+				" AND ", arm ? " UNION ALL " : "/* index */ ", e, e, d->index[arm], d->key[arm]);
+			add_inside(&b, h, d);
+		}
 		add(&b, " ORDER BY 2, 3 %s, 4 %s, 5 %s, 1 %s", x, x, x, x);
 	}
 	add(&b, " LIMIT :need");
@@ -364,18 +442,35 @@ static int run_index(struct hfq *h, const struct driver *d)
 
 /* ---- Sort: read a driver's flows, check the other filters, sort them ------------------------------- */
 
-static int run_sort(struct hfq *h, const struct driver *d)
+/* A driver's flows in the range, as a SELECT of their ids (inside its indexes). */
+static void add_ids(struct sql *b, const struct hfq *h, const struct driver *d)
+{
+	for (int arm = 0; arm < d->arms; arm++) {
+		add(b, "%sSELECT id FROM flows INDEXED BY %s WHERE %s AND " T_RANGE " AND ", arm ? " UNION ALL " : "",
+		    d->index[arm], d->key[arm]);
+		add_inside(b, h, d);
+	}
+}
+
+/*
+ * With two filters both too large to sort (also), the flows both hold,
+ * found inside their indexes: only those rows are read.
+ */
+static int run_sort(struct hfq *h, const struct driver *d, const struct driver *also)
 {
 	struct sql b = { .n = 0 };
 
-	if (d->arms == 1) {
-		add(&b, "/* sort */ SELECT id FROM flows INDEXED BY %s WHERE %s AND " T_RANGE " AND ", d->index[0],
-		    d->key[0]);
+	if (also) {
+		add(&b, "/* sort */ SELECT id FROM flows NOT INDEXED WHERE id IN (SELECT id FROM (");
+		add_ids(&b, h, d);
+		add(&b, ") INTERSECT SELECT id FROM (");
+		add_ids(&b, h, also);
+		add(&b, ")) AND ");
 	} else {
-		/* NOT INDEXED: the united ids are looked up by rowid, not by some other index. */
-		add(&b, "/* sort */ SELECT id FROM flows NOT INDEXED WHERE id IN (SELECT id FROM flows INDEXED BY %s"
-			" WHERE %s AND " T_RANGE " UNION ALL SELECT id FROM flows INDEXED BY %s WHERE %s AND " T_RANGE ") AND ",
-		    d->index[0], d->key[0], d->index[1], d->key[1]);
+		/* NOT INDEXED: the ids found inside the indexes are looked up by rowid, not by some other index. */
+		add(&b, "/* sort */ SELECT id FROM flows NOT INDEXED WHERE id IN (");
+		add_ids(&b, h, d);
+		add(&b, ") AND ");
 	}
 	add_residual(&b, h);
 	add_order(&b, h, h->q->sort, true);
@@ -446,7 +541,7 @@ static void build_sort_walk(struct sql *b, const struct hfq *h, bool without_val
 /* cheap_fallback: an index holds the question, so a walk that finds little gives way soon. */
 static int run_walk(struct hfq *h, const struct driver *along, bool cheap_fallback, enum walk_end *ret)
 {
-	size_t examined = 0, budget = cheap_fallback ? h->lim.walk_budget / 20 + 10 * h->need
+	size_t examined = 0, budget = cheap_fallback ? h->lim.walk_budget / 20 + 2 * h->need
 						    : h->lim.walk_budget + 20 * h->need;
 	struct sql b = { .n = 0 };
 	int rc;
@@ -499,15 +594,23 @@ static int walk_then_sort(struct hfq *h, struct driver *cover, struct hfq_result
 		/* One index holds the question: its count (at the cap); else what the walk saw. */
 		set_total(ret, cover ? cover->count : h->matched, false);
 	} else if (cover) {
+		/* The matches counted so far (at the cap) stay the total; the sort takes the smallest index. */
+		set_total(ret, cover->count, false);
+		if ((rc = recount_capped(h, 20, true)) != SQLITE_OK)
+			return rc;
+		cover = covering(h);
 		describe(ret, "index", NULL, cover, ", after a walk");
 		rc = run_index(h, cover);
-		set_total(ret, cover->count, false);
 	} else {
-		if ((rc = recount_capped(h)) != SQLITE_OK)
+		struct driver *also;
+
+		if ((rc = recount_capped(h, 1000, false)) != SQLITE_OK)
 			return rc;
 		best = smallest(h, -1);
-		describe(ret, "sort", NULL, best, ", after a walk");
-		rc = run_sort(h, best);
+		also = best->is_filter ? smallest_but(h, -1, best) : NULL;
+		also = also && also->is_filter && also->count >= h->lim.small ? also : NULL;
+		describe(ret, "sort", NULL, best, also ? " and another, after a walk" : ", after a walk");
+		rc = run_sort(h, best, also);
 		set_total(ret, h->matched, true);
 	}
 	return rc;
@@ -518,6 +621,9 @@ static int choose_and_run(struct hfq *h, struct hfq_result *ret)
 	struct driver *best = smallest(h, -1), *cover = covering(h);
 	int rc;
 
+	/* The index that holds the question, counted with all of it: the matches, up to the cap. */
+	if (cover && (rc = count_driver(h, cover, true)) != SQLITE_OK)
+		return rc;
 	if (cover && !cover->capped) {
 		describe(ret, "index", NULL, cover, "");
 		set_total(ret, cover->count, true);
@@ -525,7 +631,7 @@ static int choose_and_run(struct hfq *h, struct hfq_result *ret)
 	}
 	if (!best->capped && best->count < h->lim.small) {
 		describe(ret, "sort", NULL, best, "");
-		if ((rc = run_sort(h, best)) == SQLITE_OK)
+		if ((rc = run_sort(h, best, NULL)) == SQLITE_OK)
 			set_total(ret, h->matched, true);
 		return rc;
 	}

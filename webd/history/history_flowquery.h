@@ -5,31 +5,36 @@
  * with every value a bound parameter.
  *
  * Every filter has an index keyed by its value then time, which also holds
- * what the sorts need (history_db.c, migration 4); so has the time range
- * alone (flows_last). Those are the "drivers". Per request:
- *  - each driver's flows in the range are counted inside its index, up to
- *    count_cap;
- *  - when one driver holds the whole question (no filter but the range, or
- *    one filter: its own index) and has fewer than count_cap flows, they
- *    are sorted inside that index, no row read but the page's ("index");
+ * what the sorts need and the "light" filters' values, those a flow has one
+ * of (protocol, application, state, sensor, name; min_bytes is its bytes),
+ * as the time range alone has (flows_last): history_db.c, migration 4.
+ * Those are the "drivers". The either-end filters (address, port, country)
+ * are checked inside their own index only. Per request:
+ *  - each driver's flows in the range that pass the light filters are
+ *    counted inside its index, up to count_cap;
+ *  - when one driver's index holds the whole question (light filters, and
+ *    one either-end filter at most: its own) and fewer than count_cap flows
+ *    match, they are sorted inside it, no row read but the page's ("index");
  *  - else, when a driver has fewer than small flows, they are read, the
  *    other filters checked, and sorted ("sort");
  *  - else rows are read in the order asked along an index that holds it
  *    (the sort's own; by time, the smallest filter's), each checked, until
  *    the page is full ("walk"). A walk that meets too few matches within
  *    its budget (filters that match little, all at the far end of the
- *    order) gives way to sorting the smallest driver's flows after all:
- *    inside its index when it holds the question (so that walk is given
- *    up soon), else row by row, the drivers counted in full first.
- * name= is a substring: it is matched against the table of distinct names,
- * and the flows of those that match come through flows_name.
+ *    order) gives way to sorting after all: inside the index that holds
+ *    the question (so that walk is given up soon), else row by row, the
+ *    flows of the driver with the fewest (counted in full first), or those
+ *    the two smallest both have, found inside their indexes.
  * Flows without the sort's value (RTT, retransmissions: not TCP, no
  * handshake) come after the others either way, as in /api/flows. Ties go
- * by last seen, first seen, then storage order.
+ * by last seen, first seen, then storage order. name= is a substring: it is
+ * matched against the table of distinct names, and the flows of those that
+ * match come through flows_name.
  *
  * total counts the matches exactly when total_exact is set; otherwise it
  * is a lower bound (there are at least that many): counting stops at
- * count_cap, and with several filters together a walk counts what it saw.
+ * count_cap, and when no index holds the question a walk counts what it
+ * saw.
  */
 #ifndef WEBD_HISTORY_FLOWQUERY_H
 #define WEBD_HISTORY_FLOWQUERY_H
@@ -41,10 +46,10 @@
 #include <stddef.h>
 
 struct hfq_limits {
-	size_t count_cap;   /* flows counted inside an index, at most (100,000) */
+	size_t count_cap;   /* flows counted inside an index, at most (10,000) */
 	size_t small;       /* flows a "sort" reads row by row, at most (5,000) */
 	size_t walk_budget; /* rows a walk reads, plus 20 per row of the page and its offset (20,000);
-			       a twentieth, plus 10 per row, when an index holds the question */
+			       a twentieth, plus 2 per row, when an index holds the question */
 };
 
 struct hfq_result {
