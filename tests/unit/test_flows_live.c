@@ -40,6 +40,7 @@ static void test_active_then_ended_in_place(void **state)
 	(void)state;
 	assert_int_equal(flows_init(&t, 16), 0);
 	strcpy(r.name, "example.org");
+	strcpy(r.ja4, "t13d1516h2_8daaf6152771_e5627efa2ab1");
 	flows_report(&t, 0, &r, 1);
 	r = report(7, WL_FLOW_ACTIVE, 25, 120);
 	flows_report(&t, 0, &r, 2);
@@ -62,6 +63,11 @@ static void test_active_then_ended_in_place(void **state)
 
 		assert_int_equal(len, 11);
 		assert_memory_equal(name, "example.org", 11);
+		/* The client's fingerprint is kept from the first report that had it. */
+		name = flows_text(&t, f->ja4, &len);
+		assert_int_equal(len, 36);
+		assert_memory_equal(name, "t13d1516h2_8daaf6152771_e5627efa2ab1", 36);
+		assert_int_equal(f->ja3s, 0);
 	}
 	/* The same id from another sensor is another flow. */
 	flows_report(&t, 1, &r, 5);

@@ -111,6 +111,8 @@ static void remove_flow(struct live_flows *t, uint32_t i)
 	*link = f->hash_next;
 	unlink_flow(t, i);
 	wl_intern_put(t->names, f->name);
+	wl_intern_put(t->names, f->ja4);
+	wl_intern_put(t->names, f->ja3s);
 	f->used = false;
 	f->hash_next = t->free_head;
 	t->free_head = i;
@@ -211,13 +213,14 @@ static void add_point(struct live_flow *f)
 	f->points[f->n_points++] = p;
 }
 
-static void take_name(struct live_flows *t, struct live_flow *f, const char *name)
+/* A text a flow keeps once it has it (its name, fingerprints), interned: many flows share one. */
+static void take_text(struct live_flows *t, uint32_t *ref, const char *text, size_t max)
 {
-	size_t len = strnlen(name, WL_NAME_MAX - 1);
+	size_t len = strnlen(text, max);
 
-	if (f->name || len == 0)
+	if (*ref || len == 0)
 		return;
-	if (!(f->name = wl_intern_get(t->names, name, len)))
+	if (!(*ref = wl_intern_get(t->names, text, len)))
 		t->stats.names_dropped++;
 }
 
@@ -273,7 +276,9 @@ const struct live_flow *flows_report(struct live_flows *t, uint8_t sensor, const
 		return f;
 	unlink_flow(t, i);
 	take_fields(f, rec);
-	take_name(t, f, rec->name);
+	take_text(t, &f->name, rec->name, WL_NAME_MAX - 1);
+	take_text(t, &f->ja4, rec->ja4, sizeof(rec->ja4) - 1);
+	take_text(t, &f->ja3s, rec->ja3s, sizeof(rec->ja3s) - 1);
 	add_point(f);
 	f->heard_us = now_us;
 	f->ended = rec->end != WL_FLOW_ACTIVE;
@@ -288,13 +293,18 @@ const struct live_flow *flows_find(const struct live_flows *t, uint8_t sensor, u
 	return i == NONE ? NULL : &t->flows[i];
 }
 
+const char *flows_text(const struct live_flows *t, uint32_t ref, size_t *len)
+{
+	const char *text = wl_intern_data(t->names, ref, len);
+
+	if (!text)
+		*len = 0;
+	return text ? text : "";
+}
+
 const char *flows_name(const struct live_flows *t, const struct live_flow *f, size_t *len)
 {
-	const char *name = wl_intern_data(t->names, f->name, len);
-
-	if (!name)
-		*len = 0;
-	return name ? name : "";
+	return flows_text(t, f->name, len);
 }
 
 void flows_each(const struct live_flows *t, bool (*fn)(const struct live_flow *f, void *ctx), void *ctx)

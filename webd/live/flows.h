@@ -49,6 +49,7 @@ struct live_flow {
 	struct wl_addr outer[2];
 	struct wl_flow_tcp tcp;
 	uint32_t name;     /* intern reference, 0: none */
+	uint32_t ja4, ja3s; /* the client's JA4, the server's JA3S: intern references, 0: none */
 	uint32_t hash_next, prev, next;
 	uint16_t port[2], vlan[WL_FLOW_VLAN_MAX], ethertype, icmp_id;
 	uint8_t sensor, l3, ipproto, app, end, flags, n_vlan, icmp_type, icmp_code;
@@ -86,6 +87,9 @@ const struct live_flow *flows_report(struct live_flows *t, uint8_t sensor, const
 				     int64_t now_us);
 
 const struct live_flow *flows_find(const struct live_flows *t, uint8_t sensor, uint64_t id);
+
+/* An interned text of a flow (ja4, ja3s; "" when none), valid while the flow is. */
+const char *flows_text(const struct live_flows *t, uint32_t ref, size_t *len);
 
 /* The name of a flow ("" when none), valid while the flow is. */
 const char *flows_name(const struct live_flows *t, const struct live_flow *f, size_t *len);

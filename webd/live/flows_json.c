@@ -28,6 +28,14 @@ int flows_json_sensor_index(void *ctx, const char *name)
 	return -1;
 }
 
+static void copy_text(char *dst, size_t size, const struct live_flows *t, uint32_t ref)
+{
+	size_t len;
+	const char *text = flows_text(t, ref, &len);
+
+	snprintf(dst, size, "%.*s", (int)len, text);
+}
+
 /* A live flow back as a report, for the shared flow JSON writer. */
 static void as_record(const struct live_flows *t, const struct live_flow *f, struct wl_flow_record *r)
 {
@@ -62,6 +70,8 @@ static void as_record(const struct live_flows *t, const struct live_flow *f, str
 	r->icmp_id = f->icmp_id;
 	r->tcp = f->tcp;
 	memcpy(r->name, name, len < sizeof(r->name) ? len : sizeof(r->name) - 1);
+	copy_text(r->ja4, sizeof(r->ja4), t, f->ja4);
+	copy_text(r->ja3s, sizeof(r->ja3s), t, f->ja3s);
 }
 
 void flows_json_one(struct state *s, const struct live_flow *f, struct text *out)
@@ -103,6 +113,11 @@ struct flow_join flows_json_join(struct state *s)
 int flows_json_parse(struct state *s, struct flow_query *q, const char *query, char *err, size_t errlen)
 {
 	return flow_query_parse(q, query, flows_json_sensor_index, s, err, errlen);
+}
+
+int flows_json_parse_filters(struct state *s, struct flow_query *q, const char *query, char *err, size_t errlen)
+{
+	return flow_query_parse_filters(q, query, flows_json_sensor_index, s, err, errlen);
 }
 
 void flows_json_page(struct state *s, const struct flow_query *q, struct text *out)
