@@ -46,7 +46,7 @@ CHECKS = {
         "flows: filters (addr, port, proto, app, name, state, min_bytes, from/to, sensor) match a model",
         "flows: every sort, both orders, and pages agree with a model; total is the match count",
         "flows: /api/flows/export.csv has a row per flow with the same counters",
-        "flows: /api/endpoints: per-address totals, flows and peers add up from the flows",
+        "flows: /api/endpoints: per-address totals, flows and peers add up from the flows; each sort",
         "flows: /api/flow/SENSOR/ID holds the flow, its points and exactly its frames (tshark)",
         "flows: /api/flow/SENSOR/ID/export.pcap holds exactly the flow's frames, byte for byte",
         "flows: packets carry their flow's id; /api/packets?flow=ID is the flow's packets",
@@ -358,6 +358,15 @@ def scenario_flows(c):
             if diff:
                 p.append("%s: %r" % (a, diff))
                 break
+        for by in ("packets", "flows", "peers"):
+            st, _, body = request(port, "GET", "/api/endpoints?limit=10000&sort=" + by)
+            if st != 200:
+                p.append("sort=%s: %d %r" % (by, st, body[:100]))
+                continue
+            key = (lambda e: e["packets_in"] + e["packets_out"]) if by == "packets" else (lambda e: e[by])
+            vals = [key(e) for e in json.loads(body)["endpoints"]]
+            if vals != sorted(vals, reverse=True) or len(vals) != len(res["endpoints"]):
+                p.append("sort=%s: not in order, or %d endpoints of %d" % (by, len(vals), len(res["endpoints"])))
         top = res["endpoints"][0] if res["endpoints"] else {}
         if top and top["bytes_in"] + top["bytes_out"] != max(e["bytes_in"] + e["bytes_out"]
                                                              for e in res["endpoints"]):

@@ -147,6 +147,13 @@ static void test_bad_parameters(void **state)
 		assert_true(strlen(err) > 0);
 	}
 	/* Unknown keys (the token) are not the query's. */
+	/* /api/endpoints sorts by its own figures: sort=peers is its, not a bad flow sort. */
+	assert_int_equal(flow_query_parse(&q, "sort=peers", NULL, NULL, err, sizeof(err)), -EINVAL);
+	assert_int_equal(flow_query_parse_filters(&q, "sort=peers&order=asc&port=53", NULL, NULL, err, sizeof(err)), 0);
+	assert_int_equal(q.port, 53);
+	assert_int_equal(q.sort, FLOW_SORT_BYTES);
+	assert_false(q.ascending);
+	assert_int_equal(flow_query_parse_filters(&q, "port=x", NULL, NULL, err, sizeof(err)), -EINVAL);
 	assert_int_equal(flow_query_parse(&q, "token=abc&sort=rtt", NULL, NULL, err, sizeof(err)), 0);
 	assert_int_equal(q.sort, FLOW_SORT_RTT);
 }

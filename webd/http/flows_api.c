@@ -106,13 +106,13 @@ static int api_endpoints(struct webd *w, struct mg_connection *conn)
 	struct endpoint *eps = NULL;
 	enum endpoint_sort by = ENDPOINT_SORT_BYTES;
 	struct text out = { 0 };
-	char sort[32];
+	char sort[32], err[256];
 	size_t total = 0;
 	long n;
 
-	if (!parse_query(w, conn, &q))
-		return 400;
-	/* sort= names an endpoint figure here; the flow sort it would otherwise be is not used. */
+	if (flows_json_parse_filters(&w->state, &q, mg_get_request_info(conn)->query_string, err, sizeof(err)) < 0)
+		return http_send_error(w, conn, 400, "%s", err);
+	/* sort= names an endpoint figure here, not a flow's. */
 	if (http_query_param(conn, "sort", sort, sizeof(sort)) && endpoint_sort_parse(sort, &by) < 0) {
 		http_send_error(w, conn, 400, "sort= must be bytes, packets, flows, peers or last");
 		return 400;

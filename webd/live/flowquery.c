@@ -138,6 +138,7 @@ static int parse_text(const char *v, char *dst, size_t size, bool country)
 
 struct parse_ctx {
 	struct flow_query *q;
+	bool own_sort; /* sort= and order= are the caller's (endpoints): leave them */
 	int (*sensor_index)(void *ctx, const char *name);
 	void *ctx;
 };
@@ -186,6 +187,8 @@ static int parse_one(void *ctx, const char *key, const char *v, char *err, size_
 										: 0;
 	if (strcmp(key, "state") == 0)
 		return parse_state(q, v) < 0 ? bad(err, errlen, key, "active, ended or a TCP state such as established") : 0;
+	if (pc->own_sort && (strcmp(key, "sort") == 0 || strcmp(key, "order") == 0))
+		return 0;
 	if (strcmp(key, "sort") == 0)
 		return parse_sort(q, v) < 0 ? bad(err, errlen, key, "bytes, packets, duration, rate, retransmissions, rtt or last")
 					    : 0;
@@ -200,13 +203,25 @@ static int parse_one(void *ctx, const char *key, const char *v, char *err, size_
 	return 0; /* others (token, ...) are not ours */
 }
 
-int flow_query_parse(struct flow_query *q, const char *query, int (*sensor_index)(void *ctx, const char *name),
-		     void *ctx, char *err, size_t errlen)
+static int parse(struct flow_query *q, const char *query, bool own_sort,
+		 int (*sensor_index)(void *ctx, const char *name), void *ctx, char *err, size_t errlen)
 {
-	struct parse_ctx pc = { .q = q, .sensor_index = sensor_index, .ctx = ctx };
+	struct parse_ctx pc = { .q = q, .own_sort = own_sort, .sensor_index = sensor_index, .ctx = ctx };
 
 	flow_query_default(q);
 	return query_each(query, parse_one, &pc, err, errlen);
+}
+
+int flow_query_parse(struct flow_query *q, const char *query, int (*sensor_index)(void *ctx, const char *name),
+		     void *ctx, char *err, size_t errlen)
+{
+	return parse(q, query, false, sensor_index, ctx, err, errlen);
+}
+
+int flow_query_parse_filters(struct flow_query *q, const char *query,
+			     int (*sensor_index)(void *ctx, const char *name), void *ctx, char *err, size_t errlen)
+{
+	return parse(q, query, true, sensor_index, ctx, err, errlen);
 }
 
 /* ---- Matching -------------------------------------------------------------------------- */

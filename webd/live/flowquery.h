@@ -73,6 +73,13 @@ int flow_query_parse(struct flow_query *q, const char *query, int (*sensor_index
 		     void *ctx, char *err, size_t errlen);
 
 /*
+ * The same, but sort= and order= are left to the caller, who sorts by
+ * something else (/api/endpoints: flows, peers, ...); q keeps the default.
+ */
+int flow_query_parse_filters(struct flow_query *q, const char *query,
+			     int (*sensor_index)(void *ctx, const char *name), void *ctx, char *err, size_t errlen);
+
+/*
  * Runs q: fills out[0..n) with the flows of the page asked for, in order,
  * and returns n; *total is the number of flows that match. out must hold
  * q->limit entries. -ENOMEM if the scratch space cannot be had.

@@ -29,6 +29,9 @@ int flows_json_sensor_index(void *ctx, const char *name);
  */
 int flows_json_parse(struct state *s, struct flow_query *q, const char *query, char *err, size_t errlen);
 
+/* The filters only: sort= and order= are the caller's (endpoints). */
+int flows_json_parse_filters(struct state *s, struct flow_query *q, const char *query, char *err, size_t errlen);
+
 /* One flow as JSON into out (state lock held). */
 void flows_json_one(struct state *s, const struct live_flow *f, struct text *out);
 
