@@ -46,7 +46,8 @@ from webd_checks import Daemons, get_json, log, request, udp_frame, wait_for, wr
 CHECKS = {
     "time": [
         "time: webd and capd start, the absurd pcapng is replayed",
-        "time: impossible timestamps are counted (sensors[0].bad_timestamps) and dropped, the others kept",
+        "time: impossible timestamps are counted (sensors[0].bad_timestamps, bad_flow_timestamps) and dropped,"
+        " the others kept",
         "time: /api/rates.csv is one hour of lines, near the capture's own time",
         "time: no worker spins after a /api/rates.csv client leaves",
         "time: /api/packets, /api/export.csv and the history answer, with possible times only",
@@ -174,12 +175,16 @@ def scenario_time(c):
         p = []
         if s0.get("bad_timestamps") != len(ABSURD):
             p.append("sensors[0].bad_timestamps = %r, expected %d" % (s0.get("bad_timestamps"), len(ABSURD)))
+        if s0.get("bad_flow_timestamps") != len(ABSURD):
+            p.append("sensors[0].bad_flow_timestamps = %r, expected %d (one flow per absurd packet)"
+                     % (s0.get("bad_flow_timestamps"), len(ABSURD)))
         if stats["packets"] != len(GOOD):
             p.append("packets = %r, expected the %d with possible times" % (stats["packets"], len(GOOD)))
         if s0["packets"] != total or s0["gaps"] != 0:
             p.append("sensors[0]: packets %r (received, expected %d), gaps %r" % (s0["packets"], total, s0["gaps"]))
         return p
-    c.check("time: impossible timestamps are counted (sensors[0].bad_timestamps) and dropped, the others kept",
+    c.check("time: impossible timestamps are counted (sensors[0].bad_timestamps, bad_flow_timestamps) and dropped,"
+            " the others kept",
             counted)
 
     def rates():
@@ -219,7 +224,7 @@ def scenario_time(c):
         st, _, body = request(port, "GET", "/api/export.csv", timeout=10)
         if st != 200 or len(body.splitlines()) != len(GOOD) + 1:
             p.append("/api/export.csv: status %d, %d lines" % (st, len(body.splitlines())))
-        hr = wait_for(lambda: get_json(port, "/api/history/packets?limit=100"), 10)
+        hr = wait_for(lambda: (lambda h: h if h.get("packets") else None)(get_json(port, "/api/history/packets?limit=100")), 10) or get_json(port, "/api/history/packets?limit=100")
         if not hr or len(hr.get("packets", [])) != len(GOOD):
             p.append("/api/history/packets: %r" % (json.dumps(hr)[:300],))
         st, _, body = request(port, "GET", "/api/history/rates?step=60", timeout=10)

@@ -114,7 +114,7 @@ static const struct {
 	[SM_BAD_BATCHES] = { "wlite_bad_batches_total", "counter",
 			     "Packet and flow batches from the sensor webd could not read", -1 },
 	[SM_BAD_TIMESTAMPS] = { "wlite_bad_timestamps_total", "counter",
-				"Packets dropped for an impossible capture time", -1 },
+				"Packets and flow reports dropped for an impossible capture time", -1 },
 	[SM_LOCK_WAITS] = { "wlite_ingest_lock_waits_total", "counter",
 			    "Messages from the sensor that found the state lock busy and waited in the hand-off", -1 },
 	[SM_HANDOFF_FULL] = { "wlite_ingest_handoff_full_total", "counter",
@@ -167,7 +167,7 @@ static void copy_sensor(const struct sensor_stats *ss, int64_t now, struct senso
 	set(f, SM_FLOW_REPORTS_MISSED, ss->flow_seq.missed);
 	set(f, SM_ALERTS_ACTIVE, 0); /* counted over the alert list */
 	set(f, SM_BAD_BATCHES, ss->bad_batches + ss->bad_flow_batches);
-	set(f, SM_BAD_TIMESTAMPS, ss->bad_timestamps);
+	set(f, SM_BAD_TIMESTAMPS, ss->bad_timestamps + ss->bad_flow_timestamps);
 	set(f, SM_LOCK_WAITS, ss->handoff_waited);
 	set(f, SM_HANDOFF_FULL, ss->handoff_filled);
 	if (ss->rcvbuf >= 0)

@@ -154,6 +154,12 @@ static void add_flow_batch(struct webd *w, struct wl_flow_record *rec, uint8_t s
 	while ((rc = wl_wire_next_flow(&r, rec)) == 1) {
 		wl_seq_packet(&ss->flow_seq, rec->seq);
 		ss->flow_reports++;
+		if (!state_ts_possible(rec->first_us / 1000000, now_us / 1000000) ||
+		    !state_ts_possible(rec->last_us / 1000000, now_us / 1000000)) {
+			/* As for packets: one year-3000 flow would move history's retention clock past everything. */
+			ss->bad_flow_timestamps++;
+			continue;
+		}
 		state_add_flow_report(&w->state, sensor, rec, now_us);
 		history_add_flow(w->history, &w->state, sensor, rec, now_us);
 	}
@@ -523,6 +529,7 @@ void ingest_sensor_json(cJSON *item, const struct sensor_stats *ss)
 	cJSON_AddNumberToObject(item, "flow_gaps", (double)ss->flow_seq.gaps);
 	cJSON_AddNumberToObject(item, "flow_reports_missed", (double)ss->flow_seq.missed);
 	cJSON_AddNumberToObject(item, "bad_flow_batches", (double)ss->bad_flow_batches);
+	cJSON_AddNumberToObject(item, "bad_flow_timestamps", (double)ss->bad_flow_timestamps);
 }
 
 /*

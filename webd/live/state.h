@@ -150,6 +150,7 @@ struct sensor_stats {
 	uint64_t bad_flow_batches;
 	uint64_t bad_batches;
 	uint64_t bad_timestamps; /* packets dropped for an impossible capture time */
+	uint64_t bad_flow_timestamps; /* flow reports dropped for an impossible first or last time */
 	int rcvbuf_asked, rcvbuf; /* the subscription's receive buffer: asked, given (-1: no socket) */
 	uint64_t handoff_waited;  /* messages that found the state lock busy (ingest.c) */
 	uint64_t handoff_filled;  /* times the ingest's hand-off filled up */

@@ -25,8 +25,9 @@ let packets = null; // capd --json of the capture: the oracle
 let dbPath = null;
 let baseline = null;
 const ui = uiTest(test, 'history', () => page);
-// The two refusals the filter test asks for on purpose (the browser logs a 400).
-const REFUSED = { allow: [/status of 400 .*api\/history\/packets\?.*(ip=2001%3Adb8%3A%3Azz|proto=NOPE)/] };
+// Refused on purpose by the filter test (the browser logs each 400): a bad address, asked by the
+// packets and the flows tables both, and a bad proto.
+const REFUSED = { allow: [/status of 400 .*api\/history\/(packets\?.*(ip=2001%3Adb8%3A%3Azz|proto=NOPE)|flows\?.*addr=2001%3Adb8%3A%3Azz)/] };
 
 // The capture's own range, as the view takes it: whole UTC seconds, "to" excluded.
 const firstSecond = () => Math.floor(Number(packets[0]._ts));

@@ -195,6 +195,21 @@ def read_head(s):
     return head.decode("latin-1"), rest
 
 
+def dechunk_prefix(raw):
+    """The data of the complete chunks at the start of a chunked body (a stream cut anywhere)."""
+    out = b""
+    while True:
+        size_line, sep, rest = raw.partition(b"\r\n")
+        try:
+            n = int(size_line.split(b";")[0], 16)
+        except ValueError:
+            return out
+        if not sep or n == 0 or len(rest) < n + 2:
+            return out
+        out += rest[:n]
+        raw = rest[n + 2:]
+
+
 def cmd_sse(port, name, cafile, token):
     s = tls_connect(port, name, cafile)
     s.sendall(("GET /api/stream HTTP/1.1\r\nHost: %s:%s\r\nAuthorization: Bearer %s\r\n"
@@ -206,7 +221,10 @@ def cmd_sse(port, name, cafile, token):
     if " 200 " not in status or "text/event-stream" not in head:
         diag(head)
         return 1
-    arrivals = [time.monotonic() - t0] * buf.count(b"event: update")  # when each update came
+    # An update longer than a chunk (4 KiB) is split by chunk size lines: count and parse the data.
+    chunked = "transfer-encoding: chunked" in head.lower()
+    data = (lambda: dechunk_prefix(buf)) if chunked else (lambda: buf)
+    arrivals = [time.monotonic() - t0] * data().count(b"event: update")  # when each update came
     s.settimeout(1)
     while len(arrivals) < 10 and time.monotonic() - t0 < 6:
         try:
@@ -217,20 +235,20 @@ def cmd_sse(port, name, cafile, token):
             break
         buf += chunk
         now = time.monotonic() - t0
-        arrivals += [now] * (buf.count(b"event: update") - len(arrivals))
+        arrivals += [now] * (data().count(b"event: update") - len(arrivals))
     s.close()
     if not arrivals:
         diag("no update in 6 s")
         return 1
     diag("%d updates, the first after %.2f s, spread over %.2f s" % (
         len(arrivals), arrivals[0], arrivals[-1] - arrivals[0]))
-    m = re.search(rb"event: update\r?\ndata: (\{.*?\})\r?\n\r?\n", buf)
+    m = re.search(rb"event: update\r?\ndata: (\{.*?\})\r?\n\r?\n", data())
     try:
         update = json.loads(m.group(1)) if m else {}
     except ValueError:
         update = {}
     if update.get("type") != "update" or "summary" not in update:
-        diag("the first update is not webd's JSON: %r" % buf[:200])
+        diag("the first update is not webd's JSON: %r" % data()[:200])
         return 1
     # Ten a second, each as webd sends it: a proxy that buffered would deliver
     # them late and in lumps, not spread over most of a second.
