@@ -74,6 +74,8 @@ FIXED_CHECKS=5 # the checks in this file; keep in step with the report calls
 
 # shellcheck source=tests/integration/lib/tap.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/tap.sh"
+# shellcheck source=tests/integration/lib/scenarios.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/scenarios.sh"
 
 if [[ $EUID -ne 0 ]]; then
 	echo "1..0 # SKIP needs root (to run webd as the wlite user)"
@@ -101,36 +103,7 @@ fi
 
 WORK="$(mktemp -d /tmp/wlite-webd-test.XXXXXX)"
 chgrp wlite "$WORK" && chmod 2770 "$WORK"
-HELPER_PID=""
-KEEP=0
-
-# Kills the helper (which stops its daemons), then whatever it left behind:
-# the pids it listed in $WORK/pids, by pid only.
-# shellcheck disable=SC2317 # called by the EXIT trap
-cleanup() {
-	local pid
-	if [[ -n "$HELPER_PID" ]] && kill -0 "$HELPER_PID" 2>/dev/null; then
-		kill -TERM "$HELPER_PID" 2>/dev/null
-		for _ in $(seq 1 50); do kill -0 "$HELPER_PID" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$HELPER_PID" 2>/dev/null
-	fi
-	if [[ -f "$WORK/pids" ]]; then
-		while read -r pid; do
-			[[ "$pid" =~ ^[0-9]+$ ]] && kill -TERM "$pid" 2>/dev/null
-		done <"$WORK/pids"
-		sleep 1
-		while read -r pid; do
-			[[ "$pid" =~ ^[0-9]+$ ]] && kill -KILL "$pid" 2>/dev/null
-		done <"$WORK/pids"
-	fi
-	if ((KEEP)); then
-		find "$WORK" -name '*.pcap' -size +1M -delete 2>/dev/null
-		echo "# logs kept in $WORK"
-	else
-		rm -rf "$WORK"
-	fi
-}
-trap cleanup EXIT
+trap scenarios_cleanup EXIT
 trap 'exit 130' INT TERM
 
 PLANNED=0
@@ -237,43 +210,9 @@ IN_NETNS=(unshare --net -- bash -c 'ip link set lo up && echo "$1" >/proc/sys/ne
 if "${IN_NETNS[@]}" true 2>/dev/null; then NETNS=1; else NETNS=0; fi
 
 for scen in "${SCENARIOS[@]}"; do
-	want="$(python3 "$(checks_of "$scen")" --count "$scen")"
-	out="$WORK/$scen.out"
-	t0=$SECONDS
 	wrap=()
 	if [[ "$scen" == slow ]] && ((NETNS)); then wrap=("${IN_NETNS[@]}"); fi
-	WLW_NETNS=$((${#wrap[@]} > 0)) timeout -k 5 "${LIMIT[$scen]}" "${wrap[@]}" python3 "$(checks_of "$scen")" "$scen" \
-		>"$out" 2>"$WORK/$scen.stderr" </dev/null &
-	HELPER_PID=$!
-	wait "$HELPER_PID"
-	rc=$?
-	HELPER_PID=""
-	got=0
-	bad=0
-	while IFS= read -r line; do
-		case "$line" in
-		"ok - "*)
-			N=$((N + 1)) got=$((got + 1))
-			printf 'ok %d - %s\n' "$N" "${line#ok - }"
-			;;
-		"not ok - "*)
-			N=$((N + 1)) got=$((got + 1)) bad=$((bad + 1)) FAILS=$((FAILS + 1))
-			printf 'not ok %d - %s\n' "$N" "${line#not ok - }"
-			;;
-		*) printf '# %s\n' "${line#\# }" ;;
-		esac
-	done <"$out"
-	while ((got < want)); do
-		N=$((N + 1)) got=$((got + 1)) bad=$((bad + 1)) FAILS=$((FAILS + 1))
-		printf 'not ok %d - %s: check did not report (helper exit %d%s)\n' "$N" "$scen" "$rc" \
-			"$( ((rc == 124)) && echo ", timed out after ${LIMIT[$scen]} s")"
-	done
-	if ((bad > 0)); then
-		KEEP=1
-		diag "$scen: helper's log (tail):"
-		diag "$(tail -n 25 "$WORK/$scen.stderr")"
-	fi
-	echo "# $scen: $((SECONDS - t0)) s"
+	WLW_NETNS=$((${#wrap[@]} > 0)) run_scenario "$scen" "$(checks_of "$scen")" "${LIMIT[$scen]}" "${wrap[@]}"
 done
 
 ((FAILS == 0)) || exit 1

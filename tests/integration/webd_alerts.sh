@@ -36,6 +36,8 @@ declare -A LIMIT=([rates]=60 [flows]=120 [quiet]=150)
 
 # shellcheck source=tests/integration/lib/tap.sh
 source "$HERE/lib/tap.sh"
+# shellcheck source=tests/integration/lib/scenarios.sh
+source "$HERE/lib/scenarios.sh"
 
 if [[ $EUID -ne 0 ]]; then
 	echo "1..0 # SKIP needs root (to run webd as the wlite user)"
@@ -61,32 +63,7 @@ fi
 
 WORK="$(mktemp -d /tmp/wlite-webd-alerts.XXXXXX)"
 chgrp wlite "$WORK" && chmod 2770 "$WORK"
-HELPER_PID=""
-KEEP=0
-
-# Stops the helper (which stops its daemons), then whatever it listed in
-# $WORK/pids, by pid only.
-# shellcheck disable=SC2317 # called by the EXIT trap
-cleanup() {
-	local pid
-	if [[ -n "$HELPER_PID" ]] && kill -0 "$HELPER_PID" 2>/dev/null; then
-		kill -TERM "$HELPER_PID" 2>/dev/null
-		for _ in $(seq 1 50); do kill -0 "$HELPER_PID" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$HELPER_PID" 2>/dev/null
-	fi
-	if [[ -f "$WORK/pids" ]]; then
-		while read -r pid; do [[ "$pid" =~ ^[0-9]+$ ]] && kill -TERM "$pid" 2>/dev/null; done <"$WORK/pids"
-		sleep 1
-		while read -r pid; do [[ "$pid" =~ ^[0-9]+$ ]] && kill -KILL "$pid" 2>/dev/null; done <"$WORK/pids"
-	fi
-	if ((KEEP)); then
-		find "$WORK" -name '*.pcap' -delete 2>/dev/null
-		echo "# logs kept in $WORK"
-	else
-		rm -rf "$WORK"
-	fi
-}
-trap cleanup EXIT
+trap scenarios_cleanup EXIT
 trap 'exit 130' INT TERM
 
 if ! PLANNED="$(python3 "$CHECKS" --count all)"; then
@@ -100,40 +77,7 @@ export WLW_WORK="$WORK" WLW_WEBD="$WEBD" WLW_CAPD="$CAPD" WLW_CORPUS="$CORPUS"
 export PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
 
 for scen in "${SCENARIOS[@]}"; do
-	want="$(python3 "$CHECKS" --count "$scen")"
-	out="$WORK/$scen.out"
-	t0=$SECONDS
-	timeout -k 5 "${LIMIT[$scen]}" python3 "$CHECKS" "$scen" >"$out" 2>"$WORK/$scen.stderr" </dev/null &
-	HELPER_PID=$!
-	wait "$HELPER_PID"
-	rc=$?
-	HELPER_PID=""
-	got=0
-	bad=0
-	while IFS= read -r line; do
-		case "$line" in
-		"ok - "*)
-			N=$((N + 1)) got=$((got + 1))
-			printf 'ok %d - %s\n' "$N" "${line#ok - }"
-			;;
-		"not ok - "*)
-			N=$((N + 1)) got=$((got + 1)) bad=$((bad + 1)) FAILS=$((FAILS + 1))
-			printf 'not ok %d - %s\n' "$N" "${line#not ok - }"
-			;;
-		*) printf '# %s\n' "${line#\# }" ;;
-		esac
-	done <"$out"
-	while ((got < want)); do
-		N=$((N + 1)) got=$((got + 1)) bad=$((bad + 1)) FAILS=$((FAILS + 1))
-		printf 'not ok %d - %s: check did not report (helper exit %d%s)\n' "$N" "$scen" "$rc" \
-			"$( ((rc == 124)) && echo ", timed out after ${LIMIT[$scen]} s")"
-	done
-	if ((bad > 0)); then
-		KEEP=1
-		diag "$scen: helper's log (tail):"
-		diag "$(tail -n 25 "$WORK/$scen.stderr")"
-	fi
-	echo "# $scen: $((SECONDS - t0)) s"
+	run_scenario "$scen" "$CHECKS" "${LIMIT[$scen]}"
 done
 
 ((FAILS == 0)) || exit 1
