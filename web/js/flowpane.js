@@ -215,6 +215,8 @@ export class FlowPane extends EventTarget {
       ['b', 'B', side('b')],
       ['proto', 'Protocol · application', [protoName(f), f.app].filter(Boolean).join(' · ')],
       ['name', 'Name (SNI, Host or DNS question)', f.name || ''],
+      ['ja4', 'Client fingerprint (JA4 of its ClientHello)', f.ja4 || ''],
+      ['ja3s', 'Server fingerprint (JA3S of its ServerHello)', f.ja3s || ''],
       ['a_sent', 'A → B', `${formatCount(f.a_packets || 0)} packets, ${bytesText(f.a_bytes || 0)} (${formatCount(f.a_bytes || 0)} bytes)`],
       ['b_sent', 'B → A', `${formatCount(f.b_packets || 0)} packets, ${bytesText(f.b_bytes || 0)} (${formatCount(f.b_bytes || 0)} bytes)`],
       ['rate', 'Rate over its life', rateText(f.rate_bps)],

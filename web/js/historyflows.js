@@ -135,7 +135,9 @@ export class HistoryFlows {
       ? `${formatCount(this.offset + 1)}–${formatCount(end)} of ${r.total_exact === false ? 'at least ' : ''}${formatCount(total)} flows`
       : `${formatCount(total)} flows`);
     this.els.prev.disabled = this.offset === 0;
-    this.els.next.disabled = end >= total;
+    // A lower bound (total_exact false: webd stopped counting) may be passed:
+    // then only a short page says there is no more.
+    this.els.next.disabled = r.total_exact === false ? flows.length < this.limit : end >= total;
   }
 
   makeRow(f) {

@@ -442,6 +442,8 @@ describe('once: the capture replayed once, every flow reported', () => {
     await page.locator('#conv-body tr', { hasText: HOSTILE.sni }).click();
     await waitFor(async () => (await page.textContent('#flow-summary')).includes(HOSTILE.sni), { what: 'the TLS flow\'s pane' });
     assert.equal(await page.textContent('#flow-facts [data-key=name] dd'), tls.name);
+    assert.match(tls.ja4 || '', /^t1\d[di]\d{4}/, 'capd gives the TLS flow a JA4');
+    assert.equal(await page.textContent('#flow-facts [data-key=ja4] dd'), tls.ja4, 'the client\'s JA4 as capd computed it');
     await page.click('#flow-packets-body tr[data-seq]');
     await page.waitForSelector('#flow-packet-detail:not([hidden]) [data-testid=detail-layer]');
     assert.ok((await page.textContent('#flow-packet-tree')).includes(HOSTILE.sni));
