@@ -209,7 +209,7 @@ stop_webd
 start_webd "$DB"
 AGAIN="$(api "/api/history/packets?limit=10000" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["packets"]))')"
 [[ "$AGAIN" == "$STORED" ]] || why "after a restart the API returns $AGAIN packets, expected $STORED"
-[[ "$(sqlite3 "$DB" 'PRAGMA user_version')" == 4 ]] || why "schema version is not 4"
+[[ "$(sqlite3 "$DB" 'PRAGMA user_version')" == 5 ]] || why "schema version is not 5"
 stop_webd
 report "history survives a restart ($AGAIN packets)"
 

@@ -65,6 +65,7 @@ CHECKS = {
         "flows, reports only: one retransmissions alert for the lossy pair, peak = capd's ratio, not the clean pair",
         "flows, reports only: no other alert; all cleared by the end",
         "flows: /api/alerts echoes every kind's limits (flags, configuration file); /api/stats the table's figures",
+        "flows: /api/history/alerts stores each alert raised and cleared, with its kind, peer and flow id",
     ],
     "quiet": [
         "quiet: every capture replayed whole into one webd",
@@ -326,7 +327,7 @@ def scenario_flows(c):
     d = Daemons("flows")
     fleet = Daemons("fleet")
     fleet.pub = "ipc://%s/flows.sock" % d.dir
-    d.start_webd(*FLOW_WEBD_ARGS)
+    d.start_webd(*FLOW_WEBD_ARGS, "--history", os.path.join(d.dir, "history.db"))
     # The same limits from the configuration file, every key of the flow alerts given.
     conf = os.path.join(d.dir, "webd.conf")
     with open(conf, "w") as f:
@@ -378,8 +379,33 @@ def scenario_flows(c):
         return p
     c.check("flows: /api/alerts echoes every kind's limits (flags, configuration file); /api/stats the table's figures",
             limits)
+    c.check("flows: /api/history/alerts stores each alert raised and cleared, with its kind, peer and flow id",
+            lambda: history_alert_problems(d.port, info["alerts"]))
     fleet.stop()
     d.stop()
+
+
+def history_alert_problems(port, alerts):
+    """Each live alert (all cleared by now) is two history rows, raised and cleared, that say the same."""
+    def stored():
+        rows = get_json(port, "/api/history/alerts?limit=1000").get("alerts", [])
+        return rows if len(rows) >= 2 * len(alerts) else None
+    rows = wait_for(stored, 10, 0.5) or get_json(port, "/api/history/alerts?limit=1000").get("alerts", [])
+    p = [] if alerts else ["no live alert to compare"]
+    for a in alerts:
+        got = sorted(r["event"] for r in rows if r["alert_id"] == a["id"])
+        if got != ["cleared", "raised"]:
+            p.append("alert %d (%s): history events %r" % (a["id"], a["kind"], got))
+            continue
+        for r in (r for r in rows if r["alert_id"] == a["id"]):
+            want = {"kind": a["kind"], "ip": a["ip"], "peer": a.get("peer"), "flow_id": a.get("flow_id") or None,
+                    "started": a["started"]}
+            have = {k: r.get(k) for k in want}
+            if have != want:
+                p.append("alert %d %s: history %r, live %r" % (a["id"], r["event"], have, want))
+    if len(rows) != 2 * len(alerts):
+        p.append("%d history rows for %d alerts" % (len(rows), len(alerts)))
+    return p
 
 
 # ------------------------------------------------------------------ quiet

@@ -113,6 +113,8 @@ static const char schema_1[] =
 	"INSERT INTO packets VALUES(1, 1700000000000000, 1, 1, x'0a000001', x'0a000002', 6, 1, 2, 60, 0,"
 	" 'old', NULL, NULL);"
 	"INSERT INTO raw VALUES(1, 1700000000000000, 1, x'00');"
+	"INSERT INTO alerts VALUES(1, 1700000000000000, 'raised', 9, x'0a000001', 1, 1700000000, 1700000000,"
+	" NULL, 500, 500, 200, 10);"
 	"PRAGMA user_version = 1;";
 
 static void test_migration_from_schema_1(void **state)
@@ -129,7 +131,7 @@ static void test_migration_from_schema_1(void **state)
 	sqlite3_close(db);
 
 	open_db(&d, file);
-	assert_int_equal(query_int(d.db, "PRAGMA user_version"), 4);
+	assert_int_equal(query_int(d.db, "PRAGMA user_version"), 5);
 	/* The old packet is kept, with no flow; the new column and its index are there. */
 	assert_int_equal(query_int(d.db, "SELECT count(*) FROM packets WHERE id = 1 AND info = 'old' AND flow_id IS NULL"), 1);
 	assert_int_equal(query_int(d.db, "SELECT count(*) FROM pragma_index_list('packets') WHERE name = 'packets_flow'"), 1);
@@ -141,11 +143,22 @@ static void test_migration_from_schema_1(void **state)
 	p.info_len = 0;
 	assert_int_equal(history_db_insert_packet(&d, &p, (const uint8_t *)err), SQLITE_OK);
 	assert_int_equal(query_int(d.db, "SELECT id FROM packets WHERE flow_id = 77"), 2);
+	/* The old (flood) alert is kept without a kind; a new one stores its kind, peer and flow. */
+	assert_int_equal(query_int(d.db, "SELECT count(*) FROM alerts WHERE alert_id = 9 AND kind IS NULL"), 1);
+	{
+		struct alert a = { .id = 10, .kind = ALERT_RETRANSMISSIONS, .started = 1700000100, .last = 1700000100,
+				   .addr = { .family = 4, .b = { 10, 0, 0, 1 } }, .peer = { .family = 4, .b = { 10, 0, 0, 2 } },
+				   .flow_id = UINT64_MAX - 1, .threshold = 10, .window_s = 10 };
+
+		assert_int_equal(history_db_insert_alert(&d, &a), SQLITE_OK);
+	}
+	assert_int_equal(query_int(d.db, "SELECT count(*) FROM alerts WHERE alert_id = 10 AND kind = 'retransmissions'"
+				       " AND peer = x'0a000002' AND flow_id = -2"), 1);
 	history_db_close(&d);
 
 	/* Opened again: nothing to migrate, nothing lost. */
 	open_db(&d, file);
-	assert_int_equal(query_int(d.db, "PRAGMA user_version"), 4);
+	assert_int_equal(query_int(d.db, "PRAGMA user_version"), 5);
 	assert_int_equal(query_int(d.db, "SELECT count(*) FROM packets"), 2);
 	history_db_close(&d);
 }

@@ -514,6 +514,16 @@ static cJSON *alert_json(sqlite3_stmt *st)
 	cJSON_AddNumberToObject(o, "packets", (double)sqlite3_column_int64(st, 10));
 	cJSON_AddNumberToObject(o, "threshold", sqlite3_column_int(st, 11));
 	cJSON_AddNumberToObject(o, "window", sqlite3_column_int(st, 12));
+	/* Rows from before migration 5 have no kind: they were all floods. */
+	cJSON_AddStringToObject(o, "kind", sqlite3_column_type(st, 13) == SQLITE_NULL ? "flood" : text_at(st, 13));
+	addr_text(st, 14, buf, sizeof(buf));
+	if (buf[0])
+		cJSON_AddStringToObject(o, "peer", buf);
+	if (sqlite3_column_type(st, 15) != SQLITE_NULL) {
+		/* capd's ids use all 64 bits (stored as their int64 bits): digits, as /api/alerts gives them. */
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)sqlite3_column_int64(st, 15));
+		cJSON_AddRawToObject(o, "flow_id", buf);
+	}
 	return o;
 }
 
@@ -528,10 +538,10 @@ static int api_alerts(struct webd *w, struct mg_connection *conn, sqlite3 *db)
 		return status;
 	snprintf(sql, sizeof(sql),
 		 "SELECT a.id, a.ts, a.event, a.alert_id, a.ip, s.name, a.started, a.last, a.cleared, a.peak,"
-		 " a.packets, a.threshold, a.window FROM alerts AS a INDEXED BY alerts_ts"
+		 " a.packets, a.threshold, a.window, a.kind, a.peer, a.flow_id FROM alerts AS a INDEXED BY alerts_ts"
 		 " LEFT JOIN sensors AS s ON s.id = a.sensor"
 		 " WHERE a.ts >= ?1 AND a.ts < ?2 AND (a.ts, a.id) > (?3, ?4)%s ORDER BY a.ts, a.id LIMIT ?5",
-		 q.ip_len ? " AND a.ip = ?6" : "");
+		 q.ip_len ? " AND (a.ip = ?6 OR a.peer = ?6)" : "");
 	if ((status = prepare(w, conn, db, sql, &st)) != 0)
 		return status;
 	bind_query(st, &q, q.limit + 1);

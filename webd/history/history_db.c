@@ -148,8 +148,17 @@ static const char migration_4[] =
 	"CREATE INDEX flows_active ON flows(" FLOW_SORT_KEYS ") WHERE ended = 0;"
 	"CREATE INDEX flows_sensor ON flows(sensor, " FLOW_SORT_KEYS ");";
 
+/*
+ * Migration 5: alerts of every kind (live/alert.h), not floods only: the
+ * kind (NULL in older rows, which were all floods), the peer of a
+ * retransmissions alert and its worst flow's id.
+ */
+static const char migration_5[] = "ALTER TABLE alerts ADD COLUMN kind TEXT;"
+				  "ALTER TABLE alerts ADD COLUMN peer BLOB;"
+				  "ALTER TABLE alerts ADD COLUMN flow_id INTEGER;";
+
 /* Migration N+1 is migrations[N]; append, never edit one that has shipped. */
-static const char *const migrations[] = { migration_1, migration_2, migration_3, migration_4 };
+static const char *const migrations[] = { migration_1, migration_2, migration_3, migration_4, migration_5 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 int history_db_exec(struct hdb *d, const char *sql)
@@ -300,7 +309,8 @@ static int prepare_all(struct hdb *d, char *err, size_t errlen)
 		  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)" },
 		{ offsetof(struct hdb, ins_alert),
 		  "INSERT INTO alerts(ts, event, alert_id, ip, sensor, started, last, cleared, peak, packets,"
-		  " threshold, window) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)" },
+		  " threshold, window, kind, peer, flow_id)"
+		  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)" },
 		/* Seconds seen again (a second replay, a second sensor) add up, as the packets do. */
 		{ offsetof(struct hdb, ins_rate),
 		  "INSERT INTO rates(second, packets, bytes) VALUES(?1, ?2, ?3) ON CONFLICT(second) DO UPDATE"
@@ -525,6 +535,12 @@ int history_db_insert_alert(struct hdb *d, const struct alert *a)
 	sqlite3_bind_int64(st, 10, (int64_t)a->packets);
 	sqlite3_bind_int(st, 11, (int)a->threshold);
 	sqlite3_bind_int(st, 12, (int)a->window_s);
+	sqlite3_bind_text(st, 13, alert_kind_name(a->kind), -1, SQLITE_STATIC);
+	bind_addr(st, 14, a->peer.family, a->peer.b);
+	if (a->flow_id)
+		sqlite3_bind_int64(st, 15, (int64_t)a->flow_id);
+	else
+		sqlite3_bind_null(st, 15);
 	return step_reset(st);
 }
 
