@@ -2,6 +2,7 @@
 // names <-> addresses and top talkers. The first two follow the live
 // summary; the others poll their endpoint (they change slowly).
 import { getJSON } from './api.js';
+import { flowHref } from './table.js';
 import {
   clear, countryLabel, dnsTypeName, el, formatBytes, formatCount, formatDateTime, formatTime, rcodeName, setText,
 } from './dom.js';
@@ -121,7 +122,7 @@ export class AlertsPanel {
 
   async refresh() {
     const data = await getJSON('api/alerts');
-    setText(this.rule, `An IP alerts when it sends more than ${data.threshold} packets in ${data.window} s.`);
+    setText(this.rule, alertRules(data));
     clear(this.list);
     const alerts = (data.alerts || []).slice(0, 50);
     if (!alerts.length) {
@@ -129,15 +130,57 @@ export class AlertsPanel {
       return;
     }
     for (const a of alerts) {
-      const li = el('li', { className: a.active ? 'alert active' : 'alert', attrs: { 'data-alert-id': a.id } });
+      const li = el('li', { className: a.active ? 'alert active' : 'alert', attrs: { 'data-alert-id': a.id, 'data-kind': a.kind || 'flood' } });
+      const who = el('div', { className: 'alert-who' },
+        el('span', { className: 'alert-kind', text: ALERT_KINDS[a.kind]?.label || a.kind || 'flood' }),
+        el('span', { className: 'alert-ip', text: a.ip }));
+      if (a.peer)
+        who.append(el('span', { className: 'alert-peer', text: `⇄ ${a.peer}` }));
       li.append(
-        el('span', { className: 'alert-ip', text: a.ip }),
+        who,
         el('span', { className: 'alert-state', text: a.active ? 'ACTIVE' : 'cleared' }),
-        el('span', { className: 'alert-meta', text: `peak ${a.peak}/${a.window} s · ${formatCount(a.packets)} pkts · since ${formatTime(a.started, false)}${a.cleared ? ` · cleared ${formatTime(a.cleared, false)}` : ''} · ${a.sensor}` }),
+        el('span', { className: 'alert-meta', text: alertMeta(a) }),
       );
+      if (a.flow_id !== undefined && a.sensor)
+        li.append(el('a', { className: 'alert-flow', text: 'worst flow', attrs: { href: flowHref(a.sensor, a.flow_id), title: 'The flow with the highest ratio, in Conversations' } }));
       this.list.append(li);
     }
   }
+}
+
+// Each kind's name, and how its peak reads (webd's "unit").
+const ALERT_KINDS = {
+  flood: { label: 'flood', peak: (a) => `peak ${formatCount(a.peak)} packets/${a.window} s` },
+  port_scan: { label: 'port scan', peak: (a) => `peak ${formatCount(a.peak)} ports/${a.window} s` },
+  host_scan: { label: 'host scan', peak: (a) => `peak ${formatCount(a.peak)} hosts/${a.window} s` },
+  syn_flood: { label: 'SYN flood', peak: (a) => `peak ${formatCount(a.peak)} half-open flows/${a.window} s (target)` },
+  retransmissions: { label: 'retransmissions', peak: (a) => `peak ${a.peak} % retransmitted (over ${a.threshold} %)` },
+};
+
+function alertMeta(a) {
+  const kind = ALERT_KINDS[a.kind] || ALERT_KINDS.flood;
+  const count = a.flows !== undefined ? `${formatCount(a.flows)} flow${a.flows === 1 ? '' : 's'}` : `${formatCount(a.packets)} pkts`;
+  return `${kind.peak(a)} · ${count} · since ${formatTime(a.started, false)}${a.cleared ? ` · cleared ${formatTime(a.cleared, false)}` : ''} · ${a.sensor}`;
+}
+
+// The thresholds webd runs with (flags or the configuration file), one sentence each; 0 turns a kind off.
+function alertRules(data) {
+  const l = data.limits || {};
+  const off = (n) => !Number(n);
+  const rules = [`An IP alerts when it sends more than ${data.threshold} packets in ${data.window} s`];
+  if (l.port_scan)
+    rules.push(off(l.port_scan.ports) ? 'port scans: off' : `opens flows to more than ${l.port_scan.ports} distinct ports in ${l.port_scan.window} s (port scan)`);
+  if (l.host_scan)
+    rules.push(off(l.host_scan.hosts) ? 'host scans: off' : `to more than ${l.host_scan.hosts} hosts in ${l.host_scan.window} s (host scan)`);
+  if (l.syn_flood)
+    rules.push(off(l.syn_flood.half_open_flows) ? 'SYN floods: off' : `or receives more than ${l.syn_flood.half_open_flows} half-open TCP flows in ${l.syn_flood.window} s (SYN flood)`);
+  let text = `${rules.join('; ')}.`;
+  if (l.retransmissions)
+    text += off(l.retransmissions.percent) ? ' Retransmission alerts: off.'
+      : ` A pair alerts when a TCP flow of ${l.retransmissions.min_packets} packets or more retransmits over ${l.retransmissions.percent} %.`;
+  if (l.cooldown !== undefined)
+    text += ` An alert clears when its figure falls back; the same one is not raised again for ${l.cooldown} s.`;
+  return text;
 }
 
 // ---- DNS queries ----------------------------------------------------------------

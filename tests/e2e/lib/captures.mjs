@@ -78,6 +78,40 @@ export function buildFlood() {
   return path;
 }
 
+// ---- flow alerts ----------------------------------------------------------------
+// SCANNER_IP opens TCP flows (SYNs) to 150 ports of one host in 3 s; the
+// lossy pair runs one TCP flow of 73 packets, 10 of them retransmissions
+// (13.7 %); a clean flow beside it retransmits nothing.
+export const SCANNER_IP = '10.40.0.9';
+export const LOSSY_PAIR = ['10.40.1.1', '10.40.1.2'];
+
+export function buildFlowAlerts() {
+  const path = join(WORK, 'flow-alerts.pcap');
+  const t0 = 1712000000;
+  const out = [];
+  for (let k = 0; k < 150; k++)
+    out.push({ t: t0 + 1 + k * 0.02, data: tcp(SCANNER_IP, '10.40.0.1', 40000 + k, 1000 + k, Buffer.alloc(0), { seq: 7, ack: 0, flags: 0x02 }) });
+  const flow = (a, b, sport, start, repeats) => {
+    out.push({ t: start, data: tcp(a, b, sport, 443, Buffer.alloc(0), { seq: 100, ack: 0, flags: 0x02 }) });
+    out.push({ t: start + 0.01, data: tcp(b, a, 443, sport, Buffer.alloc(0), { seq: 500, ack: 101, flags: 0x12 }) });
+    out.push({ t: start + 0.02, data: tcp(a, b, sport, 443, Buffer.alloc(0), { seq: 101, ack: 501, flags: 0x10 }) });
+    let t = start + 0.03;
+    for (let k = 0; k < 50; k++) {
+      const seg = (kk) => tcp(a, b, sport, 443, Buffer.alloc(100, 0x61 + (kk % 26)), { seq: 101 + 100 * kk, ack: 501, flags: 0x18 });
+      out.push({ t: (t += 0.01), data: seg(k) });
+      if (k % 5 === 4 && repeats) // the segment again: a retransmission
+        out.push({ t: (t += 0.01), data: seg(k) });
+      if (k % 5 === 4)
+        out.push({ t: (t += 0.01), data: tcp(b, a, 443, sport, Buffer.alloc(0), { seq: 501, ack: 101 + 100 * (k + 1), flags: 0x10 }) });
+    }
+  };
+  flow(LOSSY_PAIR[0], LOSSY_PAIR[1], 51000, t0 + 2, true);
+  flow('10.40.2.1', '10.40.2.2', 52000, t0 + 2.5, false);
+  out.sort((a, b) => a.t - b.t);
+  writePcap(path, out.map((p) => ({ sec: Math.floor(p.t), usec: Math.round((p.t % 1) * 1e6) % 1000000, data: p.data })));
+  return path;
+}
+
 // ---- hostile names -------------------------------------------------------------
 // Each payload assigns a global the page's guard watches (xss1..xss6) or
 // calls alert(); DNS labels carry no spaces (they would show as \032) and

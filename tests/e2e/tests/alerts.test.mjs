@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Backend, waitFor } from '../lib/backend.mjs';
 import { launch, newPage, problems, tableRows, uiTest } from '../lib/browser.mjs';
-import { FLOOD_IP, QUIET_IP, buildFlood } from '../lib/captures.mjs';
+import { FLOOD_IP, LOSSY_PAIR, QUIET_IP, SCANNER_IP, buildFlood, buildFlowAlerts, capdFlows } from '../lib/captures.mjs';
 
 let browser = null;
 let page = null;
@@ -89,4 +89,49 @@ ui('the alert is cleared once the flood is over, and stays one alert', async () 
   assert.deepEqual(items.map((a) => [a.ip, a.state]), [[FLOOD_IP, 'cleared']]);
   await waitFor(async () => Number(await page.textContent('#alerts-count')) === 0, { what: 'the badge back to 0' });
   assert.deepEqual(await problems(page), [], 'no console errors or CSP violations');
+});
+
+ui('alerts from flows: a SYN scan (a port scan and a SYN flood) and a lossy TCP pair, each with its kind, its ends, the limits and the worst flow', async () => {
+  const path = buildFlowAlerts();
+  const lossy = capdFlows(path).find((f) => f.a === LOSSY_PAIR[0] && f.b === LOSSY_PAIR[1]);
+  const retrans = lossy.tcp.a_retransmissions + lossy.tcp.b_retransmissions;
+  const packets = lossy.a_packets + lossy.b_packets;
+  assert.equal(retrans, 10, 'capd --flows sees the ten retransmissions');
+  const fb = await Backend.start('flow-alerts', { pcap: path, speed: 'max', startDelay: 1500, webdArgs: ['--scan-ports', '100', '--syn-flood-flows', '100', '--retrans-percent', '10', '--retrans-packets', '50', '--flow-alert-window', '30'] });
+  try {
+    await page.goto(`${fb.base}/`);
+    await page.waitForSelector('#connection-status[data-state=connected]');
+    const kinds = () => page.$$eval('#alerts-list li.alert', (lis) => lis.map((li) => ({
+      kind: li.dataset.kind, label: li.querySelector('.alert-kind').textContent, ip: li.querySelector('.alert-ip').textContent,
+      peer: li.querySelector('.alert-peer')?.textContent || '', meta: li.querySelector('.alert-meta').textContent,
+      href: li.querySelector('.alert-flow')?.getAttribute('href') || '',
+    })));
+    const items = await waitFor(async () => {
+      const a = await kinds();
+      return ['port_scan', 'syn_flood', 'retransmissions'].every((k) => a.some((x) => x.kind === k)) ? a : false;
+    }, { timeout: 30000, what: 'port scan, SYN flood and retransmissions alerts in the panel' });
+    assert.deepEqual(items.map((a) => a.kind).sort(), ['port_scan', 'retransmissions', 'syn_flood'], 'no other alert');
+    const syn = items.find((a) => a.kind === 'syn_flood');
+    assert.deepEqual([syn.label, syn.ip], ['SYN flood', '10.40.0.1'], 'the SYN flood names its target');
+    const scan = items.find((a) => a.kind === 'port_scan');
+    assert.equal(scan.label, 'port scan');
+    assert.equal(scan.ip, SCANNER_IP);
+    assert.match(scan.meta, /^peak \d+ ports\/30 s · \d+ flows · since /);
+    const re = items.find((a) => a.kind === 'retransmissions');
+    assert.deepEqual([re.ip, re.peer], [LOSSY_PAIR[0], `⇄ ${LOSSY_PAIR[1]}`]);
+    const ratio = Math.floor((retrans * 10000) / packets) / 100;
+    assert.ok(re.meta.startsWith(`peak ${ratio} % retransmitted (over 10 %) · 1 flow · `), `${re.meta}: capd's ratio ${ratio} %`);
+    // A live capd's flow ids carry its run in the high bits: the flow as webd holds it.
+    const live = (await fb.json(`/api/flows?addr=${LOSSY_PAIR[0]}`)).flows.find((f) => f.b === LOSSY_PAIR[1]);
+    assert.equal(live.a_packets + live.b_packets, packets);
+    assert.equal(re.href, `#conversations?flow=${encodeURIComponent(`capd/${live.id}`)}`, 'the worst flow\'s link');
+    const rule = await page.textContent('#alerts-rule');
+    for (const part of ['more than 200 packets in 10 s', 'more than 100 distinct ports in 30 s', 'half-open TCP flows', 'retransmits over 10 %'])
+      assert.ok(rule.includes(part), `the rule says "${part}": ${rule}`);
+    await page.click('#alerts-list li[data-kind=retransmissions] .alert-flow');
+    await waitFor(async () => (await page.getAttribute('#flow-pane', 'data-key')) === `capd/${live.id}`, { what: 'the worst flow in its pane' });
+    assert.deepEqual(await problems(page), [], 'no console errors or CSP violations');
+  } finally {
+    await fb.stop();
+  }
 });
