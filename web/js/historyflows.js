@@ -1,14 +1,20 @@
 // The History view's flows: /api/history/flows (the flows active at some
 // time in the History range, with /api/flows' filters, sorts and pages),
 // under the stored packets. The range is the History form's (UTC, capture
-// clock); the address filter is passed on as addr=. Sortable by time (last
-// packet), bytes, packets and RTT, server-side; a page at a time.
+// clock); the address filter is passed on as addr=, and the card's own form
+// adds /api/flows' others (port, proto, app, name, country, state, min
+// bytes, sensor). Sortable by time (last packet), bytes, packets, RTT and
+// retransmissions, server-side; a page at a time.
 import { getJSON } from './api.js';
 import { el, formatCount, setText } from './dom.js';
 import { bytesText, countText, endpointText, protoName, rttText, stateText } from './flowfmt.js';
 import { formatUtc } from './history.js';
 
-const SORTS = { last: 'Time', bytes: 'Bytes', packets: 'Packets', rtt: 'RTT' };
+const SORTS = { last: 'Time', bytes: 'Bytes', packets: 'Packets', rtt: 'RTT', retransmissions: 'Retransmissions' };
+// The card's filters: input id -> the API's parameter.
+const FILTERS = { 'hf-port': 'port', 'hf-proto': 'proto', 'hf-app': 'app', 'hf-name': 'name', 'hf-country': 'country',
+  'hf-state': 'state', 'hf-min-bytes': 'min_bytes', 'hf-sensor': 'sensor' };
+const retransmissions = (f) => (f.tcp ? num(f.tcp.a_retransmissions) + num(f.tcp.b_retransmissions) : null);
 const num = (v) => (typeof v === 'number' ? v : 0);
 
 const COLUMNS = [
@@ -21,12 +27,15 @@ const COLUMNS = [
   { label: 'Bytes', sort: 'bytes', num: true, cell: (f) => bytesText(num(f.a_bytes) + num(f.b_bytes)) },
   { label: 'Packets', sort: 'packets', num: true, cell: (f) => countText(num(f.a_packets) + num(f.b_packets)) },
   { label: 'RTT', sort: 'rtt', num: true, cell: (f) => rttText(f) },
+  { label: 'Retrans', sort: 'retransmissions', num: true, cell: (f) => (retransmissions(f) === null ? '' : countText(retransmissions(f))) },
+  { label: 'App', cell: (f) => f.app || '' },
+  { label: 'Name', cell: (f) => f.name || '' },
   { label: 'State', cell: (f) => stateText(f) },
 ];
 
 export class HistoryFlows {
   constructor(els) {
-    this.els = els; // table, head, body, empty, count, error, prev, next
+    this.els = els; // table, head, body, empty, count, error, prev, next, form
     this.query = null;
     this.sort = 'last';
     this.order = 'desc';
@@ -36,6 +45,11 @@ export class HistoryFlows {
     this.buildHead();
     els.prev.addEventListener('click', () => this.page(-1));
     els.next.addEventListener('click', () => this.page(1));
+    els.form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      this.offset = 0;
+      this.load();
+    });
   }
 
   buildHead() {
@@ -98,6 +112,11 @@ export class HistoryFlows {
     const p = { from: q.from, to: q.to, sort: this.sort, order: this.order, offset: this.offset, limit: this.limit };
     if (q.ip)
       p.addr = q.ip;
+    for (const [id, key] of Object.entries(FILTERS)) {
+      const v = this.els.form.querySelector(`#${id}`).value.trim();
+      if (v)
+        p[key] = v; // webd checks each and says which is wrong
+    }
     return p;
   }
 

@@ -148,6 +148,7 @@ const historyFlows = new HistoryFlows({
   error: $('history-flows-error'),
   prev: $('history-flows-prev'),
   next: $('history-flows-next'),
+  form: $('history-flows-form'),
 });
 historyView.onApply = (query) => historyFlows.apply(query);
 

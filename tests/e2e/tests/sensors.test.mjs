@@ -142,3 +142,33 @@ ui('History: the stored flows table matches /api/history/flows, sorted by time, 
   assert.equal(await page.getAttribute('#history-flows-head th[data-sort="last"]', 'aria-sort'), 'ascending');
   assert.deepEqual(await problems(page), []);
 });
+
+ui('History: the stored flows card\'s own filters (port, app) go to /api/history/flows; a bad one is refused with its reason', async () => {
+  const all = await b.json('/api/history/flows?from=0&to=4000000000&limit=200');
+  const f = all.flows.find((x) => x.b_port && x.app);
+  assert.ok(f, 'a stored flow with a port and an application');
+  await page.fill('#hf-port', String(f.b_port));
+  await page.fill('#hf-app', f.app);
+  const resp = page.waitForResponse((r) => r.url().includes('/api/history/flows?'));
+  await page.click('#hf-apply');
+  const r = await resp;
+  const url = new URL(r.url());
+  assert.deepEqual([url.searchParams.get('port'), url.searchParams.get('app'), url.searchParams.get('offset')], [String(f.b_port), f.app, '0']);
+  const got = await r.json();
+  assert.ok(got.flows.length > 0, 'the flow chosen is among them');
+  assert.deepEqual(got.flows.filter((x) => x.a_port !== f.b_port && x.b_port !== f.b_port || x.app !== f.app), [], 'webd applied both');
+  await waitFor(async () => JSON.stringify(await page.$$eval('#history-flows-body tr', (trs) => trs.map((tr) => `${tr.dataset.sensor}/${tr.dataset.id}`)))
+    === JSON.stringify(got.flows.map((x) => `${x.sensor}/${x.id}`)), { what: 'the table to show the filtered page' });
+  const apps = await page.$$eval('#history-flows-body tr', (trs) => trs.map((tr) => tr.cells[10].textContent));
+  assert.deepEqual([...new Set(apps)], [f.app], 'the App column');
+
+  await page.fill('#hf-port', '99999');
+  await page.click('#hf-apply');
+  await page.waitForSelector('#history-flows-error:not([hidden])');
+  assert.match(await page.textContent('#history-flows-error'), /port/);
+  await page.fill('#hf-port', '');
+  await page.fill('#hf-app', '');
+  await page.click('#hf-apply');
+  await page.waitForSelector('#history-flows-error', { state: 'hidden' });
+  assert.deepEqual(await problems(page, { allow: [/status of 400 .*api\/history\/flows\?.*port=99999/] }), []);
+});
