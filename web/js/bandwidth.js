@@ -50,7 +50,7 @@ export class BandwidthChart {
     this.drawnSecond = 0;
     this.firstSecond = 0; // the first second with data: the x axis starts there until the window is full
     this.apps = []; // the datasets' applications, in order
-    this.create();
+    this.created = false; // Chart.js is built on the first drawing (see chart.js)
     // A point is due every second even when no update comes (a quiet feed).
     setInterval(() => this.maybeDraw(), 1000);
   }
@@ -164,6 +164,10 @@ export class BandwidthChart {
   }
 
   draw(last) {
+    if (!this.created) {
+      this.created = true;
+      this.create();
+    }
     const from = Math.max(last - WINDOW + 1, Math.min(this.firstSecond || last, last - 10));
     const totals = new Map();
     for (const [s, bucket] of this.seconds)

@@ -64,9 +64,15 @@ export class LiveTable {
   }
 
   buildHead(head) {
-    const tr = el('tr');
+    // Explicit roles: the stylesheet lays rows out as flex boxes (each row
+    // contained, so that one row's change lays out that row only), and a
+    // table shown so is no table to assistive technology without them.
+    this.table.setAttribute('role', 'grid');
+    head.setAttribute('role', 'rowgroup');
+    this.body.setAttribute('role', 'rowgroup');
+    const tr = el('tr', { attrs: { role: 'row' } });
     for (const col of this.columns) {
-      const th = el('th', { className: `c-${col.id}${col.num ? ' num' : ''}`, attrs: { scope: 'col', title: col.title } });
+      const th = el('th', { className: `c-${col.id}${col.num ? ' num' : ''}`, attrs: { scope: 'col', title: col.title, role: 'columnheader' } });
       if (col.sort) {
         const button = el('button', { className: 'sort-btn', text: col.label, attrs: { type: 'button', 'data-sort': col.sort } });
         button.addEventListener('click', () => this.onSort(col.sort));
@@ -108,11 +114,11 @@ export class LiveTable {
   }
 
   makeRow(key) {
-    const tr = el('tr', { attrs: { tabindex: '-1', 'aria-selected': 'false' } });
+    const tr = el('tr', { attrs: { role: 'row', tabindex: '-1', 'aria-selected': 'false' } });
     tr.dataset.key = key;
     tr.cells_ = {};
     for (const col of this.columns) {
-      const td = el('td', { className: `c-${col.id}${col.num ? ' num' : ''}` });
+      const td = el('td', { className: `c-${col.id}${col.num ? ' num' : ''}`, attrs: { role: 'gridcell' } });
       tr.cells_[col.id] = td;
       tr.append(td);
     }
@@ -139,33 +145,42 @@ export class LiveTable {
     }
   }
 
-  // Draws the latest rows in their order, reusing each key's <tr>.
+  // Draws the latest rows in their order: a key already shown keeps its
+  // <tr>; the <tr> of keys that left are given to the new ones (sorted by
+  // last seen, most of a page changes at each update: no element churn).
   render() {
-    const keep = new Set();
-    let at = 0;
+    const keys = [];
+    const seen = new Set();
     for (const row of this.latest) {
       const key = this.keyOf(row);
-      if (keep.has(key))
-        continue; // a row twice in one page (the server pages by offset)
-      keep.add(key);
+      if (!seen.has(key)) { // a row twice in one page (the server pages by offset)
+        seen.add(key);
+        keys.push([key, row]);
+      }
+    }
+    const spare = [];
+    for (const [key, tr] of this.trs) {
+      if (!seen.has(key)) {
+        this.trs.delete(key);
+        spare.push(tr);
+      }
+    }
+    keys.forEach(([key, row], at) => {
       let tr = this.trs.get(key);
       if (!tr) {
-        tr = this.makeRow(key);
+        tr = spare.pop() || this.makeRow(key);
+        tr.dataset.key = key;
+        tr.row_ = null;
         this.trs.set(key, tr);
       }
       this.fill(tr, row);
       tr.classList.remove('stale');
       if (this.body.children[at] !== tr)
         this.body.insertBefore(tr, this.body.children[at] || null);
-      at++;
-    }
-    for (const [key, tr] of this.trs) {
-      if (!keep.has(key)) {
-        tr.remove();
-        this.trs.delete(key);
-      }
-    }
-    this.shown = [...keep];
+    });
+    for (const tr of spare)
+      tr.remove();
+    this.shown = keys.map(([key]) => key);
     this.markSelection();
     this.empty.hidden = this.shown.length > 0;
     this.markHold();

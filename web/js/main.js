@@ -40,6 +40,9 @@ let pendingDropped = 0; // ... and those beyond what we are willing to hold
 let softPaused = false;
 let latestSummary = null;
 let headlineClock = null;
+const SUMMARY_MS = 500;
+let summaryAt = 0;
+let summaryTimer = null;
 let frameQueued = false;
 let tabs = null; // the views' tabs (set below, once the views exist)
 let tableDirty = true;
@@ -330,9 +333,17 @@ function applyFrame() {
       tableDirty = true;
     }
   }
-  if (latestSummary) {
+  // The headline and the panels at most every SUMMARY_MS: their figures are
+  // 5-second rates and counters, and each change repaints the top bar.
+  if (latestSummary && performance.now() - summaryAt >= SUMMARY_MS) {
+    summaryAt = performance.now();
     renderSummary(latestSummary);
     latestSummary = null;
+  } else if (latestSummary && !summaryTimer) {
+    summaryTimer = setTimeout(() => {
+      summaryTimer = null;
+      queueFrame();
+    }, SUMMARY_MS);
   }
   // A hidden Live view draws nothing (its rows stay in the store): the
   // Conversations view of a busy sensor should not pay for it.

@@ -55,6 +55,8 @@ export class Tabs {
 
   select(view, { focus = false, params = null } = {}) {
     const tab = this.tabs.find((t) => t.dataset.view === view) || this.tabs[0];
+    // theme-init.js's first guess at the view, for the first layout: the panels' hidden attributes decide from now on.
+    document.documentElement.removeAttribute('data-view');
     for (const t of this.tabs) {
       const on = t === tab;
       t.setAttribute('aria-selected', String(on));

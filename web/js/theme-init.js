@@ -12,4 +12,10 @@
   if (theme !== 'dark' && theme !== 'light')
     theme = window.matchMedia && window.matchMedia('(prefers-color-scheme: light)').matches ? 'light' : 'dark';
   document.documentElement.setAttribute('data-theme', theme);
+  // The view the address asks for (#conversations, #endpoints, #history), so
+  // that the first layout is that view's, not the Live view's the markup
+  // shows by default (the stylesheet reads it; tabs.js takes over).
+  var view = /^#([a-z]+)/.exec(window.location.hash || '');
+  if (view && view[1] !== 'live')
+    document.documentElement.setAttribute('data-view', view[1]);
 })();
