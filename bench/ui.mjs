@@ -193,6 +193,17 @@ async function traceMainThread(page) {
   console.log(`  trace, 10 s, the busiest thread (${(main[1] / 1e4).toFixed(0)} % of the time in tasks), events by total time (nested ones counted in their parents too):`);
   for (const [name, us] of [...self].sort((x, y) => y[1] - x[1]).slice(0, 15))
     console.log(`    ${(us / 1000).toFixed(0).padStart(7)} ms  ${name}`);
+  // Each task over 50 ms, and what it was made of (the events inside it, by total time).
+  const onMain = events.filter((e) => e.ph === 'X' && `${e.pid}:${e.tid}` === main[0]);
+  const t0 = Math.min(...onMain.map((e) => e.ts));
+  for (const task of onMain.filter((e) => e.name === 'RunTask' && e.dur > 50000)) {
+    const inside = new Map();
+    for (const e of onMain)
+      if (e !== task && e.name !== 'RunTask' && e.ts >= task.ts && e.ts + (e.dur || 0) <= task.ts + task.dur)
+        inside.set(e.name, (inside.get(e.name) || 0) + (e.dur || 0));
+    const top = [...inside].sort((x, y) => y[1] - x[1]).slice(0, 6).map(([n, us]) => `${n} ${(us / 1000).toFixed(0)}`).join(', ');
+    console.log(`    task of ${(task.dur / 1000).toFixed(0)} ms @${((task.ts - t0) / 1e6).toFixed(1)} s: ${top}`);
+  }
 }
 
 // The page's main-thread time by kind (CDP Performance metrics), between two calls.
