@@ -2,6 +2,7 @@
 #include "flow.h"
 
 #include "flow-key.h"
+#include "idx-list.h"
 #include "intern.h"
 #include "flow_tcp.h"
 #include "siphash.h"
@@ -28,7 +29,7 @@ enum {
 struct flow {
 	struct wl_flow_key key;
 	uint32_t hash_next;   /* chain in the bucket; the next free flow when free */
-	uint32_t prev, next;  /* in the list of its class, oldest activity first */
+	struct wl_idx_link lru; /* in the list of its class, oldest activity first */
 	uint64_t id;
 	int64_t first_us, last_us;
 	uint64_t packets[2], bytes[2];
@@ -61,10 +62,6 @@ struct extras_view {
 	size_t ja4_len, ja3s_len, name_len;
 };
 
-struct flow_list {
-	uint32_t head, tail;
-};
-
 struct flow_table {
 	struct flow_config cfg;
 	flow_report_fn report;
@@ -74,7 +71,7 @@ struct flow_table {
 	uint32_t hwm, free_head;
 	uint32_t *buckets;
 	uint32_t mask;
-	struct flow_list lists[FLOW_CLASS__MAX];
+	struct wl_idx_list lists[FLOW_CLASS__MAX];
 	struct wl_intern *extras;
 	uint64_t next_id;
 	int64_t clock_us;
@@ -97,34 +94,20 @@ void flow_config_default(struct flow_config *cfg)
 
 /* ---- Lists and the hash table ------------------------------------------------------ */
 
+static struct wl_idx_array flows_of(struct flow_table *t)
+{
+	return WL_IDX_ARRAY(t->flows, struct flow, lru);
+}
+
 static void list_unlink(struct flow_table *t, uint32_t i)
 {
-	struct flow *f = &t->flows[i];
-	struct flow_list *l = &t->lists[f->class];
-
-	if (f->prev != NONE)
-		t->flows[f->prev].next = f->next;
-	else
-		l->head = f->next;
-	if (f->next != NONE)
-		t->flows[f->next].prev = f->prev;
-	else
-		l->tail = f->prev;
+	wl_idx_list_unlink(&t->lists[t->flows[i].class], flows_of(t), i);
 }
 
 static void list_append(struct flow_table *t, uint32_t i, uint8_t class)
 {
-	struct flow *f = &t->flows[i];
-	struct flow_list *l = &t->lists[class];
-
-	f->class = class;
-	f->prev = l->tail;
-	f->next = NONE;
-	if (l->tail != NONE)
-		t->flows[l->tail].next = i;
-	else
-		l->head = i;
-	l->tail = i;
+	t->flows[i].class = class;
+	wl_idx_list_append(&t->lists[class], flows_of(t), i);
 }
 
 static uint32_t bucket_of(const struct flow_table *t, const struct wl_flow_key *k)
@@ -292,7 +275,7 @@ void flow_table_expire(struct flow_table *t, int64_t now_us)
 	for (int c = 0; c < FLOW_CLASS__MAX; c++) {
 		uint32_t i;
 
-		while ((i = t->lists[c].head) != NONE && idle_at(t, &t->flows[i], now_us))
+		while ((i = t->lists[c].oldest) != NONE && idle_at(t, &t->flows[i], now_us))
 			end_flow(t, i, idle_end(&t->flows[i]));
 	}
 }
@@ -303,7 +286,7 @@ static void evict_one(struct flow_table *t)
 	uint32_t oldest = NONE;
 
 	for (int c = 0; c < FLOW_CLASS__MAX; c++) {
-		uint32_t i = t->lists[c].head;
+		uint32_t i = t->lists[c].oldest;
 
 		if (i != NONE && (oldest == NONE || t->flows[i].last_us < t->flows[oldest].last_us))
 			oldest = i;
@@ -327,7 +310,7 @@ void flow_table_flush(struct flow_table *t, enum wl_flow_end why)
 
 	/* In the order the flows began, so that a printer need not hold them back. */
 	for (int c = 0; c < FLOW_CLASS__MAX && order; c++)
-		for (uint32_t i = t->lists[c].head; i != NONE; i = t->flows[i].next)
+		for (uint32_t i = t->lists[c].oldest; i != NONE; i = wl_idx_list_next(flows_of(t), i))
 			order[n++] = i;
 	if (order)
 		qsort_r(order, n, sizeof(*order), by_id, t->flows);
@@ -338,7 +321,7 @@ void flow_table_flush(struct flow_table *t, enum wl_flow_end why)
 	for (int c = 0; c < FLOW_CLASS__MAX; c++) {
 		uint32_t i;
 
-		while ((i = t->lists[c].head) != NONE)
+		while ((i = t->lists[c].oldest) != NONE)
 			end_flow(t, i, end_reason(t, &t->flows[i], why));
 	}
 }
@@ -553,7 +536,7 @@ uint64_t flow_table_packet(struct flow_table *t, const struct wl_packet *pkt)
 	account(t, f, pkt, src_is_lo == f->a_is_lo ? 0 : 1, now);
 	/* Most packets follow one of the same flow: it is last in its list already. */
 	class = class_of(f);
-	if (class != f->class || t->lists[class].tail != i) {
+	if (class != f->class || t->lists[class].newest != i) {
 		list_unlink(t, i);
 		list_append(t, i, class);
 	}
@@ -605,7 +588,7 @@ struct flow_table *flow_table_new(const struct flow_config *cfg, flow_report_fn 
 	t->mask = n - 1;
 	t->free_head = NONE;
 	for (int c = 0; c < FLOW_CLASS__MAX; c++)
-		t->lists[c] = (struct flow_list){ NONE, NONE };
+		wl_idx_list_init(&t->lists[c]);
 	/* calloc: the pages of flows not used yet are never touched. */
 	t->flows = calloc(cfg->max_flows, sizeof(*t->flows));
 	t->buckets = malloc((size_t)n * sizeof(*t->buckets));

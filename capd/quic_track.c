@@ -2,6 +2,7 @@
 #include "quic_track.h"
 
 #include "flow-key.h"
+#include "idx-list.h"
 #include "quic.h"
 #include "quic_initial.h"
 #include "siphash.h"
@@ -35,7 +36,7 @@ struct hello {
 struct conn {
 	struct wl_flow_key key;
 	uint32_t hash_next;  /* the bucket's chain; the next free entry when free */
-	uint32_t prev, next; /* least recently used first */
+	struct wl_idx_link lru; /* least recently used first */
 	int64_t last_us;
 	bool client_lo;      /* the client is the key's first endpoint */
 	bool hello_done;     /* decoded, or given up: later CRYPTO data is ignored (as tshark) */
@@ -55,7 +56,8 @@ struct quic_track {
 	struct quic_initial *crypto;
 	struct conn *conns;
 	uint32_t *buckets;
-	uint32_t mask, hwm, free_head, oldest, newest;
+	uint32_t mask, hwm, free_head;
+	struct wl_idx_list lru;
 	uint64_t buffer_bytes;
 	uint8_t *scratch; /* a packet's copy: header protection comes off in place */
 	uint8_t *plain;   /* its plaintext */
@@ -85,38 +87,16 @@ static uint32_t find(const struct quic_track *t, const struct wl_flow_key *k)
 	return NONE;
 }
 
-static void lru_unlink(struct quic_track *t, uint32_t i)
+static struct wl_idx_array conns_of(struct quic_track *t)
 {
-	struct conn *c = &t->conns[i];
-
-	if (c->prev != NONE)
-		t->conns[c->prev].next = c->next;
-	else
-		t->oldest = c->next;
-	if (c->next != NONE)
-		t->conns[c->next].prev = c->prev;
-	else
-		t->newest = c->prev;
-}
-
-static void lru_append(struct quic_track *t, uint32_t i)
-{
-	struct conn *c = &t->conns[i];
-
-	c->prev = t->newest;
-	c->next = NONE;
-	if (t->newest != NONE)
-		t->conns[t->newest].next = i;
-	else
-		t->oldest = i;
-	t->newest = i;
+	return WL_IDX_ARRAY(t->conns, struct conn, lru);
 }
 
 static void touch(struct quic_track *t, uint32_t i, int64_t now)
 {
 	t->conns[i].last_us = now;
-	lru_unlink(t, i);
-	lru_append(t, i);
+	wl_idx_list_unlink(&t->lru, conns_of(t), i);
+	wl_idx_list_append(&t->lru, conns_of(t), i);
 }
 
 static void update_memory(struct quic_track *t)
@@ -145,7 +125,7 @@ static void drop(struct quic_track *t, uint32_t i)
 	while (*link != i)
 		link = &t->conns[*link].hash_next;
 	*link = c->hash_next;
-	lru_unlink(t, i);
+	wl_idx_list_unlink(&t->lru, conns_of(t), i);
 	hello_free(t, c);
 	c->hash_next = t->free_head;
 	t->free_head = i;
@@ -156,8 +136,8 @@ static void expire(struct quic_track *t, int64_t now)
 {
 	int64_t limit = (int64_t)t->cfg.timeout_s * US_PER_S;
 
-	while (t->oldest != NONE && now - t->conns[t->oldest].last_us > limit) {
-		drop(t, t->oldest);
+	while (t->lru.oldest != NONE && now - t->conns[t->lru.oldest].last_us > limit) {
+		drop(t, t->lru.oldest);
 		t->stats.expired++;
 	}
 }
@@ -167,8 +147,8 @@ static uint32_t add(struct quic_track *t, const struct wl_flow_key *k)
 {
 	uint32_t i, b;
 
-	if (t->stats.active >= t->cfg.max_conns && t->oldest != NONE) {
-		drop(t, t->oldest);
+	if (t->stats.active >= t->cfg.max_conns && t->lru.oldest != NONE) {
+		drop(t, t->lru.oldest);
 		t->stats.evicted++;
 	}
 	if (t->free_head != NONE) {
@@ -181,7 +161,7 @@ static uint32_t add(struct quic_track *t, const struct wl_flow_key *k)
 	b = bucket_of(t, k);
 	t->conns[i].hash_next = t->buckets[b];
 	t->buckets[b] = i;
-	lru_append(t, i);
+	wl_idx_list_append(&t->lru, conns_of(t), i);
 	t->stats.active++;
 	t->stats.connections++;
 	return i;
@@ -212,7 +192,8 @@ static struct hello *hello_new(struct quic_track *t, uint32_t self)
 	size_t size = sizeof(struct hello) + REC_HEADER + cap + (cap + 7) / 8;
 	struct hello *h;
 
-	for (uint32_t i = t->oldest; i != NONE && t->buffer_bytes + size > t->cfg.max_bytes; i = t->conns[i].next) {
+	for (uint32_t i = t->lru.oldest; i != NONE && t->buffer_bytes + size > t->cfg.max_bytes;
+	     i = wl_idx_list_next(conns_of(t), i)) {
 		if (i == self || !t->conns[i].hello)
 			continue;
 		hello_free(t, &t->conns[i]);
@@ -663,7 +644,8 @@ struct quic_track *quic_track_new(const struct quic_track_config *cfg, int *err)
 	while (n < cfg->max_conns)
 		n <<= 1;
 	t->mask = n - 1;
-	t->free_head = t->oldest = t->newest = NONE;
+	t->free_head = NONE;
+	wl_idx_list_init(&t->lru);
 	t->conns = calloc(cfg->max_conns, sizeof(*t->conns));
 	t->buckets = malloc((size_t)n * sizeof(*t->buckets));
 	t->scratch = malloc(DATAGRAM_MAX);
@@ -693,8 +675,8 @@ struct quic_track *quic_track_free(struct quic_track *t)
 
 void quic_track_flush(struct quic_track *t)
 {
-	while (t->oldest != NONE)
-		drop(t, t->oldest);
+	while (t->lru.oldest != NONE)
+		drop(t, t->lru.oldest);
 }
 
 void quic_track_stats(const struct quic_track *t, struct quic_track_stats *ret)

@@ -2,6 +2,7 @@
 #include "tls_reasm.h"
 
 #include "flow-key.h"
+#include "idx-list.h"
 #include "siphash.h"
 
 #include <errno.h>
@@ -19,7 +20,7 @@
 struct stream {
 	struct wl_flow_key key;
 	uint32_t hash_next;  /* the bucket's chain; the next free stream when free */
-	uint32_t prev, next; /* oldest progress first */
+	struct wl_idx_link lru; /* oldest progress first */
 	uint32_t next_seq;   /* the sequence number of the next byte wanted */
 	uint32_t need;       /* the record's length, header included */
 	uint32_t have;       /* bytes of it seen so far, in order */
@@ -37,7 +38,7 @@ struct tls_reasm {
 	uint32_t *buckets;
 	uint32_t mask;
 	uint32_t hwm, free_head;
-	uint32_t oldest, newest;
+	struct wl_idx_list lru;
 	uint64_t buffer_bytes;
 	uint16_t *filter;
 	uint32_t packets; /* seen while some direction was being gathered */
@@ -78,31 +79,9 @@ static uint32_t find(const struct tls_reasm *t, const struct wl_flow_key *k, boo
 	return NONE;
 }
 
-static void lru_unlink(struct tls_reasm *t, uint32_t i)
+static struct wl_idx_array streams_of(struct tls_reasm *t)
 {
-	struct stream *s = &t->streams[i];
-
-	if (s->prev != NONE)
-		t->streams[s->prev].next = s->next;
-	else
-		t->oldest = s->next;
-	if (s->next != NONE)
-		t->streams[s->next].prev = s->prev;
-	else
-		t->newest = s->prev;
-}
-
-static void lru_append(struct tls_reasm *t, uint32_t i)
-{
-	struct stream *s = &t->streams[i];
-
-	s->prev = t->newest;
-	s->next = NONE;
-	if (t->newest != NONE)
-		t->streams[t->newest].next = i;
-	else
-		t->oldest = i;
-	t->newest = i;
+	return WL_IDX_ARRAY(t->streams, struct stream, lru);
 }
 
 static void update_memory(struct tls_reasm *t)
@@ -122,7 +101,7 @@ static void drop(struct tls_reasm *t, uint32_t i)
 	while (*link != i)
 		link = &t->streams[*link].hash_next;
 	*link = s->hash_next;
-	lru_unlink(t, i);
+	wl_idx_list_unlink(&t->lru, streams_of(t), i);
 	t->filter[s->filter_slot]--;
 	t->buffer_bytes -= s->size;
 	free(s->buf);
@@ -138,8 +117,8 @@ static void expire(struct tls_reasm *t, int64_t now_us)
 {
 	int64_t limit = (int64_t)t->cfg.timeout_s * US_PER_S;
 
-	while (t->oldest != NONE && now_us - t->streams[t->oldest].last_us > limit) {
-		drop(t, t->oldest);
+	while (t->lru.oldest != NONE && now_us - t->streams[t->lru.oldest].last_us > limit) {
+		drop(t, t->lru.oldest);
 		t->stats.expired++;
 	}
 }
@@ -150,9 +129,9 @@ static uint32_t add(struct tls_reasm *t, const struct wl_flow_key *k, bool from_
 	uint8_t *buf;
 	uint32_t i, b;
 
-	while (t->oldest != NONE &&
+	while (t->lru.oldest != NONE &&
 	       (t->stats.active >= t->cfg.max_streams || t->buffer_bytes + size > t->cfg.max_bytes)) {
-		drop(t, t->oldest);
+		drop(t, t->lru.oldest);
 		t->stats.evicted++;
 	}
 	if (!(buf = malloc(size)))
@@ -169,7 +148,7 @@ static uint32_t add(struct tls_reasm *t, const struct wl_flow_key *k, bool from_
 	b = bucket_of(t, k, from_lo);
 	s->hash_next = t->buckets[b];
 	t->buckets[b] = i;
-	lru_append(t, i);
+	wl_idx_list_append(&t->lru, streams_of(t), i);
 	t->buffer_bytes += size;
 	t->stats.active++;
 	return i;
@@ -298,8 +277,8 @@ static int more(struct tls_reasm *t, struct wl_packet *pkt, const struct wl_flow
 	if (behind >= p.len)
 		return 0; /* nothing new: a retransmission */
 	s->last_us = now;
-	lru_unlink(t, i);
-	lru_append(t, i);
+	wl_idx_list_unlink(&t->lru, streams_of(t), i);
+	wl_idx_list_append(&t->lru, streams_of(t), i);
 	return take(s, &p, behind) ? complete(t, i, pkt) : 0;
 }
 
@@ -362,7 +341,8 @@ struct tls_reasm *tls_reasm_new(const struct tls_reasm_config *cfg, int *err)
 	while (n < cfg->max_streams)
 		n <<= 1;
 	t->mask = n - 1;
-	t->free_head = t->oldest = t->newest = NONE;
+	t->free_head = NONE;
+	wl_idx_list_init(&t->lru);
 	t->streams = calloc(cfg->max_streams, sizeof(*t->streams));
 	t->buckets = malloc((size_t)n * sizeof(*t->buckets));
 	t->filter = calloc(FILTER_SLOTS, sizeof(*t->filter));

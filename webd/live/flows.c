@@ -38,7 +38,9 @@ int flows_init(struct live_flows *t, uint32_t max_flows)
 		n <<= 1;
 	t->mask = n - 1;
 	t->max = max_flows;
-	t->free_head = t->active_head = t->active_tail = t->ended_head = t->ended_tail = NONE;
+	t->free_head = NONE;
+	wl_idx_list_init(&t->active);
+	wl_idx_list_init(&t->ended);
 	if ((r = wl_siphash_key_random(&t->key)) < 0)
 		return r;
 	/* calloc: pages of flows not used yet are never touched. */
@@ -66,20 +68,16 @@ void flows_free(struct live_flows *t)
 
 /* ---- Lists: active flows by when they were last heard of, ended ones by when they ended ---- */
 
+static struct wl_idx_array flows_of(struct live_flows *t)
+{
+	return WL_IDX_ARRAY(t->flows, struct live_flow, lru);
+}
+
 static void unlink_flow(struct live_flows *t, uint32_t i)
 {
 	struct live_flow *f = &t->flows[i];
-	uint32_t *head = f->ended ? &t->ended_head : &t->active_head;
-	uint32_t *tail = f->ended ? &t->ended_tail : &t->active_tail;
 
-	if (f->prev != NONE)
-		t->flows[f->prev].next = f->next;
-	else
-		*head = f->next;
-	if (f->next != NONE)
-		t->flows[f->next].prev = f->prev;
-	else
-		*tail = f->prev;
+	wl_idx_list_unlink(f->ended ? &t->ended : &t->active, flows_of(t), i);
 	if (!f->ended)
 		t->stats.active--;
 }
@@ -87,16 +85,8 @@ static void unlink_flow(struct live_flows *t, uint32_t i)
 static void append_flow(struct live_flows *t, uint32_t i)
 {
 	struct live_flow *f = &t->flows[i];
-	uint32_t *head = f->ended ? &t->ended_head : &t->active_head;
-	uint32_t *tail = f->ended ? &t->ended_tail : &t->active_tail;
 
-	f->prev = *tail;
-	f->next = NONE;
-	if (*tail != NONE)
-		t->flows[*tail].next = i;
-	else
-		*head = i;
-	*tail = i;
+	wl_idx_list_append(f->ended ? &t->ended : &t->active, flows_of(t), i);
 	if (!f->ended)
 		t->stats.active++;
 }
@@ -130,11 +120,11 @@ static uint32_t find(const struct live_flows *t, uint8_t sensor, uint64_t id, ui
 /* Room for one more: the flow that ended longest ago, else the one heard of longest ago. */
 static void make_room(struct live_flows *t)
 {
-	if (t->ended_head != NONE) {
-		remove_flow(t, t->ended_head);
+	if (t->ended.oldest != NONE) {
+		remove_flow(t, t->ended.oldest);
 		t->stats.evicted_ended++;
-	} else if (t->active_head != NONE) {
-		remove_flow(t, t->active_head);
+	} else if (t->active.oldest != NONE) {
+		remove_flow(t, t->active.oldest);
 		t->stats.evicted_active++;
 	}
 }
@@ -232,11 +222,11 @@ static uint32_t run_of(uint64_t id)
 /* The sensor's capd restarted: its flows of other runs still active will not be reported again. */
 static void end_old_runs(struct live_flows *t, uint8_t sensor, uint32_t run)
 {
-	uint32_t i = t->active_head;
+	uint32_t i = t->active.oldest;
 
 	while (i != NONE) {
 		struct live_flow *f = &t->flows[i];
-		uint32_t next = f->next;
+		uint32_t next = f->lru.next;
 
 		if (f->sensor == sensor && run_of(f->id) != run) {
 			unlink_flow(t, i);
@@ -316,8 +306,8 @@ void flows_each(const struct live_flows *t, bool (*fn)(const struct live_flow *f
 
 void flows_clear(struct live_flows *t)
 {
-	while (t->ended_head != NONE)
-		remove_flow(t, t->ended_head);
-	while (t->active_head != NONE)
-		remove_flow(t, t->active_head);
+	while (t->ended.oldest != NONE)
+		remove_flow(t, t->ended.oldest);
+	while (t->active.oldest != NONE)
+		remove_flow(t, t->active.oldest);
 }

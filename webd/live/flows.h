@@ -22,6 +22,7 @@
 #ifndef WEBD_LIVE_FLOWS_H
 #define WEBD_LIVE_FLOWS_H
 
+#include "idx-list.h"
 #include "intern.h"
 #include "sensors.h"
 #include "siphash.h"
@@ -50,7 +51,8 @@ struct live_flow {
 	struct wl_flow_tcp tcp;
 	uint32_t name;     /* intern reference, 0: none */
 	uint32_t ja4, ja3s; /* the client's JA4, the server's JA3S: intern references, 0: none */
-	uint32_t hash_next, prev, next;
+	uint32_t hash_next;
+	struct wl_idx_link lru; /* in the active or the ended list */
 	uint16_t port[2], vlan[WL_FLOW_VLAN_MAX], ethertype, icmp_id;
 	uint8_t sensor, l3, ipproto, app, end, flags, n_vlan, icmp_type, icmp_code;
 	bool ended, used;
@@ -71,8 +73,8 @@ struct live_flows {
 	struct live_flow *flows;
 	uint32_t *buckets;
 	uint32_t mask, max, hwm, free_head;
-	uint32_t active_head, active_tail; /* by heard_us, oldest first */
-	uint32_t ended_head, ended_tail;   /* by when they ended, oldest first */
+	struct wl_idx_list active; /* by heard_us, oldest first */
+	struct wl_idx_list ended;  /* by when they ended, oldest first */
 	struct wl_siphash_key key;
 	struct wl_intern *names;
 	uint32_t run[WL_SENSORS_MAX]; /* each sensor's run of flow ids, + 1 (0: none seen yet) */
