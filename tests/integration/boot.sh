@@ -141,17 +141,9 @@ cleanup() {
 			rm -rf --one-file-system "$WORK"
 		fi
 	fi
-	while ((N < PLAN)); do WHY="not run: the script stopped early"; report "(not run)"; done
+	tap_pad_plan
 }
-on_signal() {
-	echo "# interrupted by SIG$1"
-	cleanup
-	exit 1
-}
-trap cleanup EXIT
-trap 'on_signal INT' INT
-trap 'on_signal TERM' TERM
-trap 'on_signal HUP' HUP
+tap_traps
 
 echo "1..$PLAN"
 START=$SECONDS

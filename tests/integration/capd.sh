@@ -125,18 +125,9 @@ cleanup() {
 	for ns in "$VA" "$VB" "$VA2" "$VB2"; do ip link del "$ns" 2>/dev/null; done
 	[[ -n "$RUN" && -d "$RUN" ]] && rm -rf "$RUN"
 	# Whatever did not get to report counts as failed.
-	while ((N < PLAN)); do WHY="not run: the script stopped early"; report "(not run)"; done
+	tap_pad_plan
 }
-# shellcheck disable=SC2317 # called by the traps
-on_signal() {
-	echo "# interrupted by SIG$1"
-	cleanup
-	exit 1
-}
-trap cleanup EXIT
-trap 'on_signal INT' INT
-trap 'on_signal TERM' TERM
-trap 'on_signal HUP' HUP
+tap_traps
 
 echo "1..$PLAN"
 

@@ -64,10 +64,9 @@ cleanup() {
 		wait "$WEBD_PID" 2>/dev/null
 	fi
 	[[ -n "$RUN" && -d "$RUN" ]] && rm -rf "$RUN"
-	while ((N < PLAN)); do WHY="not run: the script stopped early"; report "(not run)"; done
+	tap_pad_plan
 }
-trap cleanup EXIT
-trap 'echo "# interrupted"; cleanup; exit 1' INT TERM HUP
+tap_traps
 
 echo "1..$PLAN"
 

@@ -121,18 +121,9 @@ cleanup() {
 	done
 	ip netns del "$NS_C" 2>/dev/null
 	[[ -n "$RUN" && -d "$RUN" ]] && rm -rf "$RUN"
-	while ((N < PLAN)); do WHY="not run: the script stopped early"; report "(not run)"; done
+	tap_pad_plan
 }
-# shellcheck disable=SC2317 # called by the traps
-on_signal() {
-	echo "# interrupted by SIG$1"
-	cleanup
-	exit 1
-}
-trap cleanup EXIT
-trap 'on_signal INT' INT
-trap 'on_signal TERM' TERM
-trap 'on_signal HUP' HUP
+tap_traps
 
 echo "1..$PLAN"
 

@@ -109,18 +109,9 @@ cleanup() {
 	ip netns del "$NS_B" 2>/dev/null
 	ip link del "$VA" 2>/dev/null # not moved yet (a failure half-way through the set-up)
 	[[ -n "$RUN" && -d "$RUN" ]] && rm -rf "$RUN"
-	while ((N < PLAN)); do WHY="not run: the script stopped early"; report "(not run)"; done
+	tap_pad_plan
 }
-# shellcheck disable=SC2317 # called by the traps
-on_signal() {
-	echo "# interrupted by SIG$1"
-	cleanup
-	exit 1
-}
-trap cleanup EXIT
-trap 'on_signal INT' INT
-trap 'on_signal TERM' TERM
-trap 'on_signal HUP' HUP
+tap_traps
 
 echo "1..$PLAN"
 

@@ -87,10 +87,9 @@ cleanup() {
 	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
 	ip netns del "$NS" 2>/dev/null
 	[[ -n "$RUN" && -d "$RUN" ]] && rm -rf "$RUN"
-	while ((N < PLAN)); do WHY="not run: the script stopped early"; report "(not run)"; done
+	tap_pad_plan
 }
-trap cleanup EXIT
-trap 'echo "# interrupted"; cleanup; exit 1' INT TERM HUP
+tap_traps
 
 echo "1..$PLAN"
 T_START=$SECONDS

@@ -73,10 +73,9 @@ cleanup() {
 	for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
 	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
 	[[ -n "$RUN" && -d "$RUN" ]] && rm -rf "$RUN"
-	while ((N < PLAN)); do WHY="not run: the script stopped early"; report "(not run)"; done
+	tap_pad_plan
 }
-trap cleanup EXIT
-trap 'echo "# interrupted"; cleanup; exit 1' INT TERM HUP
+tap_traps
 
 echo "1..$PLAN"
 

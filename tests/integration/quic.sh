@@ -108,18 +108,9 @@ cleanup() {
 	# WLITE_TEST_KEEP=DIR keeps the captures and logs for a look afterwards.
 	[[ -n "${WLITE_TEST_KEEP:-}" && -n "$RUN" ]] && mkdir -p "$WLITE_TEST_KEEP" && cp -r "$RUN/." "$WLITE_TEST_KEEP/"
 	[[ -n "$RUN" && -d "$RUN" ]] && rm -rf "$RUN"
-	while ((N < PLAN)); do WHY="not run: the script stopped early"; report "(not run)"; done
+	tap_pad_plan
 }
-# shellcheck disable=SC2317 # called by the traps
-on_signal() {
-	echo "# interrupted by SIG$1"
-	cleanup
-	exit 1
-}
-trap cleanup EXIT
-trap 'on_signal INT' INT
-trap 'on_signal TERM' TERM
-trap 'on_signal HUP' HUP
+tap_traps
 
 echo "1..$PLAN"
 "$PY" -c 'import os, sys, time; time.sleep(240); os.kill(int(sys.argv[1]), 15)' "$$" &

@@ -52,10 +52,9 @@ cleanup() {
 	CLEANED=1
 	trap - EXIT INT TERM HUP
 	[[ -n "$TMP" && -d "$TMP" ]] && rm -rf "$TMP"
-	while ((N < PLAN)); do WHY="not run: the script stopped early"; report "(not run)"; done
+	tap_pad_plan
 }
-trap cleanup EXIT
-trap 'echo "# interrupted"; cleanup; exit 1' INT TERM HUP
+tap_traps
 
 echo "1..$PLAN"
 

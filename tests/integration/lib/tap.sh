@@ -21,3 +21,27 @@ report() {
 	fi
 	WHY=""
 }
+
+# tap_pad_plan: in a script's cleanup(), reports each check of the plan
+# (PLAN) that a script stopped early never reached, as not ok.
+tap_pad_plan() {
+	while ((N < PLAN)); do
+		WHY="not run: the script stopped early"
+		report "(not run)"
+	done
+}
+
+# tap_traps: the script's cleanup() runs when it exits, and on INT, TERM and
+# HUP, which then end it with status 1.
+# shellcheck disable=SC2317 # called by the traps
+tap_on_signal() {
+	echo "# interrupted by SIG$1"
+	cleanup
+	exit 1
+}
+tap_traps() {
+	trap cleanup EXIT
+	trap 'tap_on_signal INT' INT
+	trap 'tap_on_signal TERM' TERM
+	trap 'tap_on_signal HUP' HUP
+}
